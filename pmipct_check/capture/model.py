@@ -1,0 +1,64 @@
+"""What the capture stage hands on: frames, and the signalling payloads found in them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal, Mapping
+
+Transport = Literal["mh", "mh-old", "mh-udp", "sctp", "udp", "icmpv6", "icmpv4"]
+
+
+@dataclass(frozen=True, slots=True)
+class Packet:
+    """One captured frame as read from a file, before any protocol is looked at."""
+
+    file: str  # the path as the user gave it
+    frame: int  # 1-based, as Wireshark numbers frames in this file
+    time_ns: int  # epoch nanoseconds (pcapng resolutions finer than 1 ns are rounded)
+    linktype: int  # DLT/LINKTYPE value of the frame's interface
+    data: bytes  # captured octets (caplen)
+    orig_len: int  # length on the wire
+    interface: int = 0  # pcapng interface id (0 for pcap)
+
+
+@dataclass(frozen=True, slots=True)
+class Carried:
+    """A signalling candidate found inside a frame: a mobility header, a CXTP message, ...
+
+    ``src``/``dst`` are the addresses of the innermost IP header that carries it (canonical
+    text).  ``data`` starts at the mobility header (transport ``mh``/``mh-old``/``mh-udp``),
+    at the reassembled SCTP user message or UDP payload (``sctp``/``udp``), or after the
+    8-octet ICMP Experimental Mobility header (``icmpv6``/``icmpv4``).
+    """
+
+    file: str
+    frame: int  # the frame that completed the payload
+    time_ns: int
+    src: str
+    dst: str
+    transport: Transport
+    data: bytes
+    frames: tuple[int, ...] = ()  # every frame that contributed (SCTP fragments), in order
+    info: Mapping[str, object] = field(default_factory=dict)
+    # info keys by transport (all optional):
+    #   ip_version, hop_limit, outer (tuple of (src, dst) per tunnel layer, outermost first),
+    #   mh: ip_payload_len (octets of the IPv6 payload from the MH on, for the checksum)
+    #   sctp: sport, dport, ppi, stream, tsn, unordered (bool), chunk_flags, vtag
+    #   udp: sport, dport;  icmp: code, subtype
+
+
+@dataclass(frozen=True, slots=True)
+class Tunnelled:
+    """A user-plane packet seen inside an IP-in-IP or GRE tunnel (only when asked for).
+
+    Counters of these are what the analysis needs for the data-path interruption of a
+    handover; the packet itself is never kept.
+    """
+
+    file: str
+    frame: int
+    time_ns: int
+    outer_src: str
+    outer_dst: str
+    inner_src: str
+    inner_dst: str

@@ -1,0 +1,65 @@
+"""What the decode stage hands on: one record per signalling message."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any, Literal
+
+from ..notices import Notice
+
+Protocol = Literal["pmipv6", "mipv6", "fmipv6", "cxtp"]
+
+
+def epoch_text(time_ns: int) -> str:
+    """Epoch seconds with all nine decimals: floats cannot hold them, so text it is."""
+    sign = "-" if time_ns < 0 else ""
+    seconds, nanos = divmod(abs(time_ns), 1_000_000_000)
+    return f"{sign}{seconds}.{nanos:09d}"
+
+
+@dataclass(slots=True)
+class Message:
+    """A decoded mobility-header or CXTP message with every field, typed and named.
+
+    ``fields`` maps field names to JSON-ready values (int, str, bool, list, dict).  Options
+    are ``fields["options"]``, a list of dicts with ``type``, ``name``, ``key``, ``length``
+    and the option's own fields.  Problems found while decoding are ``warnings``.
+    """
+
+    file: str
+    frame: int
+    time_ns: int
+    src: str
+    dst: str
+    protocol: Protocol
+    type: str  # PBU, PBA, BU, BA, HI, HAck, BRI, BRA, HB, CTD, CT-Req, ... (see README)
+    fields: dict[str, Any]
+    transport: str = "mh"
+    frames: tuple[int, ...] = ()
+    warnings: tuple[Notice, ...] = ()
+    observations: tuple[tuple[str, int], ...] = field(default=())  # (file, frame) per tap
+
+    @property
+    def time(self) -> Decimal:
+        return Decimal(epoch_text(self.time_ns))
+
+    def to_json(self) -> dict[str, Any]:
+        """The documented JSON record; ``time`` is a Decimal, see report.jsonfmt for output."""
+        record: dict[str, Any] = {
+            "file": self.file,
+            "frame": self.frame,
+            "time": self.time,
+            "src": self.src,
+            "dst": self.dst,
+            "protocol": self.protocol,
+            "type": self.type,
+            "transport": self.transport,
+            "fields": self.fields,
+            "warnings": [w.to_json() for w in self.warnings],
+        }
+        if self.frames and self.frames != (self.frame,):
+            record["frames"] = list(self.frames)
+        if self.observations:
+            record["observations"] = [{"file": f, "frame": n} for f, n in self.observations]
+        return record
