@@ -1,0 +1,76 @@
+"""What every sub-command shares: profile loading, exit codes, one-line errors."""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+from typing import Any, Callable
+
+import click
+
+EXIT_CLEAN = 0
+EXIT_FINDINGS = 1
+EXIT_UNUSABLE = 2
+
+
+class UsageFailure(click.ClickException):
+    """Unusable input or usage: one line on stderr, exit code 2."""
+
+    exit_code = EXIT_UNUSABLE
+
+    def show(self, file: Any = None) -> None:
+        click.echo(f"pmipct-check: error: {self.format_message()}", err=True)
+
+
+def profile_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option(
+        "--profile", "profile_path", type=click.Path(dir_okay=False), default=None,
+        help="Lab profile (TOML): node names, code points, ports, timers.",
+    )(func)
+
+
+def load_profile_or_fail(path: str | None):  # -> Profile
+    from ..profile import ProfileError, load_profile
+
+    try:
+        return load_profile(path)
+    except ProfileError as exc:
+        raise UsageFailure(str(exc)) from None
+
+
+def debug_enabled() -> bool:
+    return "--debug" in sys.argv or os.environ.get("PMIPCT_DEBUG") == "1"
+
+
+def run_cli(group: click.Group) -> int:
+    """Run the click group; map every failure to an exit code, never to a traceback."""
+    argv = [a for a in sys.argv[1:] if a != "--debug"]
+    try:
+        result = group.main(args=argv, prog_name="pmipct-check", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except click.ClickException as exc:
+        exc.show()
+        return EXIT_UNUSABLE if exc.exit_code in (1, 2) else exc.exit_code
+    except click.exceptions.Abort:
+        click.echo("pmipct-check: aborted", err=True)
+        return EXIT_UNUSABLE
+    except BrokenPipeError:
+        return EXIT_CLEAN
+    except KeyboardInterrupt:
+        click.echo("pmipct-check: interrupted", err=True)
+        return 130
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else EXIT_UNUSABLE
+    except Exception as exc:  # noqa: BLE001 - the CLI's promise: no traceback without --debug
+        if debug_enabled():
+            traceback.print_exc()
+        else:
+            click.echo(
+                f"pmipct-check: internal error: {type(exc).__name__}: {exc} (run with --debug for details)",
+                err=True,
+            )
+        return EXIT_UNUSABLE
+    # A sub-command returns its exit code (0 clean, 1 findings at the fail level).
+    return result if isinstance(result, int) else EXIT_CLEAN
