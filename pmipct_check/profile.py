@@ -43,6 +43,7 @@ class Profile:
     pmag_id_option: int = int(registry.PROFILE_DEFAULTS["pmag_id_option"])  # type: ignore[arg-type]
     pmag_id_subtype: int = int(registry.PROFILE_DEFAULTS["pmag_id_subtype"])  # type: ignore[arg-type]
     option_type_map: Mapping[int, int] = field(default_factory=dict)  # wire type -> IANA type
+    dialect: str = ""  # a pre-RFC option numbering from registry.DIALECTS ("" = IANA)
     cxtp_sctp_ppis: frozenset[int] = frozenset()
     cxtp_sctp_ports: frozenset[int] = frozenset()
     cxtp_udp_ports: frozenset[int] = frozenset()
@@ -199,6 +200,10 @@ def parse_profile(text: str, path: str = "<profile>") -> Profile:
             raise raw_map.fail(wire, "option type numbers 0-255 as keys")
         type_map[int(wire)] = raw_map.integer(wire, 0, 0, 255)
 
+    dialect = cp.get("dialect", "")
+    if dialect != "" and dialect not in registry.DIALECTS:
+        raise cp.fail("dialect", "one of " + ", ".join(repr(d) for d in registry.DIALECTS), dialect)
+
     cx = top.table_at("cxtp")
     pm = top.table_at("pmipv6")
     tm = top.table_at("timers")
@@ -217,6 +222,7 @@ def parse_profile(text: str, path: str = "<profile>") -> Profile:
         pmag_id_option=cp.integer("pmag_id_option", base.pmag_id_option, 0, 255),
         pmag_id_subtype=cp.integer("pmag_id_subtype", base.pmag_id_subtype, 0, 255),
         option_type_map=type_map,
+        dialect=dialect,
         cxtp_sctp_ppis=cx.integers("sctp_ppis", base.cxtp_sctp_ppis, 0, 2**32 - 1),
         cxtp_sctp_ports=cx.integers("sctp_ports", base.cxtp_sctp_ports, 0, 65535),
         cxtp_udp_ports=cx.integers("udp_ports", base.cxtp_udp_ports, 0, 65535),
@@ -281,6 +287,7 @@ def dump_profile(profile: Profile) -> str:
         f"pmag_address_subtype = {profile.pmag_address_subtype}",
         f"pmag_id_option = {profile.pmag_id_option}",
         f"pmag_id_subtype = {profile.pmag_id_subtype}",
+        f"dialect = {_toml_value(profile.dialect)}",
         "option_type_map = {"
         + ", ".join(f'"{k}" = {v}' for k, v in sorted(profile.option_type_map.items()))
         + "}",

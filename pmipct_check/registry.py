@@ -11,7 +11,7 @@ not here: they are profile settings, with defaults in :data:`PROFILE_DEFAULTS`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Mapping
 
@@ -139,9 +139,10 @@ HI_FLAGS: tuple[tuple[str, int], ...] = (("S", 0x80), ("U", 0x40), ("P", 0x20), 
 HACK_FLAGS: tuple[tuple[str, int], ...] = (("U", 0x80), ("P", 0x40), ("F", 0x20))
 #: RFC 5847 Heartbeat flags (16-bit word).
 HB_FLAGS: tuple[tuple[str, int], ...] = (("U", 0x0002), ("R", 0x0001))
-#: RFC 5846 Binding Revocation flags.
-BRI_FLAGS: tuple[tuple[str, int], ...] = (("P", 0x8000), ("I", 0x4000), ("A", 0x2000), ("G", 0x1000))
-BRA_FLAGS: tuple[tuple[str, int], ...] = (("P", 0x8000), ("G", 0x4000))
+#: RFC 5846 sections 6.1.1-6.1.2 Binding Revocation flags: Proxy Binding (P), IPv4 HoA Binding
+#: Only (V), Global (G), the same three bits in BRI and BRA (masks as Wireshark's packet-mip6.c).
+BRI_FLAGS: tuple[tuple[str, int], ...] = (("P", 0x8000), ("V", 0x4000), ("G", 0x2000))
+BRA_FLAGS: tuple[tuple[str, int], ...] = (("P", 0x8000), ("V", 0x4000), ("G", 0x2000))
 
 TABLES: Mapping[str, Mapping[int, str]] = MappingProxyType(
     {
@@ -367,10 +368,11 @@ class OptionSpec:
     min_length: int = 0
     align: tuple[int, int] | None = None  # (n, k): option starts at n*x + k
     ref: str = ""
+    title: str = ""  # display name when the type is not an IANA one (pre-RFC dialects)
 
     @property
     def name(self) -> str:
-        return OPTION_NAMES.get(self.type, f"Option {self.type}")
+        return self.title or OPTION_NAMES.get(self.type, f"Option {self.type}")
 
 
 OPTIONS: Mapping[int, OptionSpec] = MappingProxyType(
@@ -445,6 +447,69 @@ PMAG_ADDRESS_LAYOUT: tuple[Field, ...] = (
 )
 #: pMAG_ID data after the sub-type octet (or after Type/Length in a dedicated option).
 PMAG_ID_LAYOUT: tuple[Field, ...] = (reserved(1), Field("identifier", "bytes"))
+PMAG_ADDRESS_KEY = "pmag_address"
+PMAG_ID_KEY = "pmag_id"
+PMAG_ADDRESS_NAME = "pMAG_Address (draft-liebsch-netlmm-proxymip6ct-00)"
+PMAG_ID_NAME = "pMAG_ID (draft-liebsch-netlmm-proxymip6ct-00)"
+
+# --------------------------------------------------------------------------------------------
+# Pre-RFC 5213 dialects: option numbering of implementations that predate the IANA code points
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Dialect:
+    """A named pre-RFC option numbering a profile can select (``[codepoints] dialect``).
+
+    ``options`` maps the wire option type to the spec used to decode it.  A spec whose ``type``
+    differs from the wire type is the IANA option under another number (the record keeps
+    ``wire_type``); a spec with a ``title`` is an option only that implementation knows.
+    """
+
+    name: str
+    source: str
+    options: Mapping[int, OptionSpec]
+    mh_type_names: Mapping[int, str] = field(default_factory=dict)
+
+
+def _dialect_addr(wire: int, key: str, title: str) -> OptionSpec:
+    return OptionSpec(wire, key, (Field("address", "ipv6", 16),), (16,), ref="pmip6d", title=title)
+
+
+#: OpenAirInterface / Eurecom pmip6d (UMIP 0.4 based), "12th of October 2010":
+#: mspublic/openair4G-mirror openair3/PMIP6D/pmipv6-daemon-umip-0.4/src/pmip/pmip_consts.h,
+#: pmip_types.h and pmip_msgs.c (commit 9e33c35d9e9157df28f50f7b83f3294e8c06e99d).  Its options:
+#: 7 Home Network Prefix (reserved, prefix length, prefix; Length 18), 8 MN identifier as a 16-bit
+#: flags word + a 64-bit interface identifier (Length 10, not RFC 4283), 9 Timestamp (Length 8),
+#: 10 link-local address (Length 16), 11-15 route-optimisation addresses (Length 16).  It sends
+#: no Handoff Indicator or Access Technology Type option.  Its MH types 8/9 are Proxy Binding
+#: Request/Response (bodies not documented there, kept raw).  The 2008 Eurecom pmip6d used the same
+#: 7-10 and 11 for the serving MAG address.  Later OAI/ODMM releases use the IANA numbers.
+PMIP6D_2010 = Dialect(
+    "pmip6d-2010",
+    "OpenAirInterface pmip6d 2010 (openair4G PMIP6D pmip_consts.h / pmip_types.h)",
+    MappingProxyType(
+        {
+            7: OptionSpec(22, "hnp", (reserved(1), u8("prefix_len"), Field("prefix", "ipv6", 16)), (18,),
+                          ref="pmip6d IP6_MHOPT_HOM_NET_PREX"),
+            8: OptionSpec(8, "mn_id", (u16("flags"), Field("identifier", "bytes", 8)), (10,),
+                          ref="pmip6d IP6_MHOPT_MOB_IDENTIFIER",
+                          title="Mobile Node Identifier (pmip6d: flags + 64-bit interface identifier)"),
+            9: OptionSpec(27, "timestamp", (Field("value", "ts48_16", 8),), (8,),
+                          ref="pmip6d IP6_MHOPT_TIME_STAMP"),
+            10: OptionSpec(26, "lla", (Field("address", "ipv6", 16),), (16,),
+                           ref="pmip6d IP6_MHOPT_LINK_ADDR"),
+            11: _dialect_addr(11, "dst_mn_addr", "Destination MN Address (pmip6d)"),
+            12: _dialect_addr(12, "serv_mag_addr", "Serving MAG Address (pmip6d)"),
+            13: _dialect_addr(13, "serv_lma_addr", "Serving LMA Address (pmip6d)"),
+            14: _dialect_addr(14, "src_mn_addr", "Source MN Address (pmip6d)"),
+            15: _dialect_addr(15, "src_mag_addr", "Source MAG Address (pmip6d)"),
+        }
+    ),
+    MappingProxyType({8: "PBREQ", 9: "PBRES"}),
+)
+
+DIALECTS: Mapping[str, Dialect] = MappingProxyType({d.name: d for d in (PMIP6D_2010,)})
 
 # --------------------------------------------------------------------------------------------
 # CXTP (RFC 4067)
