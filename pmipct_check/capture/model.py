@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Literal, Mapping
+from typing import Literal
 
 Transport = Literal["mh", "mh-old", "mh-udp", "sctp", "udp", "icmpv6", "icmpv4"]
 

@@ -1,0 +1,388 @@
+"""From a frame to the signalling inside it: IP, extension headers, tunnels, the transports.
+
+The hot path: most frames in a lab capture are user plane inside LMA-MAG tunnels.  A frame is
+judged from a handful of octets (link header, each IP header's version, next header and
+length, a UDP port pair, an ICMP type) with plain indexing; objects, address text and info
+dicts are made only for frames that carry signalling.  No scapy here.
+
+Bounds (each stops the walk of one frame; the frame is then not looked into further):
+at most ``MAX_TUNNELS`` nested IP-in-IP / GRE layers (a ``capture.tunnel-depth`` notice),
+``MAX_EXT_HEADERS`` IPv6 extension headers, ``link.MAX_VLAN_TAGS`` VLAN tags.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Iterable, Iterator, Sequence
+
+from .. import registry
+from ..notices import Notice
+from ..profile import DEFAULT_PROFILE, Profile
+from .link import ETHERNET_HEADER_LEN, LINK_PARSERS, LINKTYPE_ETHERNET, ethernet
+from .model import Carried, Packet, Tunnelled
+from .readers import iter_records
+from .sctp import SctpAssembler, checksum_ok
+
+#: Nested tunnel layers opened before giving up on a frame.
+MAX_TUNNELS = 4
+#: IPv6 extension headers walked before giving up on a frame.
+MAX_EXT_HEADERS = 16
+
+IPPROTO_HOPOPTS = 0
+IPPROTO_ICMP = 1
+IPPROTO_IPIP = 4
+IPPROTO_UDP = 17
+IPPROTO_IPV6 = 41
+IPPROTO_ROUTING = 43
+IPPROTO_FRAGMENT = 44
+IPPROTO_GRE = 47
+IPPROTO_ESP = 50
+IPPROTO_AH = 51
+IPPROTO_ICMPV6 = 58
+IPPROTO_DSTOPTS = 60
+IPPROTO_MH = registry.IPPROTO_MH
+IPPROTO_MH_OLD = registry.IPPROTO_MH_OLD
+IPPROTO_SCTP = registry.IPPROTO_SCTP
+
+GRE_C, GRE_R, GRE_K, GRE_S, GRE_VERSION = 0x8000, 0x4000, 0x2000, 0x1000, 0x0007
+GRE_PROTO_IPV4, GRE_PROTO_IPV6, GRE_PROTO_ETHERNET = 0x0800, 0x86DD, 0x6558
+ROUTING_TYPE_2 = 2  # RFC 6275: the home address replaces the destination in the MH checksum
+HOME_ADDRESS_OPTION = 201  # RFC 6275: the home address replaces the source in the MH checksum
+ICMP_HEADER_LEN = 8
+UDP_HEADER_LEN = 8
+
+_EXT6 = frozenset({IPPROTO_HOPOPTS, IPPROTO_ROUTING, IPPROTO_FRAGMENT, IPPROTO_DSTOPTS, IPPROTO_AH,
+                   IPPROTO_ESP})
+_SIGNALLING = frozenset({IPPROTO_MH, IPPROTO_MH_OLD, IPPROTO_SCTP, IPPROTO_UDP, IPPROTO_ICMPV6,
+                         IPPROTO_ICMP})
+_NOTHING: tuple = ()
+_IP_ETHERTYPES = (b"\x86\xdd", b"\x08\x00")
+_NAME_CACHE = 65536
+
+Item = Carried | Tunnelled | Notice
+
+
+class Extractor:
+    """Finds signalling (and, if asked, tunnelled user plane) in the frames of one capture stream.
+
+    Keeps SCTP reassembly state between frames: feed the frames of one file in order and call
+    :meth:`finish` at its end.  ``stats`` counts what was skipped and why.
+    """
+
+    def __init__(self, profile: Profile = DEFAULT_PROFILE, track_user_plane: bool = False,
+                 verify_sctp_checksum: bool = True) -> None:
+        self.profile = profile
+        self.track_user_plane = track_user_plane
+        self.verify_sctp_checksum = verify_sctp_checksum
+        self._pmip_ports = frozenset(profile.pmip_udp_ports)
+        self._cxtp_udp_ports = frozenset(profile.cxtp_udp_ports)
+        self._udp_ports = self._pmip_ports | self._cxtp_udp_ports
+        self._sctp = SctpAssembler(frozenset(profile.cxtp_sctp_ppis), frozenset(profile.cxtp_sctp_ports),
+                                   profile.cxtp_header_check)
+        self._names: dict[bytes, str] = {}
+        self._unknown_links: set[tuple[str, int]] = set()
+        self.stats: dict[str, int] = dict.fromkeys(
+            ("not_ip", "non_first_fragments", "esp", "tunnel_depth", "truncated"), 0)
+
+    # -- public ------------------------------------------------------------------------------
+
+    def feed(self, packet: Packet) -> Sequence[Item]:
+        """What one frame carries (usually nothing)."""
+        return self.feed_raw(packet.file, packet.frame, packet.time_ns, packet.linktype, packet.data)
+
+    def finish(self) -> list[Notice]:
+        """Notices for SCTP user messages still incomplete at the end of the stream."""
+        return self._sctp.flush()
+
+    def feed_raw(self, file: str, frame: int, time_ns: int, linktype: int, data: bytes,
+                 *_rest: object) -> Sequence[Item]:
+        """:meth:`feed` without a Packet object: the per-frame hot path (extra record fields ignored)."""
+        if linktype == LINKTYPE_ETHERNET and data[12:14] in _IP_ETHERTYPES:
+            off = ETHERNET_HEADER_LEN
+        else:
+            parser = LINK_PARSERS.get(linktype)
+            if parser is None:
+                return self._unknown_link(file, linktype)
+            off = parser(data)
+            if off < 0:
+                self.stats["not_ip"] += 1
+                return _NOTHING
+        n = len(data)
+        layers: list[int] | None = None  # IP header offset of each tunnel layer, outermost first
+        while True:
+            if off >= n:
+                return _NOTHING
+            version = data[off] >> 4
+            if version == 6:
+                if off + 40 > n:
+                    self.stats["truncated"] += 1
+                    return _NOTHING
+                nh = data[off + 6]
+                p = off + 40
+                plen = (data[off + 4] << 8) | data[off + 5]
+                end = p + plen if plen else n
+                frag = 0
+                if nh in _EXT6:
+                    nh, p, frag = self._walk_ext6(data, nh, p, n)
+                    if nh < 0:
+                        return _NOTHING
+            elif version == 4:
+                ihl = (data[off] & 15) << 2
+                if ihl < 20 or off + ihl > n:
+                    self.stats["truncated"] += 1
+                    return _NOTHING
+                if (data[off + 6] & 0x1F) | data[off + 7]:
+                    self.stats["non_first_fragments"] += 1
+                    return _NOTHING
+                frag = data[off + 6] & 0x20  # more fragments follow
+                nh = data[off + 9]
+                p = off + ihl
+                tl = (data[off + 2] << 8) | data[off + 3]
+                end = off + tl if tl >= ihl else n
+            else:
+                self.stats["not_ip"] += 1
+                return _NOTHING
+            if nh in (IPPROTO_IPV6, IPPROTO_IPIP):
+                inner = p
+            elif nh == IPPROTO_GRE:
+                inner = self._gre(data, p, n)
+                if inner < 0:
+                    return _NOTHING
+            else:
+                break
+            if layers is None:
+                layers = [off]
+            else:
+                layers.append(off)
+                if len(layers) > MAX_TUNNELS:
+                    self.stats["tunnel_depth"] += 1
+                    return (Notice("capture.tunnel-depth",
+                                   f"more than {MAX_TUNNELS} nested tunnels; not opened",
+                                   file=file, frame=frame),)
+            off = inner
+        if nh in _SIGNALLING:
+            if nh == IPPROTO_UDP:
+                ports = self._udp_ports
+                if p + 4 <= n and (((data[p] << 8) | data[p + 1]) in ports
+                                   or ((data[p + 2] << 8) | data[p + 3]) in ports):
+                    return self._signalling(file, frame, time_ns, data, off, nh, p, end, frag, layers)
+            elif nh == IPPROTO_ICMPV6:
+                if p < n and data[p] == registry.CXTP_ICMPV6_TYPE:
+                    return self._signalling(file, frame, time_ns, data, off, nh, p, end, frag, layers)
+            elif nh == IPPROTO_ICMP:
+                if p < n and data[p] == registry.CXTP_ICMPV4_TYPE:
+                    return self._signalling(file, frame, time_ns, data, off, nh, p, end, frag, layers)
+            else:
+                return self._signalling(file, frame, time_ns, data, off, nh, p, end, frag, layers)
+        if layers is None or not self.track_user_plane:
+            return _NOTHING
+        return self._user_plane(file, frame, time_ns, data, off, layers)
+
+    # -- layers ------------------------------------------------------------------------------
+
+    def _walk_ext6(self, data: bytes, nh: int, p: int, n: int) -> tuple[int, int, int]:
+        """Step over IPv6 extension headers: (next header, its offset, more-fragments) or nh -1."""
+        frag = 0
+        for _ in range(MAX_EXT_HEADERS):
+            if nh not in _EXT6:
+                return nh, p, frag
+            if nh == IPPROTO_ESP:
+                self.stats["esp"] += 1
+                return -1, p, frag
+            if p + 8 > n:
+                self.stats["truncated"] += 1
+                return -1, p, frag
+            if nh == IPPROTO_FRAGMENT:
+                if ((data[p + 2] << 8) | data[p + 3]) & 0xFFF8:
+                    self.stats["non_first_fragments"] += 1
+                    return -1, p, frag
+                frag = data[p + 3] & 1
+                size = 8
+            elif nh == IPPROTO_AH:
+                size = (data[p + 1] + 2) << 2
+            else:
+                size = (data[p + 1] + 1) << 3
+            nh = data[p]
+            p += size
+        self.stats["truncated"] += 1
+        return -1, p, frag
+
+    @staticmethod
+    def _gre(data: bytes, p: int, n: int) -> int:
+        """Offset of the IP header a GRE header (RFC 2784/2890) carries, -1 if it carries none."""
+        if p + 4 > n:
+            return -1
+        bits = (data[p] << 8) | data[p + 1]
+        if bits & (GRE_R | GRE_VERSION):
+            return -1
+        proto = (data[p + 2] << 8) | data[p + 3]
+        q = p + 4 + (4 if bits & GRE_C else 0) + (4 if bits & GRE_K else 0) + (4 if bits & GRE_S else 0)
+        if proto in (GRE_PROTO_IPV6, GRE_PROTO_IPV4):
+            return q
+        if proto == GRE_PROTO_ETHERNET:
+            return ethernet(data, q)
+        return -1
+
+    @staticmethod
+    def _gre_key(data: bytes, ip: int) -> int | None:
+        """The key of the GRE header right after the IP header at ``ip``, if it has one."""
+        p = ip + 40 if data[ip] >> 4 == 6 else ip + ((data[ip] & 15) << 2)
+        if data[p] & (GRE_K >> 8) and data[ip + 6 if data[ip] >> 4 == 6 else ip + 9] == IPPROTO_GRE:
+            q = p + 4 + (4 if data[p] & (GRE_C >> 8) else 0)
+            return int.from_bytes(data[q : q + 4], "big")
+        return None
+
+    def _unknown_link(self, file: str, linktype: int) -> Sequence[Item]:
+        self.stats["not_ip"] += 1
+        if (file, linktype) in self._unknown_links:
+            return _NOTHING
+        self._unknown_links.add((file, linktype))
+        return (Notice("capture.unsupported-linktype",
+                       f"link type {linktype} is not looked into (frames of it are skipped)",
+                       file=file, severity="info"),)
+
+    # -- results -----------------------------------------------------------------------------
+
+    def _name(self, raw: bytes) -> str:
+        name = self._names.get(raw)
+        if name is None:
+            if len(self._names) >= _NAME_CACHE:
+                self._names.clear()
+            name = self._names[raw] = str(ipaddress.ip_address(raw))
+        return name
+
+    def _addresses(self, data: bytes, off: int) -> tuple[bytes, bytes]:
+        if data[off] >> 4 == 6:
+            return data[off + 8 : off + 24], data[off + 24 : off + 40]
+        return data[off + 12 : off + 16], data[off + 16 : off + 20]
+
+    def _user_plane(self, file: str, frame: int, time_ns: int, data: bytes, off: int,
+                    layers: list[int]) -> Sequence[Item]:
+        outer_src, outer_dst = self._addresses(data, layers[-1])
+        inner_src, inner_dst = self._addresses(data, off)
+        name = self._name
+        return (Tunnelled(file, frame, time_ns, name(outer_src), name(outer_dst), name(inner_src),
+                          name(inner_dst)),)
+
+    def _signalling(self, file: str, frame: int, time_ns: int, data: bytes, off: int, nh: int, p: int,
+                    end: int, frag: int, layers: list[int] | None) -> Sequence[Item]:
+        n = len(data)
+        src_raw, dst_raw = self._addresses(data, off)
+        v6 = data[off] >> 4 == 6
+        info: dict[str, object] = {"ip_version": 6 if v6 else 4,
+                                   "hop_limit": data[off + 7] if v6 else data[off + 8]}
+        if layers:
+            info["outer"] = tuple((self._name(s), self._name(d))
+                                  for s, d in (self._addresses(data, ip) for ip in layers))
+            keys = tuple(k for k in (self._gre_key(data, ip) for ip in layers) if k is not None)
+            if keys:
+                info["gre_keys"] = keys
+        if end > n:
+            info["captured_short"] = True
+        stop = min(end, n)
+        out: list[Item] = []
+        if frag:
+            info["fragmented"] = True
+            out.append(Notice("capture.fragmented-signalling",
+                              "signalling in a fragmented IP packet: only the first fragment is looked at",
+                              file=file, frame=frame))
+        src, dst = self._name(src_raw), self._name(dst_raw)
+        if nh in (IPPROTO_MH, IPPROTO_MH_OLD):
+            info["ip_payload_len"] = end - p
+            if v6:
+                self._checksum_addresses(data, off, p, info)
+            transport = "mh" if nh == IPPROTO_MH else "mh-old"
+            out.append(Carried(file, frame, time_ns, src, dst, transport, data[p:stop], (frame,), info))
+        elif nh == IPPROTO_UDP:
+            if p + UDP_HEADER_LEN > n:
+                return out
+            sport, dport = (data[p] << 8) | data[p + 1], (data[p + 2] << 8) | data[p + 3]
+            ulen = (data[p + 4] << 8) | data[p + 5]
+            info["sport"], info["dport"] = sport, dport
+            ustop = min(stop, p + ulen) if ulen >= UDP_HEADER_LEN else stop
+            pmip = sport in self._pmip_ports or dport in self._pmip_ports
+            out.append(Carried(file, frame, time_ns, src, dst, "mh-udp" if pmip else "udp",
+                               data[p + UDP_HEADER_LEN : ustop], (frame,), info))
+        elif nh == IPPROTO_SCTP:
+            self._sctp_packet(file, frame, time_ns, src, dst, (src_raw, dst_raw), data[p:stop], info, out)
+        else:  # ICMPv6 150 / ICMPv4 41 (type checked by the caller)
+            if p + ICMP_HEADER_LEN > n or data[p + 4] != registry.CXTP_ICMP_SUBTYPE:
+                return out
+            info["code"], info["subtype"] = data[p + 1], data[p + 4]
+            transport = "icmpv6" if nh == IPPROTO_ICMPV6 else "icmpv4"
+            out.append(Carried(file, frame, time_ns, src, dst, transport, data[p + ICMP_HEADER_LEN : stop],
+                               (frame,), info))
+        return out
+
+    def _sctp_packet(self, file: str, frame: int, time_ns: int, src: str, dst: str,
+                     raw: tuple[bytes, bytes], segment: bytes, info: dict[str, object],
+                     out: list[Item]) -> None:
+        messages, notices = self._sctp.packet(file, frame, raw, segment)
+        out.extend(notices)
+        if not messages:
+            return
+        crc_ok = None
+        if self.verify_sctp_checksum and not info.get("captured_short"):
+            crc_ok = checksum_ok(segment)
+        for m in messages:
+            minfo = dict(info)
+            minfo.update(sport=m.sport, dport=m.dport, vtag=m.vtag, ppi=m.ppi, stream=m.stream, ssn=m.ssn,
+                         tsn=m.tsn, unordered=m.unordered, chunk_flags=m.chunk_flags)
+            if crc_ok is not None:
+                minfo["checksum_ok"] = crc_ok
+            if m.retransmission:
+                minfo["retransmission"] = True
+            out.append(Carried(file, frame, time_ns, src, dst, "sctp", m.data, m.frames, minfo))
+
+    def _checksum_addresses(self, data: bytes, off: int, mh: int, info: dict[str, object]) -> None:
+        """RFC 6275 6.1.1: a Home Address option or a type 2 routing header changes the pseudo-header."""
+        nh, p = data[off + 6], off + 40
+        for _ in range(MAX_EXT_HEADERS):
+            if p >= mh or nh not in _EXT6 or nh == IPPROTO_ESP:
+                return
+            if nh == IPPROTO_FRAGMENT:
+                size = 8
+            elif nh == IPPROTO_AH:
+                size = (data[p + 1] + 2) << 2
+            else:
+                size = (data[p + 1] + 1) << 3
+            if nh == IPPROTO_ROUTING and data[p + 2] == ROUTING_TYPE_2 and p + 24 <= mh:
+                info["checksum_dst"] = self._name(data[p + 8 : p + 24])
+            elif nh == IPPROTO_DSTOPTS:
+                q = p + 2
+                while q + 2 <= p + size:
+                    otype = data[q]
+                    if otype == 0:  # Pad1
+                        q += 1
+                        continue
+                    olen = data[q + 1]
+                    if otype == HOME_ADDRESS_OPTION and olen == 16 and q + 18 <= mh:
+                        info["checksum_src"] = self._name(data[q + 2 : q + 18])
+                    q += 2 + olen
+            nh = data[p]
+            p += size
+
+
+def iter_file(path: str, profile: Profile = DEFAULT_PROFILE, *,
+              track_user_plane: bool = False) -> Iterator[Item]:
+    """Everything one capture file carries, in frame order, with the reader's notices in place.
+
+    One file, one stream: a time-ordered merge of several files can wrap these streams in a heap.
+    """
+    extractor = Extractor(profile, track_user_plane)
+    feed = extractor.feed_raw
+    for record in iter_records(path):
+        if type(record) is tuple:
+            found = feed(path, record[0], record[1], record[2], record[3])
+            if found:
+                yield from found
+        else:
+            yield record  # type: ignore[misc]
+    yield from extractor.finish()
+
+
+def iter_carried(paths: Iterable[str], profile: Profile = DEFAULT_PROFILE, *,
+                 track_user_plane: bool = False) -> Iterator[Item]:
+    """:func:`iter_file` for several files, one after the other."""
+    for path in paths:
+        yield from iter_file(path, profile, track_user_plane=track_user_plane)
