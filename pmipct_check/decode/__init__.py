@@ -1,0 +1,99 @@
+"""The fast decoder: ``Carried`` payloads -> :class:`Message` records, driven by the registry.
+
+Public API::
+
+    decode_carried(carried, profile=DEFAULT_PROFILE) -> Message | Notice
+    decode_stream(items, profile=DEFAULT_PROFILE) -> Iterator[Message | Notice | Tunnelled]
+
+``decode_carried`` returns a :class:`Message` whenever the message type can be told (problems
+found on the way are its ``warnings``), or a single :class:`Notice` saying why no record could
+be made (fewer than 3 octets of mobility header, a CXTP header of no known type).  Neither
+raises on any input.  ``decode_stream`` maps it over the capture stage's output and passes
+Notices and Tunnelled records through unchanged, so the pipeline is
+``decode_stream(capture.iter_carried(paths, profile), profile)``.
+
+No scapy here: layouts from :mod:`pmipct_check.registry` are compiled once into plans
+(:mod:`.fields`) and run over the bytes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+
+from ..capture.model import Carried, Tunnelled
+from ..notices import Notice
+from ..profile import DEFAULT_PROFILE, Profile
+from .cxtp import decode_cxtp
+from .fields import Walk
+from .mh import decode_mh, option_table
+from .model import Message, epoch_text
+
+_MH_TRANSPORTS = frozenset({"mh", "mh-old", "mh-udp"})
+_CXTP_TRANSPORTS = frozenset({"sctp", "udp", "icmpv6", "icmpv4"})
+
+
+def _notices(walk: Walk, carried: Carried) -> tuple[Notice, ...]:
+    return tuple(
+        Notice(code, message, carried.file, carried.frame, None, severity)  # type: ignore[arg-type]
+        for code, message, severity in walk.problems
+    )
+
+
+def _message(carried: Carried, protocol: str, type_: str, fields: dict, walk: Walk) -> Message:
+    return Message(
+        file=carried.file,
+        frame=carried.frame,
+        time_ns=carried.time_ns,
+        src=carried.src,
+        dst=carried.dst,
+        protocol=protocol,  # type: ignore[arg-type]
+        type=type_,
+        fields=fields,
+        transport=carried.transport,
+        frames=carried.frames,
+        warnings=_notices(walk, carried),
+    )
+
+
+def decode_carried(carried: Carried, profile: Profile = DEFAULT_PROFILE) -> Message | Notice:
+    """One signalling payload -> its record, or a Notice when not even its type can be known."""
+    data = carried.data
+    try:
+        if carried.transport in _MH_TRANSPORTS:
+            payload_len = carried.info.get("ip_payload_len")
+            result = decode_mh(
+                data, option_table(profile), transport=carried.transport, src=carried.src, dst=carried.dst,
+                ip_payload_len=payload_len if isinstance(payload_len, int) else None,
+            )
+            if result is None:
+                return Notice("mh.truncated", f"{len(data)} octets: too short for a Mobility Header",
+                              carried.file, carried.frame, None, "error")
+            type_, protocol, fields, walk = result
+            return _message(carried, protocol, type_, fields, walk)
+        if carried.transport in _CXTP_TRANSPORTS:
+            cx = decode_cxtp(data, length_includes_header=profile.cxtp_length_includes_header)
+            if cx is None:
+                what = f"type {data[0] & 0x1F}" if data else "no octets"
+                return Notice("cxtp.unknown-type", f"not a CXTP message of a known type ({what}, {len(data)} octets)",
+                              carried.file, carried.frame, None, "warning")
+            type_, fields, walk = cx
+            return _message(carried, "cxtp", type_, fields, walk)
+        return Notice("decode.unknown-transport", f"no decoder for transport {carried.transport!r}",
+                      carried.file, carried.frame, None, "warning")
+    except Exception as exc:  # a decoder bug must not end the run: report it where it happened
+        return Notice("decode.internal-error", f"decoder failed: {type(exc).__name__}: {exc}",
+                      carried.file, carried.frame, None, "error")
+
+
+def decode_stream(
+    items: Iterable[Carried | Tunnelled | Notice], profile: Profile = DEFAULT_PROFILE
+) -> Iterator[Message | Notice | Tunnelled]:
+    """Decode every Carried; Notices and Tunnelled records pass through in order."""
+    for item in items:
+        if isinstance(item, Carried):
+            yield decode_carried(item, profile)
+        else:
+            yield item
+
+
+__all__ = ["Message", "decode_carried", "decode_stream", "epoch_text"]

@@ -1,0 +1,425 @@
+"""The layout interpreter: turns a registry ``Field`` tuple into a compiled decoding plan.
+
+Every message body and option in :mod:`pmipct_check.registry` is data; this module is the only
+code that knows what each field *kind* means on the wire.  A layout is compiled once into a
+:class:`Plan` (a tuple of small step closures, leading fixed-size integers folded into a single
+``struct`` call), so decoding a message is a loop over prepared steps with no per-field dispatch.
+
+Problems (a field cut short, reserved bits set, a repeated structure that overruns) are appended
+to the :class:`Walk` as ``(code, message, severity)`` triples; the caller turns them into
+``Notice`` objects that know file and frame.  Nothing here raises on bad input.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from functools import cache, lru_cache
+from typing import Any
+
+from .. import registry
+from ..registry import Field
+
+Problem = tuple[str, str, str]  # (code suffix, message, severity)
+
+
+class Walk:
+    """Per-message decoding state shared by the steps: problems found, and sizes the message says."""
+
+    __slots__ = ("addr_size", "prefix", "problems", "request")
+
+    def __init__(self, prefix: str, addr_size: int = 0, request: bool = False) -> None:
+        self.prefix = prefix  # "mh" or "cxtp": the Notice code namespace
+        self.addr_size = addr_size  # CXTP: 4 or 16 by the V flag; 0 = decide per field
+        self.request = request  # CXTP CTAR/CT-Req: a CDB may be its 4-octet header only
+        self.problems: list[Problem] = []
+
+    def warn(self, code: str, message: str, severity: str = "warning") -> None:
+        self.problems.append((f"{self.prefix}.{code}", message, severity))
+
+
+# A step reads one field at ``pos`` (absolute index into ``buf``), writes into ``out`` and returns
+# the next position, or -1 when the data ended before the field did (the plan stops there).
+Step = Callable[[bytes, int, int, dict[str, Any], Walk], int]
+
+
+@lru_cache(maxsize=8192)
+def ipv6_text(raw: bytes) -> str:
+    """Canonical (RFC 5952) text of 16 octets; cached because signalling repeats its addresses."""
+    return str(ipaddress.IPv6Address(raw))
+
+
+@lru_cache(maxsize=4096)
+def ipv4_text(raw: bytes) -> str:
+    return str(ipaddress.IPv4Address(raw))
+
+
+def address_text(raw: bytes) -> str:
+    return ipv6_text(raw) if len(raw) == 16 else ipv4_text(raw)
+
+
+def lladdr_text(raw: bytes) -> str:
+    return raw.hex(":")
+
+
+def ts48_16(raw: bytes) -> dict[str, Any]:
+    """RFC 5213 section 8.8: 48-bit seconds and 16-bit 1/65536 fractions; ``value`` is exact text."""
+    seconds = int.from_bytes(raw[:6], "big")
+    fraction = int.from_bytes(raw[6:8], "big")
+    # fraction / 2**16 == fraction * 5**16 / 10**16: an exact 16-digit decimal expansion.
+    digits = f"{fraction * 152587890625:016d}".rstrip("0") or "0"
+    return {"seconds": seconds, "fraction": fraction, "value": f"{seconds}.{digits}"}
+
+
+def _short(walk: Walk, name: str, need: int, have: int) -> int:
+    walk.warn("truncated", f"{name}: needs {need} octets, {max(have, 0)} left")
+    return -1
+
+
+def _uint_step(f: Field) -> Step:
+    name, size, scale = f.name, f.size, f.scale
+    table = registry.TABLES[f.table] if f.table else None
+    is_reserved = f.title == "Reserved"
+    label = name + "_name"
+
+    def step(buf: bytes, pos: int, end: int, out: dict[str, Any], walk: Walk) -> int:
+        nxt = pos + size
+        if nxt > end:
+            return _short(walk, name, size, end - pos)
+        value = buf[pos] if size == 1 else int.from_bytes(buf[pos:nxt], "big")
+        out[name] = value * scale
+        if table is not None:
+            out[label] = table.get(value, f"unassigned ({value})")
+        if is_reserved and value:
+            walk.warn("reserved-nonzero", f"{name} is {value:#x}, should be zero", "info")
+        return nxt
+
+    return step
+
+
+def _flags_step(f: Field) -> Step:
+    name, size, bits = f.name, f.size, f.bits
+    mask = 0
+    for _, bit in bits:
+        mask |= bit
+    spare = ((1 << (8 * size)) - 1) & ~mask
+
+    def step(buf: bytes, pos: int, end: int, out: dict[str, Any], walk: Walk) -> int:
+        nxt = pos + size
+        if nxt > end:
+            return _short(walk, name, size, end - pos)
+        value = buf[pos] if size == 1 else int.from_bytes(buf[pos:nxt], "big")
+        flags: dict[str, Any] = {flag: bool(value & bit) for flag, bit in bits}
+        if value & spare:
+            flags["reserved"] = value & spare
+            walk.warn("reserved-nonzero", f"reserved {name} bits set: {value & spare:#x}", "info")
+        out[name] = flags
+        return nxt
+
+    return step
+
+
+def _bits_step(f: Field) -> Step:
+    name, size = f.name, f.size
+    parts = []
+    mask = 0
+    for part, bit in f.bits:
+        shift = (bit & -bit).bit_length() - 1
+        parts.append((part, bit, shift, bit >> shift == 1))
+        mask |= bit
+    spare = ((1 << (8 * size)) - 1) & ~mask
+
+    def step(buf: bytes, pos: int, end: int, out: dict[str, Any], walk: Walk) -> int:
+        nxt = pos + size
+        if nxt > end:
+            return _short(walk, name, size, end - pos)
+        value = int.from_bytes(buf[pos:nxt], "big")
+        for part, bit, shift, single in parts:
+            sub = (value & bit) >> shift
+            out[part] = bool(sub) if single else sub
+        if value & spare:
+            out[name + "_reserved"] = value & spare
+            walk.warn("reserved-nonzero", f"reserved bits of {name} set: {value & spare:#x}", "info")
+        return nxt
+
+    return step
+
+
+def _fixed_addr_step(f: Field) -> Step:
+    name, size = f.name, f.size
+    render = ipv6_text if size == 16 else ipv4_text
+
+    def step(buf: bytes, pos: int, end: int, out: dict[str, Any], walk: Walk) -> int:
+        nxt = pos + size
+        if nxt > end:
+            return _short(walk, name, size, end - pos)
+        out[name] = render(buf[pos:nxt])
+        return nxt
+
+    return step
+
+
+def _addr_step(f: Field) -> Step:
+    """An address whose size the message says: CXTP's V flag, or a preceding option code."""
+    name = f.name
+
+    def step(buf: bytes, pos: int, end: int, out: dict[str, Any], walk: Walk) -> int:
+        size = walk.addr_size
+        if not size:
+            code = out.get("code")
+            size = 16 if code == 1 else 4 if code == 2 else (end - pos if end - pos in (4, 16) else 16)
+        nxt = pos + size
+        if nxt > end:
+            return _short(walk, name, size, end - pos)
+        out[name] = address_text(buf[pos:nxt])
+        return nxt
+
+    return step
+
+
+def _rest_step(f: Field) -> Step:
+    """text / lladdr / bytes: the field takes ``size`` octets, or all that is left when 0."""
+    name, size, kind = f.name, f.size, f.kind
+
+    def step(buf: bytes, pos: int, end: int, out: dict[str, Any], walk: Walk) -> int:
+        nxt = pos + size if size else end
+        if nxt > end:
+            return _short(walk, name, size, end - pos)
+        raw = buf[pos:nxt]
+        if kind == "text":
+            try:
+                out[name] = raw.decode("utf-8")
+            except UnicodeDecodeError:
+                out[name] = raw.decode("utf-8", "replace")
+                out[name + "_hex"] = raw.hex()
+                walk.warn("bad-text", f"{name} is not valid UTF-8")
+        elif kind == "lladdr":
+            out[name] = lladdr_text(raw)
+        else:
+            out[name] = raw.hex()
+        return nxt
+
+    return step
+
+
+def _ident_step(f: Field) -> Step:
+    """MN Identifier value rendered by the subtype before it (registry MN_ID_RENDER)."""
+    name = f.name
+
+    def step(buf: bytes, pos: int, end: int, out: dict[str, Any], walk: Walk) -> int:
+        raw = buf[pos:end]
+        render = registry.MN_ID_RENDER.get(out.get("subtype", -1), "bytes")
+        if render == "text":
+            try:
+                out[name] = raw.decode("utf-8")
+            except UnicodeDecodeError:
+                out[name] = raw.hex()
+                walk.warn("bad-text", f"{name} (NAI) is not valid UTF-8; kept as hex")
+        elif render == "ipv6":
+            if len(raw) == 16:
+                out[name] = ipv6_text(raw)
+            else:
+                out[name] = raw.hex()
+                walk.warn("ident-size", f"{name}: an IPv6 address identifier of {len(raw)} octets")
+        elif render == "lladdr":
+            out[name] = lladdr_text(raw)
+        else:
+            out[name] = raw.hex()
+        return end
+
+    return step
+
+
+def _ts_step(f: Field) -> Step:
+    name = f.name
+
+    def step(buf: bytes, pos: int, end: int, out: dict[str, Any], walk: Walk) -> int:
+        nxt = pos + 8
+        if nxt > end:
+            return _short(walk, name, 8, end - pos)
+        out[name] = ts48_16(buf[pos:nxt])
+        return nxt
+
+    return step
+
+
+def _tlvs_step(f: Field) -> Step:
+    """RFC 5949 Context Request: (Req-type 8, Req-length 8, Req-option) until the end."""
+    name = f.name
+
+    def step(buf: bytes, pos: int, end: int, out: dict[str, Any], walk: Walk) -> int:
+        items = []
+        while pos < end:
+            if pos + 2 > end:
+                walk.warn("tlv-overrun", f"{name}: a request with no length octet")
+                break
+            req_type, req_len = buf[pos], buf[pos + 1]
+            nxt = pos + 2 + req_len
+            item = {"type": req_type, "name": registry.OPTION_NAMES.get(req_type, f"Option {req_type}"),
+                    "length": req_len, "data": buf[pos + 2:min(nxt, end)].hex()}
+            items.append(item)
+            if nxt > end:
+                walk.warn("tlv-overrun", f"{name}: request type {req_type} length {req_len} overruns")
+                break
+            pos = nxt
+        out[name] = items
+        return end
+
+    return step
+
+
+def _statuses_step(f: Field) -> Step:
+    """CXTP CTAA/CTDR: (FPT 16, Status 8, Reserved 8) tuples until the end."""
+    name = f.name
+    fpts, statuses = registry.TABLES["cxtp_fpt"], registry.TABLES["cxtp_status"]
+
+    def step(buf: bytes, pos: int, end: int, out: dict[str, Any], walk: Walk) -> int:
+        items = []
+        while pos + 4 <= end:
+            fpt, status, spare = int.from_bytes(buf[pos:pos + 2], "big"), buf[pos + 2], buf[pos + 3]
+            item = {"fpt": fpt, "fpt_name": fpts.get(fpt, f"unassigned ({fpt})"),
+                    "status": status, "status_name": statuses.get(status, f"unassigned ({status})")}
+            if spare:
+                item["reserved"] = spare
+                walk.warn("reserved-nonzero", f"status entry for FPT {fpt}: reserved octet {spare:#x}", "info")
+            items.append(item)
+            pos += 4
+        if pos < end:
+            walk.warn("status-overrun", f"{name}: {end - pos} octets left over, not a whole entry")
+        out[name] = items
+        return end
+
+    return step
+
+
+def _cdbs_step(f: Field) -> Step:
+    """RFC 4067 section 2.4 Context Data Blocks, each walked by its own Length (8-octet units)."""
+    name = f.name
+    fpts = registry.TABLES["cxtp_fpt"]
+
+    def step(buf: bytes, pos: int, end: int, out: dict[str, Any], walk: Walk) -> int:
+        items = []
+        while pos < end:
+            if pos + 4 > end:
+                walk.warn("cdb-overrun", f"{name}: {end - pos} octets left, less than a CDB header")
+                break
+            fpt, units, pflags = int.from_bytes(buf[pos:pos + 2], "big"), buf[pos + 2], buf[pos + 3]
+            p = bool(pflags & 0x80)
+            cdb: dict[str, Any] = {"fpt": fpt, "fpt_name": fpts.get(fpt, f"unassigned ({fpt})"),
+                                   "length": units, "p": p}
+            if pflags & 0x7F:
+                cdb["reserved"] = pflags & 0x7F
+                walk.warn("reserved-nonzero", f"CDB FPT {fpt}: reserved bits {pflags & 0x7F:#x}", "info")
+            size = units * 8
+            if size == 0:
+                if walk.request and not p:
+                    size = 4  # a request names the FPT only (RFC 4067 section 2.5.1)
+                else:
+                    walk.warn("cdb-length", f"CDB FPT {fpt} has Length 0")
+                    items.append(cdb)
+                    break
+            nxt = pos + size
+            body = pos + 4
+            if nxt > end:
+                walk.warn("cdb-overrun", f"CDB FPT {fpt} Length {units} ({size} octets) overruns by {nxt - end}")
+                nxt = end
+            if p:
+                if body + 4 > nxt:
+                    walk.warn("cdb-overrun", f"CDB FPT {fpt}: P set but no room for the presence vector")
+                else:
+                    cdb["presence_vector"] = int.from_bytes(buf[body:body + 4], "big")
+                    body += 4
+            cdb["data"] = buf[body:nxt].hex() if body < nxt else ""
+            items.append(cdb)
+            if nxt == end and pos + size > end:
+                break
+            pos = nxt
+        out[name] = items
+        return end
+
+    return step
+
+
+def _key_step(f: Field) -> Step:
+    name = f.name
+
+    def step(buf: bytes, pos: int, end: int, out: dict[str, Any], walk: Walk) -> int:
+        size = out.get("key_length", 0)
+        nxt = pos + size
+        if nxt > end:
+            walk.warn("key-overrun", f"{name}: Key Length {size} overruns the message by {nxt - end}")
+            out[name] = buf[pos:end].hex()
+            return -1
+        out[name] = buf[pos:nxt].hex()
+        return nxt
+
+    return step
+
+
+_BUILDERS: Mapping[str, Callable[[Field], Step]] = {
+    "uint": _uint_step,
+    "flags": _flags_step,
+    "bits": _bits_step,
+    "ipv6": _fixed_addr_step,
+    "ipv4": _fixed_addr_step,
+    "addr": _addr_step,
+    "text": _rest_step,
+    "lladdr": _rest_step,
+    "bytes": _rest_step,
+    "ident": _ident_step,
+    "ts48_16": _ts_step,
+    "tlvs": _tlvs_step,
+    "statuses": _statuses_step,
+    "cdbs": _cdbs_step,
+    "key": _key_step,
+}
+assert set(_BUILDERS) == registry.KINDS, "every registry field kind needs an interpreter"
+
+#: Kinds that consume everything up to the end of their container.
+_GREEDY = frozenset({"ident", "tlvs", "statuses", "cdbs"})
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """A compiled layout: ``size`` is the octets of its fixed part (the minimum to decode it all)."""
+
+    steps: tuple[Step, ...]
+    size: int  # octets of fixed-size fields (variable ones count 0)
+    greedy: bool  # the layout ends with a field that takes the rest
+
+    def run(self, buf: bytes, pos: int, end: int, out: dict[str, Any], walk: Walk) -> int:
+        """Decode fields from ``pos``; returns the position after the last one, or -1 if cut short."""
+        for step in self.steps:
+            pos = step(buf, pos, end, out, walk)
+            if pos < 0:
+                return -1
+        return pos
+
+
+def _fixed_size(f: Field) -> int:
+    if f.kind in ("uint", "flags", "bits", "ipv6", "ipv4"):
+        return f.size
+    if f.kind == "ts48_16":
+        return 8
+    if f.kind in ("bytes", "text", "lladdr"):
+        return f.size
+    return 0
+
+
+@cache
+def compile_layout(layout: tuple[Field, ...]) -> Plan:
+    """The plan for one registry layout (memoised: layouts are immutable registry constants)."""
+    steps = tuple(_BUILDERS[f.kind](f) for f in layout)
+    greedy = bool(layout) and (
+        layout[-1].kind in _GREEDY or (layout[-1].kind in ("bytes", "text", "lladdr") and not layout[-1].size)
+    )
+    return Plan(steps, sum(_fixed_size(f) for f in layout), greedy)
+
+
+def decode_layout(
+    layout: tuple[Field, ...], buf: bytes, pos: int, end: int, walk: Walk, out: dict[str, Any] | None = None
+) -> tuple[dict[str, Any], int]:
+    """Decode ``layout`` from ``buf[pos:end]``: the fields and the position after them (-1 if short)."""
+    out = {} if out is None else out
+    return out, compile_layout(layout).run(buf, pos, end, out, walk)

@@ -1,0 +1,327 @@
+"""Mobility Header messages (RFC 6275 section 6.1) and their options, decoded from registry layouts.
+
+Entry point: :func:`decode_mh`, which returns the record ``(type, protocol, fields)`` plus the
+problems found.  The MH type picks a body layout (``MH_BODIES``, or ``BR_BODIES`` by the B.R.
+Type octet); the rest of the message up to Header Len is a TLV walk over mobility options,
+each walked by its own Length and decoded by its ``OptionSpec`` layout.  Which spec a wire type
+selects is profile-dependent (pre-RFC dialects, ``option_type_map``, the draft's pMAG options)
+and is resolved once per profile into an :class:`OptionTable`.
+"""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from .. import registry
+from ..profile import Profile
+from ..registry import OptionSpec
+from .fields import Plan, Walk, compile_layout, ipv6_text
+
+_PMAG_ADDRESS = OptionSpec(0, registry.PMAG_ADDRESS_KEY, registry.PMAG_ADDRESS_LAYOUT, (6, 18),
+                           ref="draft-liebsch-netlmm-proxymip6ct-00 5.1", title=registry.PMAG_ADDRESS_NAME)
+_PMAG_ID = OptionSpec(0, registry.PMAG_ID_KEY, registry.PMAG_ID_LAYOUT, min_length=2,
+                      ref="draft-liebsch-netlmm-proxymip6ct-00 5.1", title=registry.PMAG_ID_NAME)
+
+
+@dataclass(frozen=True, slots=True)
+class Resolved:
+    """What one wire option type decodes as under a profile."""
+
+    spec: OptionSpec
+    plan: Plan
+    type: int  # the type reported (IANA when remapped)
+    remapped: bool  # wire type differs from ``type``
+    dialect: str  # the dialect that supplied it, "" for IANA / option_type_map
+
+
+@dataclass(frozen=True, slots=True)
+class OptionTable:
+    """Per-profile option resolution: wire type -> spec, plus the draft's pMAG sub-types."""
+
+    by_wire: dict[int, Resolved]
+    experimental: int  # option type carrying sub-typed pMAG options (-1: none)
+    subtypes: dict[int, Resolved]  # sub-type -> pMAG spec inside the experimental option
+    dialect: str
+    mh_type_names: dict[int, str]
+
+
+def _resolved(spec: OptionSpec, wire: int, dialect: str = "") -> Resolved:
+    reported = spec.type if spec.type else wire
+    return Resolved(spec, compile_layout(spec.layout), reported, reported != wire, dialect)
+
+
+@lru_cache(maxsize=64)
+def _option_table(
+    dialect: str, type_map: tuple[tuple[int, int], ...], pmag: tuple[int, int, int, int]
+) -> OptionTable:
+    by_wire = {t: _resolved(spec, t) for t, spec in registry.OPTIONS.items()}
+    chosen = registry.DIALECTS.get(dialect)
+    if chosen is not None:
+        for wire, spec in chosen.options.items():
+            by_wire[wire] = _resolved(spec, wire, chosen.name)
+    for wire, iana in type_map:  # the profile's explicit map wins over a dialect
+        spec = registry.OPTIONS.get(iana)
+        if spec is not None:
+            by_wire[wire] = _resolved(spec, wire)
+    addr_option, addr_subtype, id_option, id_subtype = pmag
+    experimental, subtypes = -1, {}
+    exp = registry.EXPERIMENTAL_OPTION
+    for option, subtype, spec in ((addr_option, addr_subtype, _PMAG_ADDRESS), (id_option, id_subtype, _PMAG_ID)):
+        resolved = Resolved(spec, compile_layout(spec.layout), option, False, "")
+        if option == exp:  # sub-typed inside the RFC 5096 Experimental Mobility Option
+            experimental = exp
+            subtypes[subtype] = resolved
+        else:  # a dedicated option type: the same data without the sub-type octet
+            by_wire[option] = resolved
+    names = dict(chosen.mh_type_names) if chosen is not None else {}
+    return OptionTable(by_wire, experimental, subtypes, dialect, names)
+
+
+def option_table(profile: Profile) -> OptionTable:
+    """The option resolution for ``profile`` (memoised on the settings that shape it)."""
+    return _option_table(
+        getattr(profile, "dialect", ""),
+        tuple(sorted(profile.option_type_map.items())),
+        (profile.pmag_address_option, profile.pmag_address_subtype, profile.pmag_id_option,
+         profile.pmag_id_subtype),
+    )
+
+
+def mh_checksum(src: bytes, dst: bytes, data: bytes, next_header: int) -> int:
+    """RFC 6275 section 6.1.1 / RFC 8200 section 8.1: one's complement sum over the pseudo-header."""
+    buf = src + dst + len(data).to_bytes(4, "big") + b"\0\0\0" + bytes((next_header,)) + data
+    if len(buf) % 2:
+        buf += b"\0"
+    total = sum(struct.unpack(f"!{len(buf) // 2}H", buf))
+    while total >> 16:
+        total = (total & 0xFFFF) + (total >> 16)
+    return ~total & 0xFFFF
+
+
+def _packed(address: str) -> bytes | None:
+    import ipaddress
+
+    try:
+        packed = ipaddress.ip_address(address).packed
+    except ValueError:
+        return None
+    return packed if len(packed) == 16 else None
+
+
+def verify_checksum(data: bytes, src: str, dst: str, next_header: int, ip_payload_len: int | None) -> bool | None:
+    """True/False when the MH checksum can be checked, None when it cannot (IPv4, cut-short capture)."""
+    s, d = _packed(src), _packed(dst)
+    if s is None or d is None:
+        return None
+    length = len(data) if ip_payload_len is None else ip_payload_len
+    if length > len(data):
+        return None  # the capture holds less than the IPv6 payload: cannot sum what is missing
+    whole = data[:length]
+    zeroed = whole[:4] + b"\0\0" + whole[6:] if len(whole) >= 6 else whole
+    expected = int.from_bytes(whole[4:6], "big") if len(whole) >= 6 else -1
+    for nh in (next_header, registry.IPPROTO_MH) if next_header != registry.IPPROTO_MH else (next_header,):
+        if mh_checksum(s, d, zeroed, nh) == expected:
+            return True
+    return False
+
+
+# --------------------------------------------------------------------------------------------
+# Options
+# --------------------------------------------------------------------------------------------
+
+
+def _decode_option(
+    table: OptionTable, buf: bytes, pos: int, wire: int, length: int, walk: Walk, hints: list[str]
+) -> dict[str, Any]:
+    start, end = pos + 2, pos + 2 + length
+    res = table.by_wire.get(wire)
+    option: dict[str, Any]
+    if res is not None and wire == table.experimental and length >= 1 and buf[start] in table.subtypes:
+        sub = table.subtypes[buf[start]]
+        option = {"type": wire, "name": sub.spec.name, "key": sub.spec.key, "length": length,
+                  "subtype": buf[start]}
+        res, start = sub, start + 1
+        spec = sub.spec
+        if (spec.lengths and length - 1 not in spec.lengths) or length - 1 < spec.min_length:
+            walk.warn("option-length", f"{spec.name}: Length {length} does not fit its layout")
+    elif res is None:
+        option = {"type": wire, "name": registry.OPTION_NAMES.get(wire, f"Option {wire}"),
+                  "key": f"option_{wire}", "length": length, "data": buf[start:end].hex()}
+        if wire not in registry.OPTION_NAMES:
+            walk.warn("unknown-option", f"option type {wire} (Length {length}) is not assigned; kept raw", "info")
+        return option
+    else:
+        spec = res.spec
+        option = {"type": res.type, "name": spec.name, "key": spec.key, "length": length}
+        if res.remapped:
+            option["wire_type"] = wire
+        if res.dialect:
+            option["dialect"] = res.dialect
+        if (spec.lengths and length not in spec.lengths) or length < spec.min_length:
+            want = f"one of {list(spec.lengths)}" if spec.lengths else f"at least {spec.min_length}"
+            walk.warn("option-length", f"{spec.name} (type {wire}): Length {length}, expected {want}")
+        if not table.dialect and wire in _PMIP6D.options:
+            _dialect_hint(wire, length, buf, start, hints)
+        if spec.align is not None:
+            n, k = spec.align
+            if pos % n != k:
+                walk.warn("option-align", f"{spec.name} at MH octet {pos}, alignment {n}n+{k} expected", "info")
+    stop = res.plan.run(buf, start, end, option, walk)
+    if stop >= 0 and stop < end and not res.plan.greedy:
+        option["extra"] = buf[stop:end].hex()
+    prefix, plen = option.get("prefix"), option.get("prefix_len")
+    if isinstance(prefix, str) and isinstance(plen, int):
+        option["prefix_text"] = f"{prefix}/{plen}"
+    return option
+
+
+_PMIP6D = registry.DIALECTS["pmip6d-2010"]
+
+
+def _dialect_hint(wire: int, length: int, buf: bytes, start: int, hints: list[str]) -> None:
+    """Note an option whose Length fits the pmip6d-2010 layout of its number but not the IANA one.
+
+    Type 7 with Length 18 is taken as a sign although IANA's MH Link-Layer Address option is
+    variable (a 17-octet link-layer address does not exist); type 8 only when its first octet is
+    no RFC 4283 subtype; type 9 (IANA Authentication, variable) is too ambiguous alone.
+    """
+    spec = _PMIP6D.options[wire]
+    if spec.lengths and length not in spec.lengths:
+        return
+    iana = registry.OPTIONS.get(wire)
+    if wire == 8 and length >= 1 and buf[start] in registry.MN_ID_RENDER:
+        return  # a real RFC 4283 subtype
+    if wire == 9:
+        return
+    if wire not in (7, 8) and iana is not None and (not iana.lengths or length in iana.lengths):
+        return
+    hints.append(f"option {wire} with Length {length} fits pmip6d-2010's {spec.name}")
+
+
+def walk_options(
+    table: OptionTable, buf: bytes, pos: int, end: int, walk: Walk, hints: list[str]
+) -> list[dict[str, Any]]:
+    """Every option from ``pos`` to ``end``, each walked by its own Length; stops cleanly on overrun."""
+    options: list[dict[str, Any]] = []
+    while pos < end:
+        wire = buf[pos]
+        if wire == 0:  # Pad1: a single octet, no Length field
+            options.append({"type": 0, "name": "Pad1", "key": "pad1", "length": 0})
+            pos += 1
+            continue
+        if pos + 2 > end:
+            walk.warn("option-overrun", f"option type {wire} at MH octet {pos} has no Length octet")
+            options.append({"type": wire, "name": registry.OPTION_NAMES.get(wire, f"Option {wire}"),
+                            "key": "truncated", "length": None, "truncated": True})
+            break
+        length = buf[pos + 1]
+        if pos + 2 + length > end:
+            walk.warn("option-overrun",
+                      f"option type {wire} at MH octet {pos}: Length {length} overruns the message by "
+                      f"{pos + 2 + length - end} octets")
+            options.append({"type": wire, "name": registry.OPTION_NAMES.get(wire, f"Option {wire}"),
+                            "key": "truncated", "length": length, "truncated": True,
+                            "data": buf[pos + 2:end].hex()})
+            break
+        options.append(_decode_option(table, buf, pos, wire, length, walk, hints))
+        pos += 2 + length
+    return options
+
+
+# --------------------------------------------------------------------------------------------
+# The message
+# --------------------------------------------------------------------------------------------
+
+
+def _record_type(mh_type: int, fields: dict[str, Any], table: OptionTable) -> tuple[str, str]:
+    """(record type, protocol) as issue 2 names them."""
+    info = registry.MH_TYPES.get(mh_type)
+    if mh_type in table.mh_type_names:
+        return table.mh_type_names[mh_type], "pmipv6"
+    if mh_type in (5, 6):
+        proxy = bool(fields.get("flags", {}).get("P"))
+        with_p, without_p = registry.P_FLAG_NAMES[mh_type]
+        return (with_p, "pmipv6") if proxy else (without_p, "mipv6")
+    if mh_type == 16:
+        br = fields.get("br_type")
+        return registry.BR_TYPES.get(br, "BR") if isinstance(br, int) else "BR", "pmipv6"
+    if info is None:
+        return f"MH-{mh_type}", "mipv6"
+    return info.short, info.protocol  # type: ignore[return-value]
+
+
+def decode_mh(
+    data: bytes, table: OptionTable, *, transport: str, src: str = "", dst: str = "",
+    ip_payload_len: int | None = None
+) -> tuple[str, str, dict[str, Any], Walk] | None:
+    """Decode one Mobility Header; None when fewer than 3 octets leave even the type unknown."""
+    walk = Walk("mh")
+    total = len(data)
+    if total < 3:
+        return None
+    mh_type = data[2]
+    fields: dict[str, Any] = {"payload_proto": data[0], "header_len": data[1], "mh_type": mh_type,
+                              "mh_type_name": registry.TABLES["mh_type"].get(mh_type, f"unassigned ({mh_type})")}
+    hints: list[str] = []
+    if transport == "mh-old":
+        hints.append("carried in IPv6 next header 62, the pre-RFC 3775 Mobility Header number")
+    declared = (data[1] + 1) * 8
+    if total < 6:
+        walk.warn("truncated", f"{total} octets, shorter than the 6-octet Mobility Header", "error")
+        return (*_record_type(mh_type, fields, table), fields, walk)
+    fields["reserved"] = data[3]
+    if data[3]:
+        walk.warn("reserved-nonzero", f"MH reserved octet is {data[3]:#x}", "info")
+    fields["checksum"] = int.from_bytes(data[4:6], "big")
+    if transport in ("mh", "mh-old"):
+        nh = registry.IPPROTO_MH_OLD if transport == "mh-old" else registry.IPPROTO_MH
+        ok = verify_checksum(data[:declared] if declared <= total else data, src, dst, nh,
+                             min(ip_payload_len, declared) if ip_payload_len is not None else declared)
+        fields["checksum_ok"] = ok
+        if ok is False:
+            walk.warn("checksum", f"Mobility Header checksum {fields['checksum']:#06x} is wrong")
+    else:
+        fields["checksum_ok"] = None
+    if data[0] != registry.IPPROTO_NONE:
+        walk.warn("payload-proto", f"Payload Proto is {data[0]}, should be {registry.IPPROTO_NONE} (no next header)")
+    if declared > total:
+        walk.warn("truncated", f"Header Len says {declared} octets, only {total} present", "error")
+        end = total
+    else:
+        end = declared
+        if declared < total:
+            walk.warn("header-len", f"Header Len says {declared} octets but {total} follow; the rest is ignored")
+    if total % 8:
+        walk.warn("length-not-multiple-of-8", f"Mobility Header is {total} octets, not a multiple of 8")
+
+    if mh_type == 16:
+        body = registry.BR_BODIES.get(data[6]) if end > 6 else None
+    elif mh_type in table.mh_type_names:
+        body = None
+    else:
+        body = registry.MH_BODIES.get(mh_type)
+    if mh_type not in registry.MH_TYPES and mh_type not in table.mh_type_names:
+        walk.warn("unknown-type", f"MH type {mh_type} is not assigned; message data kept raw")
+    if body is None:
+        if mh_type == 16 and end > 6:
+            walk.warn("unknown-br-type", f"Binding Revocation type {data[6]} is not BRI (1) or BRA (2)")
+        fields["data"] = data[6:end].hex()
+    else:
+        plan = compile_layout(body)
+        pos = plan.run(data, 6, end, fields, walk)
+        if pos >= 0:
+            fields["options"] = walk_options(table, data, pos, end, walk, hints)
+        else:
+            fields["options"] = []
+    if hints and not table.dialect:
+        walk.warn("pre-rfc-dialect",
+                  "looks like a pre-RFC 5213 implementation: " + "; ".join(hints)
+                  + ('; try [codepoints] dialect = "pmip6d-2010" or option_type_map'
+                     if any("pmip6d" in h for h in hints) else ""))
+    return (*_record_type(mh_type, fields, table), fields, walk)
+
+
+__all__ = ["OptionTable", "decode_mh", "ipv6_text", "mh_checksum", "option_table", "verify_checksum", "walk_options"]
