@@ -1,0 +1,414 @@
+"""Timeline -> packets: play a scenario against a small LMA model and emit IP packets.
+
+The LMA's answers are not scripted: each PBU is judged as RFC 5213 section 5.3 says (missing
+options in 5.3.1 order give 160/158/161/162, a timestamp older than the last accepted one 157, a
+de-registration from a MAG that is no longer the binding's Proxy-CoA gets no PBA, 5.3.5), and the
+binding cache it keeps decides where the user plane is tunnelled.  Around the CXTP messages the
+builder adds what SCTP puts on the wire (association set-up on first use, a SACK per DATA chunk,
+CRC32c).  One seeded :class:`random.Random` drives every jitter, tag and initial TSN, so the
+same scenario and seed give the same packets.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from typing import Any
+
+from scapy.layers.inet import IP, UDP
+from scapy.layers.inet6 import IPv6
+from scapy.layers.sctp import (
+    SCTP,
+    SCTPChunkCookieAck,
+    SCTPChunkCookieEcho,
+    SCTPChunkData,
+    SCTPChunkInit,
+    SCTPChunkInitAck,
+    SCTPChunkParamStateCookie,
+    SCTPChunkSACK,
+)
+from scapy.packet import Packet, Raw
+
+from .. import registry
+from . import wire
+from .builtin import end_ms
+from .scenario import MobileNode, Node, Scenario, ScenarioError, Step
+
+CN_ADDRESS = "2001:db8:cafe::1"  # the correspondent the MNs talk to (user plane)
+MULTICAST_GROUP = "ff3e::8000:1"  # the group each MN listens to (MLD context, FPT 1)
+USER_PORT = 5004
+IPPROTO_IPV6 = 41  # IPv6-in-IPv6 / IPv6-in-IPv4 tunnels (RFC 2473, RFC 4213)
+SCTP_CXTP_PPI = 0  # RFC 4065's CXTP PPI was never assigned: 0 = unspecified
+SACK_DELAY_MS = 0.4
+ASSOC_SETUP_MS = 4.0  # the association is set up this long before its first DATA chunk
+
+
+@dataclass(frozen=True, slots=True)
+class Frame:
+    """One packet of the trace: when, the IP packet's octets, and what it is."""
+
+    time_ns: int
+    ip: bytes
+    src: str  # node names
+    dst: str
+    kind: str  # mh | cxtp | sctp | data
+    message: dict[str, Any] | None = None  # for mh/cxtp: type and key fields the decoder must find
+
+
+@dataclass(slots=True)
+class Trace:
+    scenario: Scenario
+    frames: list[Frame] = field(default_factory=list)
+
+    def messages(self) -> list[tuple[int, dict[str, Any]]]:
+        """(1-based frame number, expected message) for every signalling message, in order."""
+        return [(i, f.message) for i, f in enumerate(self.frames, 1) if f.message is not None]
+
+
+@dataclass(slots=True)
+class _Binding:
+    coa: str | None = None  # MAG name of the Proxy-CoA, None when no binding
+    former: str | None = None  # the Proxy-CoA before an accepted de-registration (BCE kept a while)
+    last_ts_ns: int | None = None
+    seq: dict[str, int] = field(default_factory=dict)  # per MAG
+
+
+@dataclass(slots=True)
+class _Assoc:
+    initiator: str
+    responder: str
+    iport: int
+    rport: int
+    tags: dict[str, int]  # node -> its own verification tag (the peer puts it in packets)
+    tsn: dict[str, int]  # node -> next TSN it sends
+    ssn: dict[str, int]
+
+
+class _Builder:
+    def __init__(self, scenario: Scenario, seed: int) -> None:
+        self.sc = scenario
+        self.rng = random.Random(seed)
+        self.base_ns = scenario.base_time_ns
+        self.frames: list[tuple[int, int, Frame]] = []
+        self.bindings: dict[str, _Binding] = {m.name: _Binding() for m in scenario.mns}
+        self.transitions: list[tuple[int, str, str | None]] = []  # (time, mn, mag or None)
+        self.assocs: dict[frozenset[str], _Assoc] = {}
+        self.hi_seq: dict[tuple[str, str, str], int] = {}
+        self.ip_id: dict[str, int] = {}
+        self.v4 = scenario.transport == "ipv4"
+
+    # ---- time and addresses -----------------------------------------------------------------
+
+    def ns(self, ms: float) -> int:
+        """Milliseconds on the timeline -> epoch ns, at microsecond resolution (pcap's)."""
+        return self.base_ns + round(ms * 1000) * 1000
+
+    def addr(self, node: Node) -> str:
+        return node.ipv4 if self.v4 else node.ipv6
+
+    def emit(self, ms: float, ip: bytes, src: str, dst: str, kind: str,
+             message: dict[str, Any] | None = None) -> None:
+        t = self.ns(ms)
+        self.frames.append((t, len(self.frames), Frame(t, ip, src, dst, kind, message)))
+
+    def ip_packet(self, src: Node, dst: Node, proto: int, payload: Any) -> bytes:
+        """IPv4 or IPv6 by the scenario's transport; scapy fills lengths and upper checksums."""
+        inner = payload if isinstance(payload, Packet) else Raw(payload)
+        if self.v4:
+            ident = self.ip_id.get(src.name, self.rng.randrange(1, 0x8000))
+            self.ip_id[src.name] = (ident + 1) & 0xFFFF
+            return bytes(IP(src=src.ipv4, dst=dst.ipv4, proto=proto, ttl=64, id=ident) / inner)
+        return bytes(IPv6(src=src.ipv6, dst=dst.ipv6, nh=proto, hlim=64) / inner)
+
+    # ---- mobility header transport ------------------------------------------------------------
+
+    def send_mh(self, ms: float, src: Node, dst: Node, kind: str, body: bytes,
+                options: list[wire.Option], message: dict[str, Any], bad_checksum: bool = False) -> None:
+        mh = wire.mobility_header(kind, body, options)
+        if self.v4:
+            # RFC 5844: the MH rides in UDP 5436 over IPv4; no IPv6 pseudo-header exists, so
+            # the MH checksum stays zero and the UDP checksum protects the message.
+            udp = UDP(sport=registry.PMIP6_UDP_PORT, dport=registry.PMIP6_UDP_PORT) / Raw(mh)
+            ip = self.ip_packet(src, dst, 17, udp)
+            transport = "mh-udp"
+        else:
+            checksum = wire.mh_checksum(src.ipv6, dst.ipv6, mh)
+            if bad_checksum:
+                checksum ^= 0x5A5A
+            mh = wire.with_checksum(mh, checksum)
+            ip = self.ip_packet(src, dst, registry.IPPROTO_MH, mh)
+            transport = "mh"
+        info = {"type": kind, "src": self.addr(src), "dst": self.addr(dst), "transport": transport,
+                **message}
+        self.emit(ms, ip, src.name, dst.name, "mh", info)
+
+    # ---- PMIPv6 registration and the LMA's answer ---------------------------------------------
+
+    def register(self, step: Step, ms: float) -> None:
+        sc, lma = self.sc, self.sc.lma
+        mag, mn = sc.node(step.get("mag")), sc.mn(step.get("mn"))
+        binding = self.bindings[mn.name]
+        lifetime = step.get("lifetime_s")
+        lifetime = sc.lifetime_s if lifetime < 0 else lifetime
+        seq = binding.seq.get(mag.name)
+        seq = self.rng.randrange(1, 5000) if seq is None else (seq + 1) & 0xFFFF
+        binding.seq[mag.name] = seq
+        omit = set(step.get("omit"))
+        ts_ns = self.ns(ms) + round(step.get("ts_offset_ms") * 1_000_000)
+        hi = step.get("hi")
+        pbu_opts: list[tuple[str, wire.Option]] = [
+            ("mn_id", wire.opt_mn_id(mn.nai)),
+            ("hnp", wire.opt_hnp(mn.hnp)),
+            ("handoff", wire.opt_handoff(hi)),
+            ("att", wire.opt_att(mn.att)),
+            ("timestamp", wire.opt_timestamp(ts_ns)),
+        ]
+        if mn.ll_id:
+            pbu_opts.append(("mn_ll_id", wire.opt_mn_ll_id(mn.ll_id)))
+        if self.v4:
+            pbu_opts.append(("ipv4_hoa_req", wire.opt_ipv4_hoa_req(mn.ipv4_hoa)))
+        pbu_opts = [(k, o) for k, o in pbu_opts if k not in omit]
+        sent = {k for k, _ in pbu_opts}
+        self.send_mh(ms, mag, lma, "PBU", wire.pbu_body(seq, lifetime), [o for _, o in pbu_opts],
+                     {"mn": mn.name, "seq": seq, "lifetime": lifetime, "hi": hi if "handoff" in sent else None},
+                     step.get("mh_bad_checksum"))
+
+        status, reply = self._judge(step, mag, binding, sent, ts_ns, lifetime)
+        if not reply:
+            return
+        previous = binding.coa
+        accepted = status < 128
+        if accepted and lifetime > 0:
+            binding.coa, binding.last_ts_ns = mag.name, ts_ns
+        elif accepted and previous == mag.name:
+            binding.coa, binding.former = None, mag.name
+        pba_ms = ms + step.get("reply_ms") + self.rng.uniform(0.0, 0.4)
+        if accepted and binding.coa != previous:
+            self.transitions.append((self.ns(pba_ms), mn.name, binding.coa))
+        self._pba(step, pba_ms, mag, mn, seq, status, lifetime if accepted else 0, sent, ts_ns, hi,
+                  (previous or binding.former) if (previous or binding.former) != mag.name else None)
+
+    def _judge(self, step: Step, mag: Node, binding: _Binding, sent: set[str], ts_ns: int,
+               lifetime: int) -> tuple[int, bool]:
+        """PBA status and whether the LMA answers at all (RFC 5213 5.3.1, 5.3.5, 5.4.1, 5.5)."""
+        codes = {name: value for value, name in registry.TABLES["ba_status"].items()}
+        status = 0
+        for key, name in (("mn_id", "MISSING_MN_IDENTIFIER_OPTION"),
+                          ("hnp", "MISSING_HOME_NETWORK_PREFIX_OPTION"),
+                          ("handoff", "MISSING_HANDOFF_INDICATOR_OPTION"),
+                          ("att", "MISSING_ACCESS_TECH_TYPE_OPTION")):
+            if key not in sent:
+                status = codes[name]
+                break
+        if (status == 0 and "timestamp" in sent and binding.last_ts_ns is not None
+                and ts_ns < binding.last_ts_ns):
+            status = codes["TIMESTAMP_LOWER_THAN_PREV_ACCEPTED"]
+        reply = True
+        if status == 0 and lifetime == 0 and binding.coa != mag.name:
+            reply = False  # stale or unknown de-registration: silently ignored
+        forced = step.get("status")
+        if forced >= 0:
+            status = forced
+        mode = step.get("reply")
+        if mode != "auto":
+            reply = mode == "always"
+        return status, reply
+
+    def _pba(self, step: Step, ms: float, mag: Node, mn: MobileNode, seq: int, status: int,
+             lifetime: int, sent: set[str], ts_ns: int, hi: int, previous: str | None) -> None:
+        sc = self.sc
+        omit = set(step.get("pba_omit"))
+        accepted = status < 128
+        opts: list[tuple[str, wire.Option]] = [
+            ("mn_id", wire.opt_mn_id(mn.nai) if "mn_id" in sent else wire.opt_mn_id_empty()),
+            ("hnp", wire.opt_hnp(mn.hnp) if "hnp" in sent or accepted else wire.opt_hnp("::/0")),
+            ("handoff", wire.opt_handoff(hi if "handoff" in sent else 0)),
+            ("att", wire.opt_att(mn.att if "att" in sent else 0)),
+        ]
+        if "timestamp" in sent:
+            lma_time = status in (156, 157)
+            opts.append(("timestamp", wire.opt_timestamp(self.ns(ms) if lma_time else ts_ns)))
+        if "mn_ll_id" in sent:
+            opts.append(("mn_ll_id", wire.opt_mn_ll_id(mn.ll_id)))
+        if "ipv4_hoa_req" in sent and accepted:
+            opts.append(("ipv4_hoa_rep", wire.opt_ipv4_hoa_rep(mn.ipv4_hoa)))
+        if accepted and lifetime > 0 and previous:
+            prev = sc.node(previous)
+            if step.get("pmag_address"):
+                opts.append(("pmag_address", wire.opt_pmag_address(self.addr(prev))))
+            if step.get("pmag_id"):
+                opts.append(("pmag_id", wire.opt_pmag_id((prev.pmag_id or prev.name).encode())))
+        opts = [(k, o) for k, o in opts if k not in omit]
+        pba_seq = (seq + step.get("pba_seq_delta")) & 0xFFFF
+        message = {"mn": mn.name, "seq": pba_seq, "lifetime": lifetime, "status": status}
+        if any(k == "pmag_address" for k, _ in opts):
+            message["pmag_address"] = self.addr(sc.node(previous or ""))
+        self.send_mh(ms, sc.lma, mag, "PBA", wire.pba_body(status, pba_seq, lifetime),
+                     [o for _, o in opts], message)
+
+    # ---- RFC 5949 HI / HAck ---------------------------------------------------------------------
+
+    def handover_initiate(self, step: Step, ms: float) -> None:
+        sc = self.sc
+        src, dst, mn = sc.node(step.get("src")), sc.node(step.get("dst")), sc.mn(step.get("mn"))
+        key = (src.name, dst.name, mn.name)
+        seq = self.hi_seq.get(key)
+        seq = self.rng.randrange(1, 5000) if seq is None else (seq + 1) & 0xFFFF
+        self.hi_seq[key] = seq
+        flags = ["P"] + (["U"] if step.get("unsolicited") else []) + (["F"] if step.get("forward") else [])
+        opts = [wire.opt_mn_id(mn.nai), wire.opt_hnp(mn.hnp)]
+        if step.get("lmaa"):
+            opts.append(wire.opt_lmaa(self.addr(sc.lma)))
+        if mn.ll_id:
+            opts.append(wire.opt_mn_ll_id(mn.ll_id))
+        if step.get("context_request"):
+            opts.append(wire.opt_context_request([(wire.option_type("hnp"), b""),
+                                                  (wire.option_type("mn_ll_id"), b"")]))
+        self.send_mh(ms, src, dst, "HI", wire.hi_body(seq, flags, step.get("code")), opts,
+                     {"mn": mn.name, "seq": seq, "code": step.get("code")}, step.get("mh_bad_checksum"))
+
+    def handover_ack(self, step: Step, ms: float) -> None:
+        sc = self.sc
+        src, dst, mn = sc.node(step.get("src")), sc.node(step.get("dst")), sc.mn(step.get("mn"))
+        hi_seq = self.hi_seq.get((dst.name, src.name, mn.name))
+        if hi_seq is None:
+            raise ScenarioError(f"{sc.source}: {step.where}: hack from {src.name} to {dst.name} "
+                                f"for {mn.name} answers no earlier hi")
+        seq = (hi_seq + step.get("seq_delta")) & 0xFFFF
+        opts = [wire.opt_mn_id(mn.nai)]
+        if step.get("hnp"):
+            opts.append(wire.opt_hnp(mn.hnp))
+        if mn.ll_id:
+            opts.append(wire.opt_mn_ll_id(mn.ll_id))
+        self.send_mh(ms, src, dst, "HAck", wire.hack_body(seq, ["P"], step.get("code")), opts,
+                     {"mn": mn.name, "seq": seq, "code": step.get("code")}, step.get("mh_bad_checksum"))
+
+    # ---- CXTP over SCTP -------------------------------------------------------------------------
+
+    def sctp(self, ms: float, src: Node, dst: Node, assoc: _Assoc, chunk: Any, kind: str,
+             message: dict[str, Any] | None = None, vtag: int | None = None) -> None:
+        sport = assoc.iport if src.name == assoc.initiator else assoc.rport
+        dport = assoc.rport if src.name == assoc.initiator else assoc.iport
+        tag = assoc.tags[dst.name] if vtag is None else vtag
+        segment = SCTP(sport=sport, dport=dport, tag=tag) / chunk
+        self.emit(ms, self.ip_packet(src, dst, registry.IPPROTO_SCTP, segment), src.name, dst.name,
+                  kind, message)
+
+    def association(self, ms: float, src: Node, dst: Node) -> _Assoc:
+        key = frozenset((src.name, dst.name))
+        assoc = self.assocs.get(key)
+        if assoc is not None:
+            return assoc
+        rng = self.rng
+        assoc = _Assoc(src.name, dst.name, rng.randrange(32768, 61000), self.sc.cxtp_sctp_port,
+                       {src.name: rng.getrandbits(32) | 1, dst.name: rng.getrandbits(32) | 1},
+                       {src.name: rng.getrandbits(31), dst.name: rng.getrandbits(31)},
+                       {src.name: 0, dst.name: 0})
+        self.assocs[key] = assoc
+        t = ms - ASSOC_SETUP_MS
+        cookie = rng.randbytes(32)
+        init = dict(a_rwnd=106496, n_out_streams=1, n_in_streams=1)
+        self.sctp(t, src, dst, assoc, SCTPChunkInit(init_tag=assoc.tags[src.name],
+                                                    init_tsn=assoc.tsn[src.name], **init), "sctp", vtag=0)
+        self.sctp(t + 0.5, dst, src, assoc, SCTPChunkInitAck(
+            init_tag=assoc.tags[dst.name], init_tsn=assoc.tsn[dst.name],
+            params=[SCTPChunkParamStateCookie(cookie=cookie)], **init), "sctp")
+        self.sctp(t + 1.0, src, dst, assoc, SCTPChunkCookieEcho(cookie=cookie), "sctp")
+        self.sctp(t + 1.5, dst, src, assoc, SCTPChunkCookieAck(), "sctp")
+        return assoc
+
+    def cxtp(self, step: Step, ms: float) -> None:
+        sc = self.sc
+        src, dst, mn = sc.node(step.get("src")), sc.node(step.get("dst")), sc.mn(step.get("mn"))
+        if src.name == dst.name:
+            raise ScenarioError(f"{sc.source}: {step.where}: src and dst are both {src.name!r}")
+        prev = step.get("prev_addr") or mn.home_address
+        kw = {"length_excludes_header": step.get("length_excludes_header")}
+        action = step.action
+        message: dict[str, Any] = {"mn": mn.name, "prev": prev}
+        if action == "ct-req":
+            cdbs = b"".join(wire.cdb_request(f) for f in step.get("fpts"))
+            data = wire.ct_req(prev, step.get("seq"), step.get("token"), cdbs, **kw)
+            kind = "CT-Req"
+        elif action == "ctd":
+            cdbs = wire.mld_cdb(mn.hnp, MULTICAST_GROUP)
+            if step.get("pctd"):
+                data = wire.pctd(prev, step.get("elapsed_ms"), self.rng.randbytes(20), cdbs, step.get("ack"), **kw)
+                kind = "PCTD"
+            else:
+                data = wire.ctd(prev, step.get("elapsed_ms"), cdbs, step.get("ack"), **kw)
+                kind = "CTD"
+            message["ack"] = step.get("ack")
+        elif action == "ctdr":
+            ok = step.get("success")
+            fpt = 1
+            data = wire.ctdr(prev, [(fpt, 0 if ok else 1)], ok, **kw)
+            kind = "CTDR"
+        else:
+            data = wire.ctc(prev, **kw)
+            kind = "CTC"
+        assoc = self.association(ms, src, dst)
+        ordered = step.get("ordered")
+        chunk = SCTPChunkData(unordered=0 if ordered else 1, beginning=1, ending=1,
+                              tsn=assoc.tsn[src.name], stream_id=0,
+                              stream_seq=assoc.ssn[src.name] if ordered else 0,
+                              proto_id=SCTP_CXTP_PPI, data=data)
+        tsn = assoc.tsn[src.name]
+        assoc.tsn[src.name] = (tsn + 1) & 0xFFFFFFFF
+        if ordered:
+            assoc.ssn[src.name] = (assoc.ssn[src.name] + 1) & 0xFFFF
+        info = {"type": kind, "src": self.addr(src), "dst": self.addr(dst), "transport": "sctp", **message}
+        self.sctp(ms, src, dst, assoc, chunk, "cxtp", info)
+        self.sctp(ms + SACK_DELAY_MS, dst, src, assoc,
+                  SCTPChunkSACK(cumul_tsn_ack=tsn, a_rwnd=106496, n_gap_ack=0, n_dup_tsn=0), "sctp")
+
+    # ---- user plane -------------------------------------------------------------------------------
+
+    def user_plane(self) -> None:
+        period = self.sc.traffic_interval_ms
+        if period <= 0:
+            return
+        lma, stop = self.sc.lma, self.ns(end_ms(self.sc))
+        for mn in self.sc.mns:
+            changes = [(t, mag) for t, name, mag in sorted(self.transitions) if name == mn.name]
+            phase = self.rng.uniform(0, period)
+            counter = 0
+            for i, (start, mag) in enumerate(changes):
+                end = changes[i + 1][0] if i + 1 < len(changes) else stop
+                if mag is None:
+                    continue
+                mag_node = self.sc.node(mag)
+                t = start + round((phase + 5.0) * 1_000_000)
+                while t < end:
+                    counter += 1
+                    ms = (t - self.base_ns) / 1_000_000
+                    self._data(ms, lma, mag_node, CN_ADDRESS, mn.home_address, counter)
+                    if counter % 2 == 0:
+                        self._data(ms + 7.0 + self.rng.uniform(0, 1), mag_node, lma, mn.home_address,
+                                   CN_ADDRESS, counter)
+                    t += round(period * 1_000_000)
+
+    def _data(self, ms: float, src: Node, dst: Node, inner_src: str, inner_dst: str, n: int) -> None:
+        inner = IPv6(src=inner_src, dst=inner_dst, hlim=63) / UDP(sport=USER_PORT, dport=USER_PORT) / Raw(
+            n.to_bytes(4, "big") + bytes(28))
+        self.emit(ms, self.ip_packet(src, dst, IPPROTO_IPV6, inner), src.name, dst.name, "data")
+
+    # ---- the whole timeline -----------------------------------------------------------------------
+
+    def run(self) -> Trace:
+        jitter = self.sc.jitter_ms
+        timed = sorted(((s.at_ms + self.rng.uniform(0, jitter), i, s) for i, s in enumerate(self.sc.steps)),
+                       key=lambda x: (x[0], x[1]))
+        handlers = {"register": self.register, "deregister": self.register, "hi": self.handover_initiate,
+                    "hack": self.handover_ack, "ct-req": self.cxtp, "ctd": self.cxtp, "ctdr": self.cxtp,
+                    "ctc": self.cxtp}
+        for ms, _, step in timed:
+            handlers[step.action](step, ms)
+        self.user_plane()
+        self.frames.sort(key=lambda x: (x[0], x[1]))
+        return Trace(self.sc, [f for _, _, f in self.frames])
+
+
+def build(scenario: Scenario, seed: int = 0) -> Trace:
+    """The scenario's packets in capture order; deterministic for a given seed."""
+    return _Builder(scenario, seed).run()
