@@ -4,7 +4,9 @@ A reader holds one record at a time, so memory does not grow with the capture.  
 raises on bad input: a missing, empty, foreign or corrupt file becomes a :class:`Notice`
 naming the file and the byte offset, and after a corrupt record the reader stops cleanly,
 keeping every packet it already yielded.  Frames are numbered from 1 as Wireshark counts them
-(every packet block of a pcapng file counts, in every section).
+(every packet block of a pcapng file counts, in every section, and so do the systemd-journal
+and custom blocks that Wireshark lists as frames although they carry no packet).  pcapng
+interface ids are numbered across sections (the n-th IDB of the file is interface n-1).
 """
 
 from __future__ import annotations
@@ -34,6 +36,8 @@ PCAPNG_IDB = 1
 PCAPNG_OPB = 2  # obsolete Packet Block
 PCAPNG_SPB = 3
 PCAPNG_EPB = 6
+#: Blocks that are no packets but that Wireshark numbers as frames (systemd journal export, custom).
+PCAPNG_FRAME_COUNTING = frozenset({0x00000009, 0x00000BAD, 0x40000BAD})
 IF_TSRESOL = 9
 IF_TSOFFSET = 14
 GZIP_MAGIC = b"\x1f\x8b"
@@ -345,6 +349,8 @@ def _read_pcapng(src: _Source, magic: bytes) -> Iterator[RawRecord | Notice]:
                     elif code == IF_TSOFFSET and len(value) >= 8:
                         iface.offset_ns = struct.unpack_from(order + "q", value)[0] * 1_000_000_000
                 interfaces.append(iface)
+            elif btype in PCAPNG_FRAME_COUNTING:
+                frame += 1  # not a packet, but it has a frame number in Wireshark
             head = None
     except (*_GZIP_ERRORS, OSError) as exc:
         yield _file_notice(path, "capture.gzip-error" if src.zipped else "capture.unreadable",
