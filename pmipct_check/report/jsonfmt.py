@@ -1,0 +1,140 @@
+"""The versioned JSON document (schema: ``schema.json`` beside this file).
+
+Capture times are :class:`decimal.Decimal` epoch seconds with nine decimals; :func:`dumps`
+writes them as JSON numbers digit for digit (``json`` would go through ``float`` and lose the
+nanoseconds).  Bump :data:`DOCUMENT_VERSION` on any change that is not a pure addition.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+
+from ..rules.model import CheckResult
+from . import common, timings
+
+DOCUMENT_VERSION = 1
+
+
+def dumps(value: Any, indent: int | None = 2) -> str:
+    """JSON text where a Decimal is an exact number; otherwise what ``json.dumps`` writes."""
+    parts: list[str] = []
+    _encode(value, parts, indent, 0)
+    return "".join(parts)
+
+
+def _encode(value: Any, out: list[str], indent: int | None, level: int) -> None:
+    if isinstance(value, Decimal):
+        if not value.is_finite():
+            out.append("null")
+        else:
+            out.append(_decimal_text(value))
+    elif isinstance(value, float):
+        out.append(json.dumps(value) if math.isfinite(value) else "null")
+    elif value is None or isinstance(value, (bool, int, str)):
+        out.append(json.dumps(value, ensure_ascii=False))
+    elif isinstance(value, Mapping):
+        items = [(str(k), v) for k, v in value.items()]
+        _container(items, "{", "}", out, indent, level, keyed=True)
+    elif isinstance(value, (list, tuple, set, frozenset)):
+        items_seq = sorted(value, key=str) if isinstance(value, (set, frozenset)) else list(value)
+        _container([(None, v) for v in items_seq], "[", "]", out, indent, level, keyed=False)
+    elif isinstance(value, bytes):
+        out.append(json.dumps(value.hex()))
+    else:
+        out.append(json.dumps(str(value), ensure_ascii=False))
+
+
+def _container(items: list[tuple[str | None, Any]], start: str, end: str, out: list[str],
+               indent: int | None, level: int, keyed: bool) -> None:
+    if not items:
+        out.append(start + end)
+        return
+    inner = "" if indent is None else "\n" + " " * (indent * (level + 1))
+    close = "" if indent is None else "\n" + " " * (indent * level)
+    sep = ", " if indent is None else ","
+    out.append(start)
+    for i, (key, item) in enumerate(items):
+        if i:
+            out.append(sep)
+        out.append(inner)
+        if keyed:
+            out.append(json.dumps(key, ensure_ascii=False) + ": ")
+        _encode(item, out, indent, level + 1)
+    out.append(close + end)
+
+
+def _decimal_text(value: Decimal) -> str:
+    text = format(value, "f")
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return text if text not in ("-0", "") else "0"
+
+
+def to_document(result: CheckResult, include_messages: bool = False) -> dict[str, Any]:
+    """The JSON document as Python data (Decimals where times are)."""
+    handovers = []
+    for handover in result.handovers:
+        first = min((m.time for m in handover.messages), default=None)
+        last = max((m.time for m in handover.messages), default=None)
+        handovers.append({
+            "id": handover.id,
+            "mn": handover.mn,
+            "case": handover.case,
+            "case_reason": handover.case_reason,
+            "pmag": handover.pmag,
+            "nmag": handover.nmag,
+            "lma": handover.lma,
+            "verdict": common.verdict_of(result, handover),
+            "vantage": sorted(handover.vantage),
+            "start": first,
+            "end": last,
+            "frames": [
+                {"file": m.file, "frame": m.frame, "time": m.time, "type": m.type,
+                 "src": m.src, "dst": m.dst}
+                for m in handover.messages
+            ],
+            "timings": {k: handover.timings[k] for k in timings.timing_keys([handover])},
+        })
+    findings = [
+        {
+            "rule": f.rule,
+            "severity": f.severity,
+            "outcome": f.outcome,
+            "message": f.message,
+            "handover": f.handover,
+            "refs": [{"file": r.file, "frame": r.frame} for r in f.refs],
+            "spec": f.spec,
+        }
+        for f in common.sorted_findings(result.findings)
+    ]
+    document: dict[str, Any] = {
+        "version": DOCUMENT_VERSION,
+        "tool": {"name": common.TOOL_NAME, "version": common.version()},
+        "inputs": [
+            {"file": i.file, "frames": i.frames, "messages": i.messages, "notices": i.notices,
+             "usable": i.usable}
+            for i in result.inputs
+        ],
+        "vantage": sorted(result.vantage),
+        "rules": [
+            {"id": r.id, "title": r.title, "severity": r.severity, "spec": r.spec}
+            for r in result.rules
+        ],
+        "handovers": handovers,
+        "findings": findings,
+        "notices": [n.to_json() for n in result.notices],
+        "timing_stats": {k: s.to_json() for k, s in timings.timing_stats(result.handovers).items()},
+        "summary": common.summary_counts(result),
+    }
+    if include_messages:
+        document["messages"] = [m.to_json() for m in result.messages]
+    return document
+
+
+def render(result: CheckResult, *, include_messages: bool = False, indent: int | None = 2,
+           **_: Any) -> str:
+    return dumps(to_document(result, include_messages), indent) + "\n"

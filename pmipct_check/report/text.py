@@ -1,0 +1,175 @@
+"""The terminal report: summary, handover table, findings, timing statistics, notices (rich).
+
+Meaning never rides on colour alone: verdicts and severities are words, so the report reads the
+same with ``NO_COLOR`` set or piped into a file; tables take the console's width.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from typing import Any
+
+from rich import box
+from rich.console import Console, RenderableType
+from rich.table import Table
+from rich.text import Text
+
+from ..profile import DEFAULT_PROFILE, Profile
+from ..rules.model import CheckResult
+from . import common, timings
+
+#: Timings shown in the handover table (all of them are in the statistics table).
+TABLE_TIMINGS = {"pbu_pba": "PBU→PBA", "ctreq_ctd": "CT-Req→CTD", "interruption": "interruption"}
+#: Below this many columns findings are a list, not a table; timings leave the handover table.
+WIDE = 100
+MAX_NOTICES = 20
+
+
+def renderables(result: CheckResult, profile: Profile = DEFAULT_PROFILE,
+                ladders: Sequence[RenderableType] = (), width: int = WIDE) -> list[RenderableType]:
+    """What :func:`print_report` prints, for callers that own a Console."""
+    out: list[RenderableType] = [summary(result), handover_table(result, profile, width)]
+    stats = timing_table(result)
+    if stats is not None:
+        out.append(stats)
+    out.append(findings_table(result) if width >= WIDE else findings_list(result))
+    notices = notices_table(result)
+    if notices is not None:
+        out.append(notices)
+    out += list(ladders)
+    return out
+
+
+def summary(result: CheckResult) -> Text:
+    counts = common.summary_counts(result)
+    text = Text()
+    text.append(f"{common.TOOL_NAME} {common.version()}", style="bold")
+    text.append(f"  {counts['inputs']} input(s), {counts['frames']} frames, {counts['messages']} messages, ")
+    text.append(f"{counts['handovers']} handover(s)\n", style="bold")
+    text.append("verdicts: ")
+    parts = [(f"{n} {v}", common.VERDICT_STYLE[v]) for v, n in counts["verdicts"].items() if n]
+    for i, (part, style) in enumerate(parts or [("none", "")]):
+        text.append(("  " if i else "") + part, style=style)
+    text.append("\nfindings: ")
+    finding_parts = [(f"{n} {k}", common.SEVERITY_STYLE.get(k, "magenta"))
+                     for k, n in counts["findings"].items()]
+    for i, (part, style) in enumerate(finding_parts):
+        text.append(("  " if i else "") + part, style=style)
+    vantage = ", ".join(counts["vantage"]) or "unknown"
+    text.append(f"\nvantage: {vantage}   notices: {counts['notices']}")
+    return text
+
+
+def handover_table(result: CheckResult, profile: Profile = DEFAULT_PROFILE, width: int = WIDE) -> RenderableType:
+    if not result.handovers:
+        return Text("No handover found.", style="bold")
+    keys = [k for k in TABLE_TIMINGS if any(k in h.timings for h in result.handovers)]
+    keys = keys[: max(0, (width - 64) // 13)]
+    table = Table(title="Handovers", box=box.SIMPLE_HEAD, title_justify="left", title_style="bold",
+                  expand=False, pad_edge=False)
+    table.add_column("ID", no_wrap=True)
+    table.add_column("MN", overflow="fold", min_width=8)
+    table.add_column("case", no_wrap=True, overflow="ellipsis")
+    table.add_column("pMAG -> nMAG", overflow="fold", min_width=8)
+    table.add_column("verdict", no_wrap=True)
+    for key in keys:
+        table.add_column(TABLE_TIMINGS[key], justify="right", no_wrap=True)
+    for h in result.handovers:
+        verdict = common.verdict_of(result, h)
+        pmag = profile.name_for(h.pmag) if h.pmag else "?"
+        table.add_row(
+            h.id, h.mn, h.case, f"{pmag} -> {profile.name_for(h.nmag)}",
+            Text(verdict, style=common.VERDICT_STYLE.get(verdict, "")),
+            *(timings.ms(h.timings.get(k)) for k in keys),
+        )
+    return table
+
+
+def timing_table(result: CheckResult) -> RenderableType | None:
+    stats = timings.timing_stats(result.handovers)
+    if not stats:
+        return None
+    table = Table(title="Timings over all handovers", box=box.SIMPLE_HEAD, title_justify="left",
+                  title_style="bold", pad_edge=False)
+    table.add_column("timing")
+    for name in ("n", "min", "median", "p95", "max"):
+        table.add_column(name, justify="right", no_wrap=True)
+    for key, s in stats.items():
+        table.add_row(timings.label(key), str(s.count),
+                      *(timings.ms(v) for v in (s.min, s.median, s.p95, s.max)))
+    return table
+
+
+def findings_table(result: CheckResult) -> RenderableType:
+    findings = common.sorted_findings(result.findings)
+    if not findings:
+        return Text("No findings.", style="green")
+    table = Table(title="Findings", box=box.SIMPLE_HEAD, title_justify="left", title_style="bold",
+                  pad_edge=False)
+    table.add_column("severity", no_wrap=True)
+    table.add_column("rule", no_wrap=True)
+    table.add_column("ho", no_wrap=True)
+    table.add_column("message", ratio=3, overflow="fold")
+    table.add_column("where", ratio=2, overflow="fold")
+    for f in findings:
+        kind = common.mark_kind(f)
+        table.add_row(Text(kind, style=common.SEVERITY_STYLE.get(kind, "magenta")), f.rule,
+                      f.handover or "-", f.message, common.refs_text(f))
+    return table
+
+
+def findings_list(result: CheckResult) -> RenderableType:
+    """Findings for narrow terminals: a head line, then the message indented."""
+    findings = common.sorted_findings(result.findings)
+    if not findings:
+        return Text("No findings.", style="green")
+    out = Text()
+    out.append("Findings\n", style="bold")
+    for f in findings:
+        kind = common.mark_kind(f)
+        out.append(kind, style=common.SEVERITY_STYLE.get(kind, "magenta"))
+        out.append(f" {f.rule}", style="bold")
+        out.append(f" [{f.handover or '-'}] {common.refs_text(f)}\n    {f.message}\n")
+    return out
+
+
+def notices_table(result: CheckResult) -> RenderableType | None:
+    if not result.notices:
+        return None
+    table = Table(title=f"Notices about the input ({len(result.notices)})", box=box.SIMPLE_HEAD,
+                  title_justify="left", title_style="bold", pad_edge=False)
+    table.add_column("severity", no_wrap=True)
+    table.add_column("code", no_wrap=True)
+    table.add_column("message", overflow="fold")
+    table.add_column("where", overflow="fold")
+    for n in result.notices[:MAX_NOTICES]:
+        table.add_row(Text(n.severity, style=common.SEVERITY_STYLE.get(n.severity, "")), n.code, n.message,
+                      n.where())
+    if len(result.notices) > MAX_NOTICES:
+        table.caption = f"... and {len(result.notices) - MAX_NOTICES} more (--format json lists all)"
+    return table
+
+
+def print_report(result: CheckResult, console: Console | None = None, profile: Profile = DEFAULT_PROFILE,
+                 ladders: Sequence[RenderableType] = ()) -> None:
+    """Print to ``console`` (a default one honours the terminal's width, NO_COLOR and pipes)."""
+    console = console or Console(highlight=False, emoji=False)
+    for item in renderables(result, profile, ladders, console.width):
+        console.print(item)
+        console.print()
+
+
+def render(result: CheckResult, *, profile: Profile = DEFAULT_PROFILE, width: int | None = None,
+           color: bool | None = None, **_: Any) -> str:
+    """The report as a string; colour only when asked (or ``None``: never when NO_COLOR is set)."""
+    if color is None:
+        color = False
+    if os.environ.get("NO_COLOR"):
+        color = False
+    console = Console(width=width or 100, color_system="standard" if color else None,
+                      force_terminal=color, no_color=not color, highlight=False, emoji=False,
+                      legacy_windows=False)
+    with console.capture() as capture:
+        print_report(result, console, profile)
+    return capture.get()

@@ -1,0 +1,114 @@
+"""Handover timings: which keys the reports show, in which order, and their statistics.
+
+The analysis stage fills ``Handover.timings`` (seconds; the keys are
+``pmipct_check.analysis.timings.TIMINGS``).  The reports show, in this order:
+
+=====================  ============================================================================
+``pbu_pba``            nMAG's registering PBU -> the LMA's PBA
+``ctreq_ctd``          first CT-Req -> first CTD/PCTD after it
+``ctd_ctdr``           first CTD/PCTD -> first CTDR after it
+``cr_ca``              context ready -> context activated (when the analysis provides it)
+``attach_registered``  first sign of the MN at the nMAG -> registration complete (PBA)
+``interruption``       last downlink packet tunnelled to the pMAG -> first one to the nMAG
+``hi_hack``            RFC 5949 HI -> HAck
+``dereg_pba``          pMAG's de-registration PBU -> its PBA
+``transfer``           first -> last context-transfer message
+``handover``           first -> last signalling message of the handover
+=====================  ============================================================================
+
+Any other key the analysis adds is shown after these under its own name.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+from ..analysis.model import Handover
+
+#: key -> label, in display order.
+TIMING_LABELS: Mapping[str, str] = {
+    "pbu_pba": "PBU → PBA",
+    "ctreq_ctd": "CT-Req → CTD",
+    "ctd_ctdr": "CTD → CTDR",
+    "cr_ca": "context ready → activated",
+    "attach_registered": "attach → registration complete",
+    "interruption": "data-path interruption",
+    "hi_hack": "HI → HAck",
+    "dereg_pba": "de-registration → PBA",
+    "transfer": "context transfer (first → last)",
+    "handover": "handover signalling (first → last)",
+}
+#: The same labels without arrows, for plain ASCII output.
+ASCII_LABELS: Mapping[str, str] = {k: v.replace("→", "->") for k, v in TIMING_LABELS.items()}
+
+
+def label(key: str, ascii_only: bool = False) -> str:
+    table = ASCII_LABELS if ascii_only else TIMING_LABELS
+    return table.get(key, key)
+
+
+def timing_keys(handovers: Iterable[Handover]) -> list[str]:
+    """Keys present in any handover: the known ones in their order, then the rest sorted."""
+    present = {key for h in handovers for key in h.timings}
+    return [k for k in TIMING_LABELS if k in present] + sorted(present - set(TIMING_LABELS))
+
+
+@dataclass(frozen=True, slots=True)
+class Stats:
+    """Order statistics of one timing over many handovers (seconds)."""
+
+    count: int
+    min: float
+    median: float
+    p95: float
+    max: float
+    mean: float
+
+    def to_json(self) -> dict[str, float | int]:
+        return {"count": self.count, "min": self.min, "median": self.median, "p95": self.p95,
+                "max": self.max, "mean": self.mean}
+
+
+def percentile(ordered: Sequence[float], q: float) -> float:
+    """Linear interpolation between closest ranks (numpy's default, Excel's PERCENTILE.INC)."""
+    if not ordered:
+        raise ValueError("no values")
+    pos = (len(ordered) - 1) * q
+    lo, hi = math.floor(pos), math.ceil(pos)
+    return ordered[lo] + (ordered[hi] - ordered[lo]) * (pos - lo)
+
+
+def stats(values: Iterable[float]) -> Stats | None:
+    ordered = sorted(v for v in values if v is not None and math.isfinite(v))
+    if not ordered:
+        return None
+    return Stats(len(ordered), ordered[0], percentile(ordered, 0.5), percentile(ordered, 0.95),
+                 ordered[-1], math.fsum(ordered) / len(ordered))
+
+
+def timing_stats(handovers: Sequence[Handover]) -> dict[str, Stats]:
+    """key -> statistics over every handover that has that timing."""
+    out: dict[str, Stats] = {}
+    for key in timing_keys(handovers):
+        result = stats(h.timings[key] for h in handovers if key in h.timings)
+        if result is not None:
+            out[key] = result
+    return out
+
+
+def ms(seconds: float | None) -> str:
+    """Seconds as milliseconds for people: ``12.3 ms``, ``1.204 s``."""
+    if seconds is None or not math.isfinite(seconds):
+        return "-"
+    if abs(seconds) >= 10:
+        return f"{seconds:.2f} s"
+    if abs(seconds) >= 1:
+        return f"{seconds:.3f} s"
+    value = seconds * 1000
+    if abs(value) >= 100:
+        return f"{value:.0f} ms"
+    if abs(value) >= 1:
+        return f"{value:.1f} ms"
+    return f"{value:.3f} ms"

@@ -1,0 +1,98 @@
+"""`pmipct-check ladder` and `pmipct-check report`, wired to a stand-in pipeline."""
+
+from __future__ import annotations
+
+import sys
+import types
+
+import pytest
+from test_report_fixtures import sample_result
+
+from pmipct_check.cli import cli
+from pmipct_check.commands.common import run_cli
+
+
+@pytest.fixture
+def pipeline(monkeypatch):
+    """Replace pmipct_check.pipeline by one that returns the sample result and records its call."""
+    calls = []
+    module = types.ModuleType("pmipct_check.pipeline")
+
+    def check_files(paths, profile, select=(), ignore=()):
+        calls.append((paths, profile, select, ignore))
+        return sample_result()
+
+    module.check_files = check_files
+    monkeypatch.setitem(sys.modules, "pmipct_check.pipeline", module)
+    return calls
+
+
+def run(monkeypatch, capsys, *args: str) -> tuple[int, str, str]:
+    monkeypatch.setattr(sys, "argv", ["pmipct-check", *args])
+    monkeypatch.setenv("COLUMNS", "120")
+    code = run_cli(cli)
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def test_ladder_prints_every_handover(pipeline, monkeypatch, capsys):
+    code, out, _ = run(monkeypatch, capsys, "ladder", "a.pcap", "b.pcap")
+    assert code == 0
+    assert pipeline[0][0] == ["a.pcap", "b.pcap"]
+    for hid in ("H1", "H2", "H3", "H4"):
+        assert f"{hid}  " in out
+    assert "#40" in out and "[E1]" in out
+    assert "\x1b[" not in out  # captured output is not a terminal: no colour
+
+
+def test_ladder_selects_by_mn_and_number(pipeline, monkeypatch, capsys):
+    code, out, _ = run(monkeypatch, capsys, "ladder", "a.pcap", "--mn", "mn1@lab.example", "--handover", "2")
+    assert code == 0
+    assert "H3  mn1@lab.example  proactive-1" in out and "H1  " not in out
+
+
+def test_ladder_unknown_selection_is_a_usage_error(pipeline, monkeypatch, capsys):
+    code, _, err = run(monkeypatch, capsys, "ladder", "a.pcap", "--mn", "nobody")
+    assert code == 2
+    assert "--mn nobody: no such handover" in err and "mn1@lab.example" in err
+
+
+@pytest.mark.parametrize("suffix", ["svg", "html", "txt", "puml"])
+def test_ladder_export(pipeline, monkeypatch, capsys, tmp_path, suffix):
+    target = tmp_path / f"out.{suffix}"
+    code, _, err = run(monkeypatch, capsys, "ladder", "a.pcap", "--handover", "H1", "--export", str(target))
+    assert code == 0 and f"wrote {target}" in err
+    assert "CT-Req seq=1 token=0" in target.read_text()
+
+
+def test_ladder_export_bad_suffix(pipeline, monkeypatch, capsys, tmp_path):
+    code, _, err = run(monkeypatch, capsys, "ladder", "a.pcap", "--export", str(tmp_path / "x.png"))
+    assert code == 2 and "unknown export format" in err
+
+
+def test_report_writes_the_page(pipeline, monkeypatch, capsys, tmp_path):
+    target = tmp_path / "report.html"
+    code, _, err = run(monkeypatch, capsys, "report", "a.pcap", "-o", str(target), "--select", "DRAFT",
+                       "--title", "Lab run 7")
+    assert code == 0
+    assert pipeline[0][2] == ("DRAFT",)
+    page = target.read_text()
+    assert "<title>Lab run 7</title>" in page and page.count('class="ladder"') == 4
+    assert "4 handover(s) (1 pass, 1 fail, 1 warn, 1 inconclusive)" in err
+
+
+def test_report_unwritable_output(pipeline, monkeypatch, capsys, tmp_path):
+    code, _, err = run(monkeypatch, capsys, "report", "a.pcap", "-o", str(tmp_path / "no" / "such" / "r.html"))
+    assert code == 2 and "cannot write" in err
+
+
+def test_missing_pipeline_is_reported(monkeypatch, capsys):
+    try:
+        import pmipct_check.pipeline  # noqa: F401
+    except ModuleNotFoundError:
+        pass
+    else:
+        pytest.skip("the real pipeline exists")
+    monkeypatch.setitem(sys.modules, "pmipct_check.pipeline", None)
+    code, _, err = run(monkeypatch, capsys, "ladder", "a.pcap")
+    assert code == 2 and "pipeline" in err
