@@ -13,6 +13,7 @@ to the :class:`Walk` as ``(code, message, severity)`` triples; the caller turns 
 from __future__ import annotations
 
 import ipaddress
+import struct
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cache, lru_cache
@@ -380,17 +381,33 @@ assert set(_BUILDERS) == registry.KINDS, "every registry field kind needs an int
 _GREEDY = frozenset({"ident", "tlvs", "statuses", "cdbs"})
 
 
+FastPrefix = Callable[[bytes, int, dict[str, Any], Walk], int]
+
+
 @dataclass(frozen=True, slots=True)
 class Plan:
-    """A compiled layout: ``size`` is the octets of its fixed part (the minimum to decode it all)."""
+    """A compiled layout: ``size`` is the octets of its fixed part (the minimum to decode it all).
+
+    ``fast`` decodes the layout's leading fixed-size fields with one ``struct.unpack_from`` in a
+    generated function (``fast_size`` octets, then the ``rest`` steps); it runs only when all those
+    octets are present, else the per-field ``steps`` run and report exactly where data ran out.
+    """
 
     steps: tuple[Step, ...]
     size: int  # octets of fixed-size fields (variable ones count 0)
     greedy: bool  # the layout ends with a field that takes the rest
+    fast: FastPrefix | None = None
+    fast_size: int = 0
+    rest: tuple[Step, ...] = ()
 
     def run(self, buf: bytes, pos: int, end: int, out: dict[str, Any], walk: Walk) -> int:
         """Decode fields from ``pos``; returns the position after the last one, or -1 if cut short."""
-        for step in self.steps:
+        if self.fast is not None and pos + self.fast_size <= end:
+            pos = self.fast(buf, pos, out, walk)
+            steps = self.rest
+        else:
+            steps = self.steps
+        for step in steps:
             pos = step(buf, pos, end, out, walk)
             if pos < 0:
                 return -1
@@ -407,6 +424,79 @@ def _fixed_size(f: Field) -> int:
     return 0
 
 
+def _fast_fields(layout: tuple[Field, ...]) -> int:
+    """How many leading fields the generated struct prefix can take."""
+    count = 0
+    for f in layout:
+        if (f.kind in ("uint", "flags", "bits") and f.size in (1, 2, 4)) or f.kind in ("ipv6", "ipv4", "ts48_16") \
+                or (f.kind == "bytes" and f.size):
+            count += 1
+        else:
+            break
+    return count
+
+
+def _fast_lines(i: int, f: Field, env: dict[str, Any]) -> tuple[str, list[str]]:
+    """(struct format, source lines) decoding field ``f`` held in variable ``v{i}``."""
+    v, name = f"v{i}", repr(f.name)
+    if f.kind == "ipv6":
+        return "16s", [f"out[{name}] = _ipv6({v})"]
+    if f.kind == "ipv4":
+        return "4s", [f"out[{name}] = _ipv4({v})"]
+    if f.kind == "ts48_16":
+        return "8s", [f"out[{name}] = _ts({v})"]
+    if f.kind == "bytes":
+        return f"{f.size}s", [f"out[{name}] = {v}.hex()"]
+    fmt = {1: "B", 2: "H", 4: "I"}[f.size]
+    lines = []
+    if f.kind == "uint":
+        lines.append(f"out[{name}] = {v} * {f.scale}" if f.scale != 1 else f"out[{name}] = {v}")
+        if f.table:
+            env[f"T{i}"] = registry.TABLES[f.table]
+            lines.append(f"out[{f.name + '_name'!r}] = T{i}.get({v}) or f'unassigned ({{{v}}})'")
+        if f.title == "Reserved":
+            lines.append(f"if {v}: walk.warn('reserved-nonzero', f'{f.name} is {{{v}:#x}}, should be zero', 'info')")
+        return fmt, lines
+    mask = 0
+    for _, bit in f.bits:
+        mask |= bit
+    spare = ((1 << (8 * f.size)) - 1) & ~mask
+    if f.kind == "flags":
+        items = ", ".join(f"{flag!r}: bool({v} & {bit})" for flag, bit in f.bits)
+        lines += [f"flags = {{{items}}}", f"if {v} & {spare}:", f"    flags['reserved'] = {v} & {spare}",
+                  f"    walk.warn('reserved-nonzero', f'reserved {f.name} bits set: {{{v} & {spare}:#x}}', 'info')",
+                  f"out[{name}] = flags"]
+        return fmt, lines
+    for part, bit in f.bits:  # bits
+        shift = (bit & -bit).bit_length() - 1
+        expr = f"({v} & {bit}) >> {shift}"
+        lines.append(f"out[{part!r}] = bool({expr})" if bit >> shift == 1 else f"out[{part!r}] = {expr}")
+    lines += [f"if {v} & {spare}:", f"    out[{f.name + '_reserved'!r}] = {v} & {spare}",
+              f"    walk.warn('reserved-nonzero', f'reserved bits of {f.name} set: {{{v} & {spare}:#x}}', 'info')"]
+    return fmt, lines
+
+
+def _generate_fast(layout: tuple[Field, ...]) -> tuple[FastPrefix, int]:
+    """One function decoding the fixed-size ``layout`` from a single unpack_from call.
+
+    Generated once per registry layout from its field list (like ``dataclasses`` builds
+    ``__init__``): no per-field call or bounds check is left on the hot path.
+    """
+    env: dict[str, Any] = {"_ipv6": ipv6_text, "_ipv4": ipv4_text, "_ts": ts48_16}
+    fmt, lines = "!", []
+    for i, f in enumerate(layout):
+        part, code = _fast_lines(i, f, env)
+        fmt += part
+        lines += code
+    unpacker = struct.Struct(fmt)
+    env["_unpack"] = unpacker.unpack_from
+    names = "".join(f"v{i}, " for i in range(len(layout)))
+    body = "".join(f"    {line}\n" for line in lines)
+    source = f"def fast(buf, pos, out, walk):\n    {names}= _unpack(buf, pos)\n{body}    return pos + {unpacker.size}\n"
+    exec(compile(source, "<registry layout>", "exec"), env)
+    return env["fast"], unpacker.size
+
+
 @cache
 def compile_layout(layout: tuple[Field, ...]) -> Plan:
     """The plan for one registry layout (memoised: layouts are immutable registry constants)."""
@@ -414,7 +504,12 @@ def compile_layout(layout: tuple[Field, ...]) -> Plan:
     greedy = bool(layout) and (
         layout[-1].kind in _GREEDY or (layout[-1].kind in ("bytes", "text", "lladdr") and not layout[-1].size)
     )
-    return Plan(steps, sum(_fixed_size(f) for f in layout), greedy)
+    size = sum(_fixed_size(f) for f in layout)
+    count = _fast_fields(layout)
+    if not count:
+        return Plan(steps, size, greedy)
+    fast, fast_size = _generate_fast(layout[:count])
+    return Plan(steps, size, greedy, fast, fast_size, steps[count:])
 
 
 def decode_layout(

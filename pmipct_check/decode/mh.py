@@ -10,6 +10,7 @@ and is resolved once per profile into an :class:`OptionTable`.
 
 from __future__ import annotations
 
+import ipaddress
 import struct
 from dataclasses import dataclass
 from functools import lru_cache
@@ -28,13 +29,29 @@ _PMAG_ID = OptionSpec(0, registry.PMAG_ID_KEY, registry.PMAG_ID_LAYOUT, min_leng
 
 @dataclass(frozen=True, slots=True)
 class Resolved:
-    """What one wire option type decodes as under a profile."""
+    """What one wire option type decodes as under a profile, with its checks precomputed."""
 
     spec: OptionSpec
     plan: Plan
-    type: int  # the type reported (IANA when remapped)
-    remapped: bool  # wire type differs from ``type``
-    dialect: str  # the dialect that supplied it, "" for IANA / option_type_map
+    head: dict[str, Any]  # type (IANA when remapped), name, key, [wire_type], [dialect]
+    lengths: frozenset[int]  # permitted Length values of the data after any sub-type; empty = any
+    min_length: int
+    prefix_text: bool  # the layout has prefix + prefix_len: add "prefix_text"
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+
+def _make(spec: OptionSpec, wire: int, reported: int, dialect: str = "") -> Resolved:
+    head: dict[str, Any] = {"type": reported, "name": spec.name, "key": spec.key}
+    if reported != wire:
+        head["wire_type"] = wire
+    if dialect:
+        head["dialect"] = dialect
+    names = {f.name for f in spec.layout}
+    return Resolved(spec, compile_layout(spec.layout), head, frozenset(spec.lengths), spec.min_length,
+                    {"prefix", "prefix_len"} <= names)
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,11 +63,14 @@ class OptionTable:
     subtypes: dict[int, Resolved]  # sub-type -> pMAG spec inside the experimental option
     dialect: str
     mh_type_names: dict[int, str]
+    hint_types: frozenset[int]  # wire types worth a pre-RFC dialect check (none once a dialect is chosen)
+
+
+_PMIP6D = registry.DIALECTS["pmip6d-2010"]
 
 
 def _resolved(spec: OptionSpec, wire: int, dialect: str = "") -> Resolved:
-    reported = spec.type if spec.type else wire
-    return Resolved(spec, compile_layout(spec.layout), reported, reported != wire, dialect)
+    return _make(spec, wire, spec.type if spec.type else wire, dialect)
 
 
 @lru_cache(maxsize=64)
@@ -70,14 +90,15 @@ def _option_table(
     experimental, subtypes = -1, {}
     exp = registry.EXPERIMENTAL_OPTION
     for option, subtype, spec in ((addr_option, addr_subtype, _PMAG_ADDRESS), (id_option, id_subtype, _PMAG_ID)):
-        resolved = Resolved(spec, compile_layout(spec.layout), option, False, "")
+        resolved = _make(spec, option, option)
         if option == exp:  # sub-typed inside the RFC 5096 Experimental Mobility Option
             experimental = exp
             subtypes[subtype] = resolved
         else:  # a dedicated option type: the same data without the sub-type octet
             by_wire[option] = resolved
     names = dict(chosen.mh_type_names) if chosen is not None else {}
-    return OptionTable(by_wire, experimental, subtypes, dialect, names)
+    hint_types = frozenset() if chosen is not None else frozenset(_PMIP6D.options)
+    return OptionTable(by_wire, experimental, subtypes, dialect, names, hint_types)
 
 
 def option_table(profile: Profile) -> OptionTable:
@@ -101,9 +122,8 @@ def mh_checksum(src: bytes, dst: bytes, data: bytes, next_header: int) -> int:
     return ~total & 0xFFFF
 
 
+@lru_cache(maxsize=4096)
 def _packed(address: str) -> bytes | None:
-    import ipaddress
-
     try:
         packed = ipaddress.ip_address(address).packed
     except ValueError:
@@ -138,47 +158,39 @@ def _decode_option(
 ) -> dict[str, Any]:
     start, end = pos + 2, pos + 2 + length
     res = table.by_wire.get(wire)
-    option: dict[str, Any]
-    if res is not None and wire == table.experimental and length >= 1 and buf[start] in table.subtypes:
-        sub = table.subtypes[buf[start]]
-        option = {"type": wire, "name": sub.spec.name, "key": sub.spec.key, "length": length,
-                  "subtype": buf[start]}
-        res, start = sub, start + 1
-        spec = sub.spec
-        if (spec.lengths and length - 1 not in spec.lengths) or length - 1 < spec.min_length:
-            walk.warn("option-length", f"{spec.name}: Length {length} does not fit its layout")
-    elif res is None:
+    if res is None:
         option = {"type": wire, "name": registry.OPTION_NAMES.get(wire, f"Option {wire}"),
                   "key": f"option_{wire}", "length": length, "data": buf[start:end].hex()}
         if wire not in registry.OPTION_NAMES:
             walk.warn("unknown-option", f"option type {wire} (Length {length}) is not assigned; kept raw", "info")
         return option
+    size = length
+    if wire == table.experimental and length >= 1 and buf[start] in table.subtypes:
+        res = table.subtypes[buf[start]]
+        option = {**res.head, "length": length, "subtype": buf[start]}
+        start += 1
+        size -= 1
     else:
-        spec = res.spec
-        option = {"type": res.type, "name": spec.name, "key": spec.key, "length": length}
-        if res.remapped:
-            option["wire_type"] = wire
-        if res.dialect:
-            option["dialect"] = res.dialect
-        if (spec.lengths and length not in spec.lengths) or length < spec.min_length:
-            want = f"one of {list(spec.lengths)}" if spec.lengths else f"at least {spec.min_length}"
-            walk.warn("option-length", f"{spec.name} (type {wire}): Length {length}, expected {want}")
-        if not table.dialect and wire in _PMIP6D.options:
+        option = {**res.head, "length": length}
+        if wire in table.hint_types:
             _dialect_hint(wire, length, buf, start, hints)
-        if spec.align is not None:
-            n, k = spec.align
-            if pos % n != k:
-                walk.warn("option-align", f"{spec.name} at MH octet {pos}, alignment {n}n+{k} expected", "info")
-    stop = res.plan.run(buf, start, end, option, walk)
-    if stop >= 0 and stop < end and not res.plan.greedy:
-        option["extra"] = buf[stop:end].hex()
-    prefix, plen = option.get("prefix"), option.get("prefix_len")
-    if isinstance(prefix, str) and isinstance(plen, int):
-        option["prefix_text"] = f"{prefix}/{plen}"
+        align = res.spec.align
+        if align is not None and pos % align[0] != align[1]:
+            walk.warn("option-align", f"{res.spec.name} at MH octet {pos}, alignment {align[0]}n+{align[1]} "
+                      "expected", "info")
+    if (res.lengths and size not in res.lengths) or size < res.min_length:
+        want = f"one of {sorted(res.lengths)}" if res.lengths else f"at least {res.min_length}"
+        walk.warn("option-length", f"{res.spec.name} (type {wire}): data of {size} octets, expected {want}")
+    plan = res.plan
+    if plan.fast is not None and not plan.rest and start + plan.fast_size == end:
+        plan.fast(buf, start, option, walk)  # the common case: a fixed-size option of the right size
+    else:
+        stop = plan.run(buf, start, end, option, walk)
+        if 0 <= stop < end and not plan.greedy:
+            option["extra"] = buf[stop:end].hex()
+    if res.prefix_text and isinstance(option.get("prefix"), str):
+        option["prefix_text"] = f"{option['prefix']}/{option.get('prefix_len')}"
     return option
-
-
-_PMIP6D = registry.DIALECTS["pmip6d-2010"]
 
 
 def _dialect_hint(wire: int, length: int, buf: bytes, start: int, hints: list[str]) -> None:
@@ -226,7 +238,10 @@ def walk_options(
                             "key": "truncated", "length": length, "truncated": True,
                             "data": buf[pos + 2:end].hex()})
             break
-        options.append(_decode_option(table, buf, pos, wire, length, walk, hints))
+        if wire == 1 and length == 0:  # PadN of two octets, the commonest option of all
+            options.append({"type": 1, "name": "PadN", "key": "padn", "length": 0, "padding": ""})
+        else:
+            options.append(_decode_option(table, buf, pos, wire, length, walk, hints))
         pos += 2 + length
     return options
 
@@ -234,6 +249,10 @@ def walk_options(
 # --------------------------------------------------------------------------------------------
 # The message
 # --------------------------------------------------------------------------------------------
+
+
+_BODY_PLANS = {t: compile_layout(body) for t, body in registry.MH_BODIES.items()}
+_BR_PLANS = {t: compile_layout(body) for t, body in registry.BR_BODIES.items()}
 
 
 def _record_type(mh_type: int, fields: dict[str, Any], table: OptionTable) -> tuple[str, str]:
@@ -298,19 +317,18 @@ def decode_mh(
         walk.warn("length-not-multiple-of-8", f"Mobility Header is {total} octets, not a multiple of 8")
 
     if mh_type == 16:
-        body = registry.BR_BODIES.get(data[6]) if end > 6 else None
+        plan = _BR_PLANS.get(data[6]) if end > 6 else None
     elif mh_type in table.mh_type_names:
-        body = None
+        plan = None
     else:
-        body = registry.MH_BODIES.get(mh_type)
+        plan = _BODY_PLANS.get(mh_type)
     if mh_type not in registry.MH_TYPES and mh_type not in table.mh_type_names:
         walk.warn("unknown-type", f"MH type {mh_type} is not assigned; message data kept raw")
-    if body is None:
+    if plan is None:
         if mh_type == 16 and end > 6:
             walk.warn("unknown-br-type", f"Binding Revocation type {data[6]} is not BRI (1) or BRA (2)")
         fields["data"] = data[6:end].hex()
     else:
-        plan = compile_layout(body)
         pos = plan.run(data, 6, end, fields, walk)
         if pos >= 0:
             fields["options"] = walk_options(table, data, pos, end, walk, hints)
