@@ -185,6 +185,9 @@ class Extractor:
         frag = 0
         for _ in range(MAX_EXT_HEADERS):
             if nh not in _EXT6:
+                if p > n:
+                    self.stats["truncated"] += 1
+                    return -1, p, frag
                 return nh, p, frag
             if nh == IPPROTO_ESP:
                 self.stats["esp"] += 1
@@ -337,6 +340,7 @@ class Extractor:
     def _checksum_addresses(self, data: bytes, off: int, mh: int, info: dict[str, object]) -> None:
         """RFC 6275 6.1.1: a Home Address option or a type 2 routing header changes the pseudo-header."""
         nh, p = data[off + 6], off + 40
+        mh = min(mh, len(data))
         for _ in range(MAX_EXT_HEADERS):
             if p >= mh or nh not in _EXT6 or nh == IPPROTO_ESP:
                 return
@@ -350,7 +354,7 @@ class Extractor:
                 info["checksum_dst"] = self._name(data[p + 8 : p + 24])
             elif nh == IPPROTO_DSTOPTS:
                 q = p + 2
-                while q + 2 <= p + size:
+                while q + 2 <= min(p + size, mh):
                     otype = data[q]
                     if otype == 0:  # Pad1
                         q += 1
