@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Mapping
 
 from ..decode.model import Message
 
@@ -33,6 +33,15 @@ class Handover:
     messages: tuple[Message, ...]
     timings: Mapping[str, float] = field(default_factory=dict)  # seconds, see README
     vantage: frozenset[str] = frozenset()  # roles whose traffic the capture shows: lma, pmag, nmag
+    # The evidence the rules and renderers read, by role in the handover (all optional):
+    pbu: Message | None = None  # the nMAG's registration that moved the binding
+    pba: Message | None = None  # the LMA's answer to it
+    previous: Message | None = None  # the pMAG's last accepted registration before the move
+    previous_pba: Message | None = None
+    deregs: tuple[Message, ...] = ()  # lifetime-0 PBUs from the pMAG (and their PBAs), in time order
+    cxtp: tuple[Message, ...] = ()  # CXTP messages of this MN between the two MAGs
+    fho: tuple[Message, ...] = ()  # RFC 5949 HI/HAck of this MN
+    mn_key: str = "mn-id"  # how the MN was identified, see Binding.key_kind
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,3 +52,43 @@ class Binding:
     key_kind: str  # "mn-id", "ll-id+att", "hnp" (RFC 5213 section 5.4.1 fallbacks)
     prefixes: tuple[str, ...]  # home network prefixes, "2001:db8:1::/64"
     registrations: tuple[Message, ...]  # accepted PBUs (lifetime > 0), in order
+
+
+@dataclass(frozen=True, slots=True)
+class Exchange:
+    """A PBU and the PBA that answers it (matched by swapped addresses, sequence number, MN)."""
+
+    pbu: Message
+    pba: Message | None
+    mn: str
+    mag: str  # Proxy-CoA: the PBU's source
+    lma: str  # the PBU's destination
+
+    @property
+    def lifetime(self) -> int:
+        return int(self.pbu.fields.get("lifetime") or 0)
+
+    @property
+    def accepted(self) -> bool | None:
+        """True/False from the PBA status; None when no PBA was seen."""
+        if self.pba is None:
+            return None
+        status = self.pba.fields.get("status")
+        return isinstance(status, int) and status < 128
+
+
+@dataclass(frozen=True, slots=True)
+class Analysis:
+    """The analysis stage's output: every message with its MN and handover, and the roles."""
+
+    messages: tuple[Message, ...]
+    mns: tuple[str | None, ...]  # aligned with messages: the MN each message belongs to
+    handover_of: tuple[str | None, ...]  # aligned with messages: Handover.id or None
+    exchanges: tuple[Exchange, ...]
+    bindings: tuple[Binding, ...]
+    handovers: tuple[Handover, ...]
+    lmas: frozenset[str] = frozenset()  # PBU destinations
+    mags: frozenset[str] = frozenset()  # PBU sources and CXTP/HI peers
+    names: Mapping[str, str] = field(default_factory=dict)  # address -> display name
+    vantage: frozenset[str] = frozenset()  # "lma", "inter-mag", "access": which traffic is visible
+    observed_mags: frozenset[str] = frozenset()  # MAG nodes whose inter-MAG traffic is visible

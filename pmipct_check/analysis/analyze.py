@@ -1,0 +1,103 @@
+"""``analyze``: decoded messages in time order -> bindings, handovers (classified, timed), roles."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+from ..decode.model import Message
+from ..notices import Notice
+from ..profile import DEFAULT_PROFILE, Profile
+from .cases import Case, load_cases
+from .classify import classify, facts, transfer_messages
+from .correlate import Draft, correlate
+from .evidence import CXTP_ACCESS, CXTP_TRANSFER, FHO, node_of, same_node
+from .model import Analysis, Handover
+from .timings import timings
+
+
+def analyze(
+    messages: Iterable[Message | Notice], profile: Profile = DEFAULT_PROFILE,
+    cases: Mapping[str, Case] | None = None,
+) -> Analysis:
+    """Bind messages per MN, find and classify handovers, infer roles and vantage.
+
+    ``messages`` may interleave Notices (they are skipped here; the rule engine maps them).
+    Messages are put in capture time order (stable for equal times) whatever order they come in.
+    """
+    msgs = sorted((m for m in messages if isinstance(m, Message)), key=lambda m: m.time_ns)
+    cases = load_cases() if cases is None else cases
+    corr = correlate(msgs, profile)
+
+    lmas = frozenset(e.lma for e in corr.exchanges)
+    inter = [m for m in msgs if m.type in CXTP_TRANSFER or m.type in FHO]
+    mags = frozenset(e.mag for e in corr.exchanges) | frozenset(a for m in inter for a in (m.src, m.dst))
+    observed = frozenset(n for m in inter for n in (node_of(profile, m.src), node_of(profile, m.dst)))
+    vantage = set()
+    if corr.exchanges:
+        vantage.add("lma")
+    if inter:
+        vantage.add("inter-mag")
+    if any(m.type in CXTP_ACCESS for m in msgs):
+        vantage.add("access")
+
+    drafts = sorted(corr.drafts, key=lambda d: d.anchor_ns)
+    handovers = []
+    handover_of: dict[int, str] = {}
+    for number, draft in enumerate(drafts, 1):
+        hid = f"H{number}"
+        handover = _handover(hid, draft, profile, cases, observed, bool(inter))
+        handovers.append(handover)
+        for m in handover.messages:
+            handover_of.setdefault(id(m), hid)
+
+    names = {a: profile.name_for(a) for a in sorted(lmas | mags)}
+    kinds = {b.mn: b.key_kind for b in corr.bindings}
+    handovers = [h if h.mn not in kinds else _with_key(h, kinds[h.mn]) for h in handovers]
+    return Analysis(
+        messages=tuple(msgs),
+        mns=tuple(corr.mn_of.get(id(m)) for m in msgs),
+        handover_of=tuple(handover_of.get(id(m)) for m in msgs),
+        exchanges=tuple(corr.exchanges), bindings=tuple(corr.bindings), handovers=tuple(handovers),
+        lmas=lmas, mags=mags, names=names, vantage=frozenset(vantage), observed_mags=observed,
+    )
+
+
+def _with_key(h: Handover, kind: str) -> Handover:
+    from dataclasses import replace
+
+    return replace(h, mn_key=kind)
+
+
+def _handover(hid: str, d: Draft, profile: Profile, cases: Mapping[str, Case],
+              observed: frozenset[str], inter_visible: bool) -> Handover:
+    pbu = d.pbu.pbu if d.pbu else None
+    pba = d.pbu.pba if d.pbu else None
+    deregs = tuple(sorted((m for ex in d.deregs for m in (ex.pbu, ex.pba) if m is not None),
+                          key=lambda m: m.time_ns))
+    cxtp, fho = tuple(d.cxtp), tuple(sorted(d.fho, key=lambda m: m.time_ns))
+    f = facts(pmag=d.pmag, nmag=d.nmag, pbu=pbu, pba=pba, deregs=deregs, cxtp=cxtp, fho=fho, profile=profile)
+    pair_visible = node_of(profile, d.nmag) in observed or node_of(profile, d.pmag) in observed
+    case, reason = classify(f, cases, inter_mag_visible=inter_visible and pair_visible)
+    if f.transfer == "none" and inter_visible and not pair_visible and case == "none":
+        reason += "; the capture shows no traffic of this pMAG or nMAG with other MAGs"
+    moves = transfer_messages(cxtp, fho)
+    everything = sorted([m for m in (pbu, pba) if m is not None] + list(deregs) + list(cxtp) + list(fho),
+                        key=lambda m: m.time_ns)
+    started = [m for m in moves if same_node(profile, m.src, d.nmag)] if cases.get(case) and \
+        cases[case].timing == "reactive" else []
+    vantage = set()
+    if pbu is not None or pba is not None:
+        vantage.add("lma")
+    if node_of(profile, d.pmag) in observed:
+        vantage.add("pmag")
+    if node_of(profile, d.nmag) in observed:
+        vantage.add("nmag")
+    return Handover(
+        id=hid, mn=d.mn, case=case, case_reason=reason, pmag=d.pmag, nmag=d.nmag,
+        lma=d.pbu.lma if d.pbu else None, messages=tuple(everything),
+        timings=timings(pbu=pbu, pba=pba, deregs=deregs, transfer=moves, nmag_started=started,
+                        everything=everything),
+        vantage=frozenset(vantage), pbu=pbu, pba=pba,
+        previous=d.previous.pbu if d.previous else None, previous_pba=d.previous.pba if d.previous else None,
+        deregs=deregs, cxtp=cxtp, fho=fho,
+    )

@@ -1,0 +1,109 @@
+"""Which of the cases in ``rules/cases.toml`` a handover is, and why.
+
+The classifier looks only at what the case signatures name: the first context-transfer message
+(type, sender's role), where it falls against the nMAG's PBU and the pMAG's de-registration,
+and whether the PBA names the pMAG.  Ordering faults inside a case are for the rules.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from ..decode.model import Message
+from ..profile import Profile
+from .cases import Case
+from .evidence import CXTP_TRANSFER, FHO, named_pmag, same_node
+
+
+@dataclass(frozen=True, slots=True)
+class Facts:
+    """What the signatures test, as observed for one handover (None: cannot be told)."""
+
+    transfer: str  # cxtp / fmip / none
+    first: Message | None
+    first_from: str | None  # pmag / nmag / None (a third MAG)
+    first_vs_pbu: str | None
+    first_vs_dereg: str | None
+    pba_names_pmag: bool | None
+
+
+def transfer_messages(cxtp: tuple[Message, ...], fho: tuple[Message, ...]) -> list[Message]:
+    return sorted([m for m in cxtp if m.type in CXTP_TRANSFER] + [m for m in fho if m.type in FHO],
+                  key=lambda m: m.time_ns)
+
+
+def facts(*, pmag: str | None, nmag: str, pbu: Message | None, pba: Message | None,
+          deregs: tuple[Message, ...], cxtp: tuple[Message, ...], fho: tuple[Message, ...],
+          profile: Profile) -> Facts:
+    moves = transfer_messages(cxtp, fho)
+    first = moves[0] if moves else None
+    transfer = "none" if first is None else ("cxtp" if first.protocol == "cxtp" else "fmip")
+    first_from = None
+    if first is not None:
+        if same_node(profile, first.src, nmag):
+            first_from = "nmag"
+        elif same_node(profile, first.src, pmag):
+            first_from = "pmag"
+    vs_pbu = None
+    if first is not None and pbu is not None:
+        vs_pbu = "before" if first.time_ns < pbu.time_ns else "after"
+    vs_dereg = None
+    if first is not None:
+        own = [d for d in deregs if d.type == "PBU" and same_node(profile, d.src, pmag)]
+        vs_dereg = "after" if any(d.time_ns <= first.time_ns for d in own) else "before"
+    names = None if pba is None else bool(named_pmag(pba, profile)[1])
+    return Facts(transfer, first, first_from, vs_pbu, vs_dereg, names)
+
+
+def _holds(signature: Mapping[str, Any], f: Facts) -> tuple[bool, str]:
+    """Whether every key of ``signature`` holds; the reason names the first that does not."""
+    for key, want in signature.items():
+        if key == "transfer":
+            got: Any = f.transfer
+        elif key == "first":
+            got = f.first.type if f.first is not None else None
+            if got not in want:
+                return False, f"first message is {got}, not {'/'.join(want)}"
+            continue
+        else:
+            got = getattr(f, key)
+        if got is None:
+            return False, f"{key} cannot be told from the capture"
+        if got != want:
+            return False, f"{key} is {got}, not {want}"
+    return True, ""
+
+
+def classify(f: Facts, cases: Mapping[str, Case], *, inter_mag_visible: bool) -> tuple[str, str]:
+    """(case name, reason): the first case whose signature holds, else ``unknown``."""
+    if f.transfer == "none" and not inter_mag_visible and f.pba_names_pmag:
+        return "unknown", ("the PBA names the pMAG (reactive case 1 expected) but the capture shows no "
+                           "traffic between MAGs, so the transfer cannot be seen")
+    misses = []
+    for case in cases.values():
+        ok, why = _holds(case.signature, f)
+        if ok:
+            return case.name, _reason(case, f, inter_mag_visible)
+        if case.signature.get("transfer") == f.transfer:
+            misses.append(f"{case.name}: {why}")
+    first = f.first
+    lead = f"first transfer message {first.type} from {f.first_from or 'a MAG that is neither pMAG nor nMAG'}" \
+        if first is not None else "no transfer message"
+    return "unknown", f"{lead} matches no case ({'; '.join(misses) or 'no case of this kind'})"
+
+
+def _reason(case: Case, f: Facts, inter_mag_visible: bool) -> str:
+    if f.first is None:
+        if not inter_mag_visible:
+            return "no CT-Req, CTD or HI seen; the capture shows no traffic between MAGs at all"
+        return "no CT-Req, CTD or HI between the pMAG and the nMAG for this MN"
+    parts = [f"{f.first.type} from the {f.first_from} (frame {f.first.frame})"]
+    if f.first_vs_pbu:
+        parts.append(f"{f.first_vs_pbu} the nMAG's PBU")
+    if "pba_names_pmag" in case.signature:
+        parts.append("PBA names the pMAG" if f.pba_names_pmag else "PBA does not name the pMAG")
+    if "first_vs_dereg" in case.signature:
+        parts.append("after the pMAG's de-registration")
+    return ", ".join(parts)

@@ -1,0 +1,305 @@
+"""Messages -> PBU/PBA exchanges -> per-MN bindings -> handovers with their CXTP and HI/HAck.
+
+The MN key follows RFC 5213 section 5.4.1: the MN Identifier option; without it the MN
+link-layer identifier with the access technology type; then the home network prefix.  A
+handover is the MN's accepted registration moving from one MAG (known by its Proxy-CoA, the
+PBU source, or by its profile node) to another.  CXTP joins by the MN's previous address inside
+the binding's prefixes (or the profile's ``[mns]`` table), HI/HAck by the MN Identifier.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..decode.model import Message
+from ..profile import Profile
+from .evidence import (
+    CXTP_ACCESS,
+    CXTP_TRANSFER,
+    FHO,
+    Network,
+    address_in,
+    canonical,
+    ll_att_key,
+    mn_identifier,
+    node_of,
+    prefixes,
+)
+from .model import Binding, Exchange
+
+UNIDENTIFIED = "(unidentified MN)"
+
+
+@dataclass
+class _Pending:
+    pbu: Message
+    mn: str
+    pba: Message | None = None
+
+
+@dataclass
+class _MN:
+    key: str
+    kind: str
+    prefixes: list[Network] = field(default_factory=list)
+    registrations: list[Exchange] = field(default_factory=list)
+    current: Exchange | None = None  # the registration the LMA holds now
+    last: Exchange | None = None  # the last accepted registration, even after de-registration
+    ended_ns: int | None = None  # when the current binding was de-registered
+
+
+@dataclass
+class Draft:
+    """A handover (or a first attachment that may turn out to be one) while evidence is joined."""
+
+    mn: str
+    nmag: str
+    pmag: str | None
+    pbu: Exchange | None
+    previous: Exchange | None
+    anchor_ns: int
+    deregs: list[Exchange] = field(default_factory=list)
+    cxtp: list[Message] = field(default_factory=list)
+    fho: list[Message] = field(default_factory=list)
+    access: list[Message] = field(default_factory=list)
+
+
+@dataclass
+class Correlation:
+    exchanges: list[Exchange]
+    bindings: list[Binding]
+    drafts: list[Draft]  # handovers only (attachments without a pMAG are dropped)
+    mn_of: dict[int, str]  # id(message) -> MN
+
+
+class _Identities:
+    """MN keys and their aliases (link-layer id + ATT, prefixes), as RFC 5213 section 5.4.1 looks up."""
+
+    def __init__(self, profile: Profile) -> None:
+        self.profile = profile
+        self.mns: dict[str, _MN] = {}
+        self.alias: dict[str, str] = {}
+
+    def identify(self, msg: Message, create: bool = True) -> str | None:
+        mid, ll, pfx = mn_identifier(msg), ll_att_key(msg), prefixes(msg)
+        key, kind = None, ""
+        if mid is not None:
+            key, kind = mid, "mn-id"
+        elif ll is not None and ll in self.alias:
+            key = self.alias[ll]
+        else:
+            key = next((self.alias[str(p)] for p in pfx if str(p) in self.alias), None)
+            if key is None and ll is not None:
+                key, kind = ll, "ll-id+att"
+            elif key is None and pfx:
+                key, kind = str(pfx[0]), "hnp"
+        if key is None:
+            return None
+        if key not in self.mns:
+            if not create:
+                return key
+            self.mns[key] = _MN(key, kind or "mn-id")
+        mn = self.mns[key]
+        if ll is not None:
+            self.alias.setdefault(ll, key)
+        for p in pfx:
+            self.alias.setdefault(str(p), key)
+            if p not in mn.prefixes:
+                mn.prefixes.append(p)
+        return key
+
+    def by_address(self, address: object) -> str | None:
+        """The MN whose prefix holds ``address`` (the CXTP 'MN's previous IP address')."""
+        if not isinstance(address, str):
+            return None
+        mapped = self.profile.mn_addresses.get(canonical(address))
+        if mapped is not None:
+            return mapped
+        for key, mn in self.mns.items():
+            if address_in(address, mn.prefixes):
+                return key
+        return None
+
+
+def _pair_pbas(pmip: list[Message], ids: _Identities, mn_of: dict[int, str]) -> list[_Pending]:
+    """PBUs in order, each with the PBA that answers it: swapped addresses, same seq, same MN."""
+    pending: list[_Pending] = []
+    for msg in pmip:
+        if msg.type == "PBU":
+            mn = ids.identify(msg) or UNIDENTIFIED
+            if mn == UNIDENTIFIED and mn not in ids.mns:
+                ids.mns[mn] = _MN(mn, "none")
+            mn_of[id(msg)] = mn
+            pending.append(_Pending(msg, mn))
+            continue
+        seq = msg.fields.get("seq")
+        own = ids.identify(msg, create=False)
+        candidates = [
+            p for p in pending
+            if p.pba is None and p.pbu.src == msg.dst and p.pbu.dst == msg.src
+            and p.pbu.fields.get("seq") == seq and p.pbu.time_ns <= msg.time_ns
+        ]
+        same_mn = [p for p in candidates if own is None or p.mn == own]
+        chosen = (same_mn or candidates)[-1:] if candidates else []
+        if chosen:
+            chosen[0].pba = msg
+            mn_of[id(msg)] = chosen[0].mn
+        elif own is not None:
+            mn_of[id(msg)] = own
+    return pending
+
+
+def correlate(messages: list[Message], profile: Profile) -> Correlation:
+    """Build exchanges, bindings and handover drafts from messages in time order."""
+    ids = _Identities(profile)
+    mn_of: dict[int, str] = {}
+    window_ns = int(profile.timers.min_delay_before_bce_delete * 1e9)
+    pending = _pair_pbas([m for m in messages if m.type in ("PBU", "PBA")], ids, mn_of)
+    exchanges = [Exchange(p.pbu, p.pba, p.mn, p.pbu.src, p.pbu.dst) for p in pending]
+
+    drafts: list[Draft] = []
+    deregs: list[Exchange] = []
+    for ex in exchanges:
+        mn = ids.mns[ex.mn]
+        mag = node_of(profile, ex.mag)
+        t = ex.pbu.time_ns
+        if ex.lifetime > 0:
+            if ex.accepted is False:
+                continue
+            previous = mn.current
+            if previous is None and mn.last is not None and node_of(profile, mn.last.mag) != mag and (
+                mn.ended_ns is None or t - mn.ended_ns <= window_ns
+            ):
+                previous = mn.last
+            if previous is not None and node_of(profile, previous.mag) != mag:
+                drafts.append(Draft(ex.mn, ex.mag, previous.mag, ex, previous, t))
+            elif mn.current is None:
+                drafts.append(Draft(ex.mn, ex.mag, None, ex, None, t))  # an attachment, for now
+            mn.current = mn.last = ex
+            mn.ended_ns = None
+            mn.registrations.append(ex)
+        else:
+            deregs.append(ex)
+            if mn.current is not None and node_of(profile, mn.current.mag) == mag and ex.accepted is not False:
+                mn.current, mn.ended_ns = None, t
+
+    def candidates(mn: str) -> list[Draft]:
+        return [d for d in drafts if d.mn == mn]
+
+    # The pMAG's de-registrations: to the nearest handover away from that MAG.
+    for ex in deregs:
+        mag = node_of(profile, ex.mag)
+        near = [d for d in candidates(ex.mn) if d.pmag is not None and node_of(profile, d.pmag) == mag]
+        if not near:
+            near = [d for d in candidates(ex.mn) if d.pmag is None and node_of(profile, d.nmag) != mag
+                    and abs(ex.pbu.time_ns - d.anchor_ns) <= window_ns]
+        if near:
+            best = min(near, key=lambda d: abs(ex.pbu.time_ns - d.anchor_ns))
+            best.pmag = best.pmag or ex.mag
+            best.deregs.append(ex)
+
+    orphans: list[Message] = []
+    hi_mn: dict[tuple[str, str, object], str] = {}
+    for msg in messages:
+        if msg.protocol == "cxtp":
+            mn = ids.by_address(msg.fields.get("mn_prev_addr"))
+            if mn is not None:
+                mn_of[id(msg)] = mn
+            if msg.type in CXTP_ACCESS:
+                continue
+            if msg.type not in CXTP_TRANSFER:
+                continue
+            if msg.type in ("CTD", "PCTD"):
+                pside, nside = msg.src, msg.dst
+            else:
+                nside, pside = msg.src, msg.dst
+            if mn is None or not _join(profile, candidates(mn), msg, nside, pside, window_ns, "cxtp"):
+                orphans.append(msg)
+        elif msg.type in FHO:
+            mn = ids.identify(msg, create=False)
+            if msg.type == "HI" and mn is not None:
+                hi_mn[(msg.src, msg.dst, msg.fields.get("seq"))] = mn
+            if mn is None and msg.type == "HAck":
+                mn = hi_mn.get((msg.dst, msg.src, msg.fields.get("seq")))
+            if mn is None:
+                continue
+            mn_of[id(msg)] = mn
+            _join_fho(profile, candidates(mn), msg, window_ns)
+
+    drafts.extend(_orphan_drafts(orphans, profile, mn_of, window_ns))
+    handovers = [d for d in drafts if d.pmag is not None]
+    bindings = [
+        Binding(mn.key, mn.kind, tuple(str(p) for p in mn.prefixes), tuple(e.pbu for e in mn.registrations))
+        for mn in ids.mns.values() if mn.registrations
+    ]
+    return Correlation(exchanges, bindings, handovers, mn_of)
+
+
+def _join(profile: Profile, drafts: list[Draft], msg: Message, nside: str, pside: str,
+          window_ns: int, kind: str) -> bool:
+    """Put a CXTP message into the handover it belongs to; False when there is none."""
+    n, p = node_of(profile, nside), node_of(profile, pside)
+    scored = []
+    for d in drafts:
+        dt = abs(msg.time_ns - d.anchor_ns)
+        if dt > window_ns:
+            continue
+        dn, dp = node_of(profile, d.nmag), node_of(profile, d.pmag)
+        if dn == n and dp == p:
+            score = 0
+        elif dn == n:
+            score = 1  # the right nMAG talking to another MAG (or the pMAG is not known yet)
+        elif dp == p:
+            score = 2
+        else:
+            continue
+        scored.append((score, dt, d))
+    if not scored:
+        return False
+    score, _, best = min(scored, key=lambda s: (s[0], s[1]))
+    if best.pmag is None and score == 1:
+        best.pmag = pside
+    best.cxtp.append(msg)
+    return True
+
+
+def _join_fho(profile: Profile, drafts: list[Draft], msg: Message, window_ns: int) -> None:
+    pair = {node_of(profile, msg.src), node_of(profile, msg.dst)}
+    scored = []
+    for d in drafts:
+        dt = abs(msg.time_ns - d.anchor_ns)
+        if dt > window_ns:
+            continue
+        dn = node_of(profile, d.nmag)
+        if d.pmag is not None and {dn, node_of(profile, d.pmag)} == pair:
+            scored.append((0, dt, d))
+        elif d.pmag is None and dn in pair:
+            scored.append((1, dt, d))
+    if scored:
+        _, _, best = min(scored, key=lambda s: (s[0], s[1]))
+        if best.pmag is None:
+            best.pmag = msg.dst if node_of(profile, msg.src) == node_of(profile, best.nmag) else msg.src
+        best.fho.append(msg)
+
+
+def _orphan_drafts(orphans: list[Message], profile: Profile, mn_of: dict[int, str],
+                   window_ns: int) -> list[Draft]:
+    """CXTP exchanges with no registration in the capture (a MAG-side tap): handovers of their own."""
+    groups: list[Draft] = []
+    for msg in orphans:
+        mn = mn_of.get(id(msg)) or str(msg.fields.get("mn_prev_addr") or UNIDENTIFIED)
+        mn_of.setdefault(id(msg), mn)
+        pair = {node_of(profile, msg.src), node_of(profile, msg.dst)}
+        for d in groups:
+            if d.mn == mn and {node_of(profile, d.nmag), node_of(profile, d.pmag)} == pair and (
+                msg.time_ns - d.cxtp[-1].time_ns <= window_ns
+            ):
+                d.cxtp.append(msg)
+                break
+        else:
+            if msg.type in ("CTD", "PCTD"):
+                pmag, nmag = msg.src, msg.dst
+            else:
+                pmag, nmag = msg.dst, msg.src
+            groups.append(Draft(mn, nmag, pmag, None, None, msg.time_ns, cxtp=[msg]))
+    return groups

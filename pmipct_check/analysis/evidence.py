@@ -1,0 +1,149 @@
+"""Reading the evidence out of decoded messages: options, MN identity, prefixes, the pMAG named.
+
+Field and option names are those of the registry (``OptionSpec.key`` and layout field names),
+as the decoder writes them; nothing here knows a code point.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import Any
+
+from .. import registry
+from ..decode.model import Message
+from ..profile import Profile
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+CXTP_TRANSFER = frozenset({"CT-Req", "CTD", "PCTD", "CTDR", "CTC"})  # between ARs (MAGs)
+CXTP_ACCESS = frozenset({"CTAR", "CTAA"})  # between an MN and an AR
+FHO = frozenset({"HI", "HAck"})
+
+
+def seconds(msg: Message) -> float:
+    return msg.time_ns / 1e9
+
+
+def options(msg: Message, key: str) -> list[dict[str, Any]]:
+    """Every option of ``msg`` whose registry key is ``key`` (decoded, not truncated)."""
+    found = msg.fields.get("options") or []
+    return [o for o in found if isinstance(o, dict) and o.get("key") == key]
+
+
+def option(msg: Message, key: str) -> dict[str, Any] | None:
+    found = options(msg, key)
+    return found[0] if found else None
+
+
+def option_value(msg: Message, key: str, name: str = "value") -> Any:
+    opt = option(msg, key)
+    return None if opt is None else opt.get(name)
+
+
+def flag(msg: Message, name: str) -> bool | None:
+    flags = msg.fields.get("flags")
+    if not isinstance(flags, dict) or name not in flags:
+        return None
+    return bool(flags[name])
+
+
+def mn_identifier(msg: Message) -> str | None:
+    """The MN Identifier option's identifier as text (an NAI as is), or None."""
+    ident = option_value(msg, "mn_id", "identifier")
+    if ident is None or ident == "":
+        return None
+    return str(ident)
+
+
+def ll_att_key(msg: Message) -> str | None:
+    """RFC 5213 section 5.4.1's second key: MN link-layer identifier with the access technology."""
+    ll = option_value(msg, "mn_ll_id", "identifier")
+    att = option_value(msg, "att")
+    if not ll or att is None or set(str(ll)) <= {"0", ":"}:
+        return None
+    return f"ll:{ll}/att:{att}"
+
+
+def is_all_zero_prefix(opt: dict[str, Any]) -> bool:
+    prefix = opt.get("prefix")
+    try:
+        return not isinstance(prefix, str) or ipaddress.ip_address(prefix).packed == bytes(16)
+    except ValueError:
+        return True
+
+
+def prefixes(msg: Message) -> list[Network]:
+    """The NON_ZERO home network prefixes the message carries (RFC 5213 HNP option)."""
+    out: list[Network] = []
+    for opt in options(msg, "hnp"):
+        if is_all_zero_prefix(opt):
+            continue
+        try:
+            out.append(ipaddress.ip_network(f"{opt['prefix']}/{opt.get('prefix_len', 128)}", strict=False))
+        except (ValueError, KeyError, TypeError):
+            continue
+    return out
+
+
+def timestamp(msg: Message) -> str | None:
+    """The Timestamp option's exact value as text (seconds with fraction), or None."""
+    value = option_value(msg, "timestamp")
+    if isinstance(value, dict):
+        text = value.get("value")
+        return str(text) if text is not None else None
+    return None
+
+
+def timestamp_key(text: str) -> tuple[int, int]:
+    whole, _, frac = text.partition(".")
+    return int(whole or 0), int((frac or "0").ljust(16, "0")[:16])
+
+
+def named_pmag(msg: Message, profile: Profile) -> tuple[str | None, str]:
+    """The pMAG a PBA names (draft section 5.1): (address or None, how it was named).
+
+    ``how`` is "" when the PBA names no pMAG, "pmag_address", "pmag_id" (resolved through the
+    profile's node table), or "pmag_id-unresolved" when the profile knows no such identifier.
+    """
+    addr = option(msg, registry.PMAG_ADDRESS_KEY)
+    if addr is not None and addr.get("address"):
+        return canonical(str(addr["address"])), registry.PMAG_ADDRESS_KEY
+    ident = option(msg, registry.PMAG_ID_KEY)
+    if ident is not None:
+        raw = ident.get("identifier")
+        try:
+            key = bytes.fromhex(str(raw)) if raw is not None else b""
+        except ValueError:
+            key = str(raw).encode()
+        node = profile.node_by_pmag_id(key)
+        if node is not None and node.addresses:
+            return node.addresses[0], registry.PMAG_ID_KEY
+        return None, "pmag_id-unresolved"
+    return None, ""
+
+
+def canonical(address: str) -> str:
+    try:
+        return str(ipaddress.ip_address(address))
+    except ValueError:
+        return address
+
+
+def node_of(profile: Profile, address: str | None) -> str | None:
+    """A node's identity: its profile name when the profile knows the address, else the address."""
+    if address is None:
+        return None
+    node = profile.node_for(address)
+    return f"node:{node.name}" if node else canonical(address)
+
+
+def same_node(profile: Profile, a: str | None, b: str | None) -> bool:
+    return a is not None and b is not None and node_of(profile, a) == node_of(profile, b)
+
+
+def address_in(address: str, networks: list[Network]) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip.version == net.version and ip in net for net in networks)

@@ -1,0 +1,83 @@
+"""Small helpers shared by the check modules."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+
+from ...analysis.cases import Case
+from ...analysis.model import Handover
+from ...decode.model import Message
+from ..context import Context, Hit
+
+
+def at(msg: Message | None) -> str:
+    """``CT-Req (frame 12)``: how a finding names a message."""
+    if msg is None:
+        return "(not seen)"
+    where = f"frame {msg.frame}" if len({o[0] for o in msg.observations} | {msg.file}) == 1 else \
+        f"{msg.file}:{msg.frame}"
+    return f"{msg.type} ({where})"
+
+
+def first(messages: Iterable[Message], types: Iterable[str], after_ns: int | None = None) -> Message | None:
+    wanted = set(types)
+    for m in messages:
+        if m.type in wanted and (after_ns is None or m.time_ns >= after_ns):
+            return m
+    return None
+
+
+def ms(seconds_or_ns: float) -> str:
+    return f"{seconds_or_ns * 1000:.1f} ms"
+
+
+def occurrence(h: Handover, name: str, case: Case) -> Message | None:
+    """The first message standing for ``name`` (a step of ``case``) in handover ``h``."""
+    if name == "PBU":
+        return h.pbu
+    if name == "PBA":
+        return h.pba
+    return first(sorted(h.cxtp + h.fho, key=lambda m: m.time_ns), case.types_of(name))
+
+
+def order_hits(ctx: Context, rule_id: str, h: Handover) -> Iterator[Hit]:
+    """Violations of the order constraints ``rules/cases.toml`` gives ``h``'s case for ``rule_id``."""
+    case = ctx.cases.get(h.case)
+    if case is None:
+        return
+    for constraint in case.order:
+        if constraint.rule != rule_id:
+            continue
+        a = occurrence(h, constraint.first, case)
+        b = occurrence(h, constraint.then, case)
+        if a is not None and b is not None and b.time_ns < a.time_ns:
+            yield Hit(f"{h.case}: {at(b)} comes {ms((a.time_ns - b.time_ns) / 1e9)} before {at(a)}; "
+                      f"{case.spec} requires {constraint.first} first", (b, a), h.id)
+
+
+def handovers_in(ctx: Context, *cases: str) -> Iterator[Handover]:
+    return (h for h in ctx.handovers if not cases or h.case in cases)
+
+
+def in_clear(ctx: Context, messages: Iterable[Message], what: str, rule_spec: str) -> Iterator[Hit]:
+    """One finding per node pair whose ``what`` messages are readable, i.e. not inside ESP/AH."""
+    seen: set[frozenset[str | None]] = set()
+    for m in messages:
+        pair = frozenset({ctx.node(m.src), ctx.node(m.dst)})
+        if pair in seen or m.fields.get("esp") or m.transport.startswith("esp"):
+            continue
+        seen.add(pair)
+        yield Hit(f"{what} between {ctx.name(m.src)} and {ctx.name(m.dst)} is sent in clear, first {at(m)}: "
+                  f"{rule_spec} requires IPsec protection (expected in lab captures taken without ESP)", (m,),
+                  per_handover=False)
+
+
+def answer_of(ctx: Context, req: Message, within_ns: int | None = None) -> Message | None:
+    """The CTD/PCTD that answers a CT-Req: from its receiver, back to its sender, same MN address."""
+    prev = req.fields.get("mn_prev_addr")
+    for m in ctx.of_type("CTD", "PCTD"):
+        if m.time_ns < req.time_ns or (within_ns is not None and m.time_ns - req.time_ns > within_ns):
+            continue
+        if ctx.same(m.src, req.dst) and ctx.same(m.dst, req.src) and m.fields.get("mn_prev_addr") == prev:
+            return m
+    return None

@@ -1,0 +1,338 @@
+"""RFC 5213 (PMIPv6) on RFC 6275's Mobility Header: PBU contents, PBA echoes, LMA behaviour."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+
+from ... import registry
+from ...analysis.evidence import (
+    flag,
+    is_all_zero_prefix,
+    option,
+    option_value,
+    options,
+    prefixes,
+    timestamp,
+    timestamp_key,
+)
+from ...analysis.model import Exchange
+from ...decode.model import Message
+from ..context import Context, Hit
+from ..model import Rule
+from .common import at, in_clear
+
+MANDATORY = (("mn_id", 160), ("hnp", 158), ("handoff", 161), ("att", 162))  # RFC 5213 section 5.3.1 order
+AT_MOST_ONE = ("mn_id", "handoff", "att", "timestamp", "mn_ll_id", "lla")
+
+
+def _status(m: Message | None) -> int | None:
+    status = None if m is None else m.fields.get("status")
+    return status if isinstance(status, int) else None
+
+
+def _by_mn(ctx: Context) -> dict[str, list[Exchange]]:
+    out: dict[str, list[Exchange]] = {}
+    for ex in ctx.analysis.exchanges:
+        out.setdefault(ex.mn, []).append(ex)
+    return out
+
+
+def pbu_flags(ctx: Context, rule: Rule) -> Iterator[Hit]:
+    """PMIP-P2: a PBU has the A and P flags set."""
+    for m in ctx.of_type("PBU"):
+        missing = [f for f in ("A", "P") if flag(m, f) is False]
+        if missing:
+            yield Hit(f"{at(m)} has the {' and '.join(missing)} flag clear", (m,))
+
+
+def pbu_options(ctx: Context, rule: Rule) -> Iterator[Hit]:
+    """PMIP-P3: one MN-ID, HI and ATT, at least one HNP, at most one TS, MN-LL-ID, LLA."""
+    for m in ctx.of_type("PBU"):
+        problems = [f"no {registry.OPTIONS[t].name} option" for t, key in ((8, "mn_id"), (22, "hnp"), (23, "handoff"),
+                                                                           (24, "att")) if not options(m, key)]
+        problems += [f"{len(options(m, k))} {k} options" for k in AT_MOST_ONE if len(options(m, k)) > 1]
+        if problems:
+            yield Hit(f"{at(m)}: {', '.join(problems)}", (m,))
+
+
+def all_zero_hnp(ctx: Context, rule: Rule) -> Iterator[Hit]:
+    """PMIP-P4: an ALL_ZERO HNP option must be the only HNP option."""
+    for m in ctx.of_type("PBU"):
+        found = options(m, "hnp")
+        if len(found) > 1 and any(is_all_zero_prefix(o) for o in found):
+            yield Hit(f"{at(m)} carries an ALL_ZERO HNP option among {len(found)} HNP options", (m,))
+
+
+def option_values(ctx: Context, rule: Rule) -> Iterator[Hit]:
+    """PMIP-P6: Handoff Indicator and Access Technology Type values are defined ones."""
+    allowed_hi = set(rule.params.get("handoff", [1, 2, 3, 4, 5, 6]))
+    for m in ctx.of_type("PBU", "PBA"):
+        hi, att = option_value(m, "handoff"), option_value(m, "att")
+        if m.type == "PBU" and hi is not None and hi not in allowed_hi:
+            yield Hit(f"{at(m)} Handoff Indicator {hi} is not a defined value", (m,))
+        if m.type == "PBU" and att is not None and (att == 0 or att not in registry.TABLES["att"]):
+            yield Hit(f"{at(m)} Access Technology Type {att} is not a defined value", (m,))
+
+
+def pba_matches(ctx: Context, rule: Rule) -> Iterator[Hit]:
+    """PMIP-P7: the PBA answers a PBU: P flag, swapped addresses, the PBU's sequence number."""
+    for m in ctx.of_type("PBA"):
+        if flag(m, "P") is False:
+            yield Hit(f"{at(m)} has the P flag clear although it answers a proxy registration", (m,))
+        if ctx.exchange_of(m) is not None:
+            continue
+        waiting = [ex for ex in ctx.analysis.exchanges if ex.pba is None and ex.pbu.src == m.dst and ex.pbu.dst == m.src
+                   and ex.pbu.time_ns <= m.time_ns and (ctx.mn_of(m) in (None, ex.mn))]
+        if waiting:
+            pbu = waiting[-1].pbu
+            yield Hit(f"{at(m)} carries sequence number {m.fields.get('seq')}, but the PBU it answers ({at(pbu)}) "
+                      f"has {pbu.fields.get('seq')}", (m, pbu))
+
+
+def _echo_values(pbu: Message, pba: Message) -> list[str]:
+    problems = []
+    for key, name, field in (("mn_id", "MN Identifier", "identifier"), ("handoff", "Handoff Indicator", "value"),
+                             ("att", "Access Technology Type", "value"), ("mn_ll_id", "MN Link-layer Identifier",
+                                                                         "identifier")):
+        sent, back = option_value(pbu, key, field), option_value(pba, key, field)
+        if sent is None and key != "mn_ll_id":
+            continue
+        if sent is not None and back is None:
+            problems.append(f"no {name} option (PBU has {sent!r})")
+        elif sent is not None and back != sent:
+            problems.append(f"{name} {back!r} instead of {sent!r}")
+    for key, name in (("timestamp", "Timestamp"), ("mn_ll_id", "MN Link-layer Identifier"), ("lla", "Link-local Address")):
+        if option(pbu, key) is None and option(pba, key) is not None:
+            problems.append(f"a {name} option the PBU did not carry")
+        elif key == "lla" and option(pbu, key) is not None and option(pba, key) is None:
+            problems.append(f"no {name} option although the PBU carried one")
+    return problems
+
+
+def pba_echo(ctx: Context, rule: Rule) -> Iterator[Hit]:
+    """PMIP-P8: the PBA echoes MN-ID, HI, ATT, MN-LL-ID; TS/MN-LL-ID/LLA only if the PBU had them."""
+    for ex in ctx.analysis.exchanges:
+        if ex.pba is None:
+            continue
+        problems = _echo_values(ex.pbu, ex.pba)
+        if problems:
+            yield Hit(f"{at(ex.pba)} answering {at(ex.pbu)} carries {'; '.join(problems)}", (ex.pba, ex.pbu))
+
+
+def pba_prefixes(ctx: Context, rule: Rule) -> Iterator[Hit]:
+    """PMIP-P9: rejected: the requested HNPs echoed; accepted: NON_ZERO assigned prefixes."""
+    for ex in ctx.analysis.exchanges:
+        status = _status(ex.pba)
+        if ex.pba is None or status is None:
+            continue
+        back = options(ex.pba, "hnp")
+        if status < 128:
+            if ex.lifetime > 0 and (not back or any(is_all_zero_prefix(o) for o in back)):
+                yield Hit(f"{at(ex.pba)} accepts {at(ex.pbu)} without a NON_ZERO home network prefix", (ex.pba, ex.pbu))
+        else:
+            sent = {str(p) for p in prefixes(ex.pbu)}
+            got = {str(p) for p in prefixes(ex.pba)}
+            if options(ex.pbu, "hnp") and sent != got:
+                yield Hit(f"{at(ex.pba)} rejects {at(ex.pbu)} but echoes prefixes {sorted(got)} instead of {sorted(sent)}",
+                          (ex.pba, ex.pbu))
+            elif not options(ex.pbu, "hnp") and (len(back) != 1 or not is_all_zero_prefix(back[0])):
+                yield Hit(f"{at(ex.pba)} rejects a PBU with no HNP option but does not carry one ALL_ZERO HNP option",
+                          (ex.pba, ex.pbu))
+
+
+def missing_option_status(ctx: Context, rule: Rule) -> Iterator[Hit]:
+    """PMIP-P10: a PBU lacking a mandatory option gets the status RFC 5213 section 5.3.1 names."""
+    codes = {c for _, c in MANDATORY}
+    for ex in ctx.analysis.exchanges:
+        status = _status(ex.pba)
+        if status is None:
+            continue
+        missing = next(((key, code) for key, code in MANDATORY if not options(ex.pbu, key)), None)
+        if missing is None:
+            continue
+        key, code = missing
+        if status < 128 or (status in codes and status != code):
+            yield Hit(f"{at(ex.pbu)} lacks the {key} option, so the PBA must carry status {code} "
+                      f"({registry.table_name('ba_status', code)}); {at(ex.pba)} carries {status}", (ex.pbu, ex.pba))
+
+
+def timestamp_echo(ctx: Context, rule: Rule) -> Iterator[Hit]:
+    """PMIP-P11: Timestamp in the PBU -> Timestamp in the PBA, the same when accepted; none otherwise."""
+    for ex in ctx.analysis.exchanges:
+        if ex.pba is None:
+            continue
+        sent, back, status = timestamp(ex.pbu), timestamp(ex.pba), _status(ex.pba)
+        if sent is None and back is not None:
+            yield Hit(f"{at(ex.pba)} carries a Timestamp although {at(ex.pbu)} has none", (ex.pba, ex.pbu))
+        elif sent is not None and back is None:
+            yield Hit(f"{at(ex.pba)} carries no Timestamp although {at(ex.pbu)} has one", (ex.pba, ex.pbu))
+        elif sent is not None and status is not None and status < 128 and back != sent:
+            yield Hit(f"{at(ex.pba)} accepts with Timestamp {back}, not the PBU's {sent}", (ex.pba, ex.pbu))
+
+
+def timestamp_monotonic(ctx: Context, rule: Rule) -> Iterator[Hit]:
+    """PMIP-P12: accepted PBUs of one MN carry increasing timestamps, from whichever MAG."""
+    for _mn, exchanges in _by_mn(ctx).items():
+        last: Exchange | None = None
+        for ex in exchanges:
+            ts = timestamp(ex.pbu)
+            if ts is None or not ex.accepted:
+                continue
+            if last is not None and timestamp_key(ts) <= timestamp_key(timestamp(last.pbu) or "0"):
+                yield Hit(f"{at(ex.pba)} accepts {at(ex.pbu)} whose Timestamp {ts} is not newer than "
+                          f"{timestamp(last.pbu)} accepted in {at(last.pbu)} (status 157 expected)",
+                          (ex.pbu, ex.pba, last.pbu))  # type: ignore[arg-type]
+            last = ex
+
+
+def _newer(seq: int, last: int) -> bool:
+    return 0 < (seq - last) % 65536 < 32768
+
+
+def sequence_numbers(ctx: Context, rule: Rule) -> Iterator[Hit]:
+    """PMIP-P13: without Timestamp, an accepted PBU's seq is newer (mod 2^16); 135 carries the last one.
+
+    Compared per MN and MAG: MAGs keep their own counters, so a new MAG's first PBU may be lower.
+    """
+    groups: dict[tuple[str, str | None], list[Exchange]] = {}
+    for ex in ctx.analysis.exchanges:
+        groups.setdefault((ex.mn, ctx.node(ex.mag)), []).append(ex)
+    for exchanges in groups.values():
+        last: int | None = None
+        for ex in exchanges:
+            seq, status = ex.pbu.fields.get("seq"), _status(ex.pba)
+            if not isinstance(seq, int) or status is None or timestamp(ex.pbu) is not None:
+                continue
+            if status < 128:
+                if last is not None and not _newer(seq, last):
+                    yield Hit(f"{at(ex.pba)} accepts {at(ex.pbu)} with sequence number {seq}, not newer than the "
+                              f"last accepted {last} (status 135 expected)", (ex.pbu, ex.pba))  # type: ignore[arg-type]
+                last = seq
+            elif status == 135 and last is not None and ex.pba.fields.get("seq") != last:  # type: ignore[union-attr]
+                yield Hit(f"{at(ex.pba)} (status 135) carries {ex.pba.fields.get('seq')}, not the last accepted "  # type: ignore[union-attr]
+                          f"sequence number {last}", (ex.pba, ex.pbu))  # type: ignore[arg-type]
+
+
+def _assigned(ex: Exchange) -> set[str]:
+    source = ex.pba if ex.pba is not None and ex.accepted else ex.pbu
+    return {str(p) for p in prefixes(source)}
+
+
+def re_and_deregistration(ctx: Context, rule: Rule) -> Iterator[Hit]:
+    """PMIP-P14/P15: re-registration HI=5, de-registration HI=4, each listing every assigned prefix."""
+    want_hi = int(rule.params.get("handoff"))
+    dereg = bool(rule.params.get("deregistration"))
+    for _mn, exchanges in _by_mn(ctx).items():
+        current: Exchange | None = None
+        for ex in exchanges:
+            same_mag = current is not None and ctx.same(current.mag, ex.mag)
+            if (ex.lifetime == 0) == dereg and same_mag and current is not None:
+                hi = option_value(ex.pbu, "handoff")
+                missing = _assigned(current) - {str(p) for p in prefixes(ex.pbu)}
+                kind = "de-registration" if dereg else "re-registration"
+                if hi != want_hi:
+                    yield Hit(f"{at(ex.pbu)} is a {kind} but carries Handoff Indicator {hi}, not {want_hi}",
+                              (ex.pbu, current.pbu))
+                if missing:
+                    yield Hit(f"{at(ex.pbu)} is a {kind} but omits assigned prefix(es) {sorted(missing)}",
+                              (ex.pbu, current.pbu))
+            if ex.lifetime > 0 and ex.accepted:
+                current = ex
+            elif ex.lifetime == 0 and same_mag and ex.accepted is not False:
+                current = None
+
+
+def _binding_at(ctx: Context, exchanges: list[Exchange], upto: Exchange) -> tuple[Exchange | None, Exchange | None]:
+    """(registration the LMA holds, de-registration that ended the last one) just before ``upto``."""
+    current: Exchange | None = None
+    ended: Exchange | None = None
+    for ex in exchanges:
+        if ex is upto:
+            break
+        if ex.lifetime > 0 and ex.accepted:
+            current, ended = ex, None
+        elif ex.lifetime == 0 and current is not None and ctx.same(current.mag, ex.mag) and ex.accepted:
+            current, ended = None, ex
+    return current, ended
+
+
+def late_deregistration(ctx: Context, rule: Rule) -> Iterator[Hit]:
+    """PMIP-P16/P17: a de-registration from a MAG that no longer holds the binding, or for no session,
+    gets no PBA (the legitimate race of RFC 5213 section 5.3.5: ignored, conformant)."""
+    delay = int(ctx.timers.min_delay_before_bce_delete * 1e9)
+    no_session = bool(rule.params.get("no_session"))
+    for mn, exchanges in _by_mn(ctx).items():
+        for ex in exchanges:
+            if ex.lifetime != 0 or ex.pba is None:
+                continue
+            current, ended = _binding_at(ctx, exchanges, ex)
+            if not no_session and current is not None and not ctx.same(current.mag, ex.mag):
+                yield Hit(f"{at(ex.pbu)} de-registers {mn} from {ctx.name(ex.mag)} after {ctx.name(current.mag)} "
+                          f"registered it ({at(current.pbu)}); the LMA must ignore it, yet {at(ex.pba)} answers it",
+                          (ex.pbu, ex.pba, current.pbu))  # type: ignore[arg-type]
+            if no_session and current is None and ended is not None and ended.pba is not None and (
+                ex.pbu.time_ns - ended.pba.time_ns > delay
+            ):
+                yield Hit(f"{at(ex.pbu)} de-registers {mn}, whose session ended with {at(ended.pba)}; the LMA must "
+                          f"silently ignore it, yet {at(ex.pba)} answers it", (ex.pbu, ex.pba))  # type: ignore[arg-type]
+
+
+def reregistration_after_dereg(ctx: Context, rule: Rule) -> Iterator[Hit]:
+    """PMIP-P18: a new registration within MinDelayBeforeBCEDelete after a de-registration is accepted."""
+    delay = int(ctx.timers.min_delay_before_bce_delete * 1e9)
+    for _mn, exchanges in _by_mn(ctx).items():
+        for ex in exchanges:
+            if ex.lifetime == 0 or ex.accepted is not False:
+                continue
+            _, ended = _binding_at(ctx, exchanges, ex)
+            if ended is not None and ended.pba is not None and ex.pbu.time_ns - ended.pba.time_ns <= delay:
+                yield Hit(f"{at(ex.pba)} rejects {at(ex.pbu)} (status {_status(ex.pba)}) sent within "
+                          f"MinDelayBeforeBCEDelete of the de-registration {at(ended.pba)}; it should update the "
+                          "waiting binding", (ex.pbu, ex.pba, ended.pba))  # type: ignore[arg-type]
+
+
+def retransmission(ctx: Context, rule: Rule) -> Iterator[Hit]:
+    """PMIP-P20: retransmit after INITIAL_BINDACK_TIMEOUT, doubling, with a newer seq or timestamp."""
+    tolerance = float(rule.params.get("tolerance", 0.1))
+    for _mn, exchanges in _by_mn(ctx).items():
+        wait = ctx.timers.initial_bindack_timeout
+        for a, b in itertools.pairwise(exchanges):
+            if a.pba is not None or not ctx.same(a.mag, b.mag) or (a.lifetime == 0) != (b.lifetime == 0):
+                wait = ctx.timers.initial_bindack_timeout
+                continue
+            gap = (b.pbu.time_ns - a.pbu.time_ns) / 1e9
+            if gap < wait * (1 - tolerance):
+                yield Hit(f"{at(b.pbu)} retransmits {at(a.pbu)} after {gap * 1000:.0f} ms, before the "
+                          f"{wait:g} s retransmission timeout", (a.pbu, b.pbu))
+            ts_a, ts_b = timestamp(a.pbu), timestamp(b.pbu)
+            newer_ts = ts_a is not None and ts_b is not None and timestamp_key(ts_b) > timestamp_key(ts_a)
+            seq_a, seq_b = a.pbu.fields.get("seq"), b.pbu.fields.get("seq")
+            if not newer_ts and not (isinstance(seq_a, int) and isinstance(seq_b, int) and _newer(seq_b, seq_a)):
+                yield Hit(f"{at(b.pbu)} retransmits {at(a.pbu)} with neither a greater sequence number nor a newer "
+                          "timestamp", (a.pbu, b.pbu))
+            wait = min(wait * 2, ctx.timers.max_bindack_timeout)
+
+
+def known_status(ctx: Context, rule: Rule) -> Iterator[Hit]:
+    """PMIP-P22: PBA status codes are registered ones."""
+    for m in ctx.of_type("PBA"):
+        status = _status(m)
+        if status is not None and status not in registry.TABLES["ba_status"]:
+            yield Hit(f"{at(m)} status {status} is not in the IANA registry", (m,))
+
+
+def protected(ctx: Context, rule: Rule) -> Iterator[Hit]:
+    """PMIP-P23: PBU/PBA are protected by IPsec."""
+    yield from in_clear(ctx, ctx.of_type("PBU", "PBA"), "PBU/PBA", "RFC 5213 section 4")
+
+
+CHECKS = {
+    "pmip_pbu_flags": pbu_flags, "pmip_pbu_options": pbu_options, "pmip_all_zero_hnp": all_zero_hnp,
+    "pmip_option_values": option_values, "pmip_pba_matches": pba_matches, "pmip_pba_echo": pba_echo,
+    "pmip_pba_prefixes": pba_prefixes, "pmip_missing_option_status": missing_option_status,
+    "pmip_timestamp_echo": timestamp_echo, "pmip_timestamp_monotonic": timestamp_monotonic,
+    "pmip_sequence_numbers": sequence_numbers, "pmip_re_and_deregistration": re_and_deregistration,
+    "pmip_late_deregistration": late_deregistration, "pmip_reregistration_after_dereg": reregistration_after_dereg,
+    "pmip_retransmission": retransmission, "pmip_known_status": known_status, "pmip_protected": protected,
+}

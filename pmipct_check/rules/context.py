@@ -1,0 +1,149 @@
+"""What a check function sees: the analysis, the notices, the profile, and lookups over them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
+from typing import Literal
+
+from ..analysis.cases import Case
+from ..analysis.evidence import node_of, same_node
+from ..analysis.model import Analysis, Exchange, Handover
+from ..decode.model import Message
+from ..notices import Notice
+from ..profile import Profile
+from .model import Rule
+
+Evidence = Message | Notice
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """A check's report before the engine makes it a Finding: what, which frames, which handover."""
+
+    message: str
+    evidence: tuple[Evidence, ...]
+    handover: str | None = None
+    outcome: Literal["fail", "inconclusive"] = "fail"
+    per_handover: bool = True  # False: about a link or the capture (IPsec), judged on no handover
+
+
+@dataclass
+class Context:
+    analysis: Analysis
+    notices: Sequence[Notice]
+    profile: Profile
+    cases: Mapping[str, Case]
+    catalogue: Sequence[Rule]
+    _exchange: dict[int, Exchange] = field(default_factory=dict)
+    _index: dict[int, int] = field(default_factory=dict)
+    _claims: dict[str, list[Notice]] | None = None
+    _at: dict[tuple[str, int], Message] | None = None
+
+    def __post_init__(self) -> None:
+        for ex in self.analysis.exchanges:
+            self._exchange[id(ex.pbu)] = ex
+            if ex.pba is not None:
+                self._exchange[id(ex.pba)] = ex
+        self._index = {id(m): i for i, m in enumerate(self.analysis.messages)}
+
+    # ---- lookups -----------------------------------------------------------------------
+    @property
+    def messages(self) -> tuple[Message, ...]:
+        return self.analysis.messages
+
+    @property
+    def handovers(self) -> tuple[Handover, ...]:
+        return self.analysis.handovers
+
+    @property
+    def timers(self):  # -> registry.Timers
+        return self.profile.timers
+
+    def exchange_of(self, msg: Message) -> Exchange | None:
+        return self._exchange.get(id(msg))
+
+    def mn_of(self, msg: Message) -> str | None:
+        i = self._index.get(id(msg))
+        return None if i is None else self.analysis.mns[i]
+
+    def handover_of(self, msg: Message) -> str | None:
+        i = self._index.get(id(msg))
+        return None if i is None else self.analysis.handover_of[i]
+
+    def message_at(self, file: str, frame: int | None) -> Message | None:
+        """The message decoded from ``file``:``frame`` (where a notice points), if any."""
+        if frame is None:
+            return None
+        if self._at is None:
+            self._at = {}
+            for m in self.analysis.messages:
+                self._at.setdefault((m.file, m.frame), m)
+        return self._at.get((file, frame))
+
+    def of_type(self, *types: str) -> Iterator[Message]:
+        return (m for m in self.analysis.messages if m.type in types)
+
+    def node(self, address: str | None) -> str | None:
+        return node_of(self.profile, address)
+
+    def same(self, a: str | None, b: str | None) -> bool:
+        return same_node(self.profile, a, b)
+
+    def name(self, address: str | None) -> str:
+        return "?" if address is None else self.profile.name_for(address)
+
+    def transfer_visible(self, h: Handover) -> bool:
+        """Whether the capture shows traffic between MAGs at the pMAG or the nMAG of ``h``."""
+        return bool({"pmag", "nmag"} & h.vantage)
+
+    def capture_end_ns(self, file: str | None = None) -> int:
+        times = [m.time_ns for m in self.analysis.messages if file is None or m.file == file]
+        return max(times) if times else 0
+
+    # ---- notices -----------------------------------------------------------------------
+    def all_notices(self) -> list[Notice]:
+        seen = [w for m in self.analysis.messages for w in m.warnings]
+        return seen + list(self.notices)
+
+    def claimed(self, rule_id: str) -> list[Notice]:
+        """The notices this rule reports: each notice goes to one rule of the full catalogue.
+
+        A rule's ``params.codes`` are glob patterns; an exact code beats a pattern, earlier
+        rules beat later ones; ``params.fallback`` takes what no other rule claims.  Notices that
+        the rule claiming a message's dialect notice ``absorbs`` are dropped for that message.
+        """
+        if self._claims is None:
+            self._claims = _dispatch(self.all_notices(), self.catalogue)
+        return self._claims.get(rule_id, [])
+
+
+def _dispatch(notices: list[Notice], catalogue: Sequence[Rule]) -> dict[str, list[Notice]]:
+    mapping = [(r, [str(c) for c in r.params.get("codes", ())]) for r in catalogue if "codes" in r.params]
+    fallback = next((r.id for r, _ in mapping if r.params.get("fallback")), None)
+
+    def owner(code: str) -> str | None:
+        for r, codes in mapping:
+            if not r.params.get("fallback") and code in codes:
+                return r.id
+        for r, codes in mapping:
+            if not r.params.get("fallback") and any(fnmatchcase(code, c) for c in codes):
+                return r.id
+        return fallback
+
+    absorbed: set[tuple[str, int | None, str]] = set()
+    for n in notices:
+        rid = owner(n.code)
+        rule = next((r for r, _ in mapping if r.id == rid), None)
+        if rule is not None and n.frame is not None:
+            for code in rule.params.get("absorbs", ()):
+                absorbed.add((n.file, n.frame, str(code)))
+    out: dict[str, list[Notice]] = {}
+    for n in notices:
+        if (n.file, n.frame, n.code) in absorbed:
+            continue
+        rid = owner(n.code)
+        if rid is not None:
+            out.setdefault(rid, []).append(n)
+    return out
