@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -72,7 +74,7 @@ def test_plantuml():
     assert text.startswith("@startuml\n") and text.rstrip().endswith("@enduml")
     assert 'participant "mag-a (pMAG)\\n2001:db8:a::1" as L0' in text
     assert "L1 -> L2 : PBU seq=3 lt=3600s HI=2\\n" in text
-    assert "L0 -[#C62828,bold]> L1 : CTD A=0 CDBs=1 [E1]" in text
+    assert "L0 -[#C62828,bold]> L1 : <color:#C62828>CTD A=0 CDBs=1 [E1]</color>" in text
     assert "legend bottom left" in text and "endlegend" in text
 
 
@@ -96,3 +98,15 @@ def test_export_writes_by_suffix(tmp_path, fmt):
 def test_export_rejects_unknown_suffix(tmp_path):
     with pytest.raises(ValueError, match="unknown export format"):
         export(_ladders(), tmp_path / "ladder.png")
+
+
+@pytest.mark.skipif(shutil.which("plantuml") is None, reason="plantuml is not installed")
+def test_plantuml_accepts_the_export():
+    """PlantUML itself (Debian's package) parses every ladder; a broken file shows the check can fail."""
+    text = "\n".join(plantuml(ladder) for ladder in _ladders())
+    ok = subprocess.run(["plantuml", "-syntax"], input=text, capture_output=True, text=True, timeout=120)
+    assert ok.returncode == 0 and "ERROR" not in ok.stdout, ok.stdout
+    assert ok.stdout.count("SEQUENCE") == 4
+    bad = subprocess.run(["plantuml", "-syntax"], input="@startuml\nL0 -> L1 : x\nfoo bar baz (\n@enduml\n",
+                         capture_output=True, text=True, timeout=120)
+    assert "ERROR" in bad.stdout

@@ -148,3 +148,14 @@ def test_colour_marks_cited_arrows():
     assert ANSI.sub("", coloured) == to_text([ladder], width=120)  # colour adds nothing but colour
     spans = render_rich(ladder, 120)
     assert any("red" in str(span.style) for span in spans.spans)
+
+
+def test_ladders_for_check_modes():
+    from pmipct_check.report.ladder import ladders_for_check
+
+    result = sample_result()
+    assert [lad.handover.id for lad in ladders_for_check(result, "failing")] == ["H2"]
+    assert len(ladders_for_check(result, "all")) == 4
+    assert ladders_for_check(result, "none") == []
+    with pytest.raises(ValueError, match="--ladder some"):
+        ladders_for_check(result, "some")

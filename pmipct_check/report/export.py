@@ -233,7 +233,7 @@ def _puml_text(text: str) -> str:
 
 
 def plantuml(ladder: Ladder) -> str:
-    out = ["@startuml", f"title {_puml_text(ladder.title)}", "skinparam monochrome false",
+    out = ["@startuml", f"title {_puml_text(ladder.title)}", f"skinparam sequenceArrowColor {_LINE_COLOUR}",
            "skinparam sequenceMessageAlign left"]
     for i, lane in enumerate(ladder.lifelines):
         out.append(f'participant "{_puml_text(lane.name)}\\n{_puml_text(lane.address)}" as L{i}')
@@ -242,7 +242,10 @@ def plantuml(ladder: Ladder) -> str:
             out.append(f"hnote over L{row.lane} : {_puml_text(row.text)}")
             continue
         arrow = f"-[{_PUML_COLOUR[row.kind]},bold]>" if row.kind else "->"
-        text = f"{_puml_text(row.text())}\\n<size:10>frame {row.frame}, {time_text(row.time)} s</size>"
+        label = _puml_text(row.text())
+        if row.kind:
+            label = f"<color:{_PUML_COLOUR[row.kind]}>{label}</color>"
+        text = f"{label}\\n<size:10>frame {row.frame}, {time_text(row.time)} s</size>"
         out.append(f"L{row.src} {arrow} L{row.dst} : {text}")
     if ladder.markers or notes_used(ladder):
         out.append("legend bottom left")

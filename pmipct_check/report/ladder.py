@@ -131,6 +131,19 @@ def build_ladders(result: CheckResult, profile: Profile = DEFAULT_PROFILE, mn: s
     return [build_ladder(result, h, profile) for h in select_handovers(result, mn, handover)]
 
 
+LADDER_MODES = ("failing", "all", "none")
+
+
+def ladders_for_check(result: CheckResult, mode: str, profile: Profile = DEFAULT_PROFILE) -> list[Ladder]:
+    """``check --ladder failing|all|none``: the ladders to print after the report."""
+    if mode not in LADDER_MODES:
+        raise ValueError(f"--ladder {mode}: expected one of {', '.join(LADDER_MODES)}")
+    if mode == "none":
+        return []
+    return [build_ladder(result, h, profile) for h in result.handovers
+            if mode == "all" or common.verdict_of(result, h) == "fail"]
+
+
 def _mn_addresses(handover: Handover, profile: Profile) -> set[str]:
     """Addresses the profile gives the MN."""
     return {a for a, mn in profile.mn_addresses.items() if mn == handover.mn}
