@@ -141,6 +141,11 @@ def _pair_pbas(pmip: list[Message], ids: _Identities, mn_of: dict[int, str]) -> 
         ]
         same_mn = [p for p in candidates if own is None or p.mn == own]
         chosen = (same_mn or candidates)[-1:] if candidates else []
+        if not chosen and own is not None:
+            # No PBU with this sequence number: the PBA still answers the MN's pending PBU from
+            # that MAG (PMIP-P7 reports the sequence number it failed to echo).
+            chosen = [p for p in pending if p.pba is None and p.pbu.src == msg.dst and p.pbu.dst == msg.src
+                      and p.mn == own and p.pbu.time_ns <= msg.time_ns][-1:]
         if chosen:
             chosen[0].pba = msg
             mn_of[id(msg)] = chosen[0].mn
@@ -213,8 +218,11 @@ def correlate(messages: list[Message], profile: Profile) -> Correlation:
                 pside, nside = msg.src, msg.dst
             else:
                 nside, pside = msg.src, msg.dst
-            if mn is None or not _join(profile, candidates(mn), msg, nside, pside, window_ns, "cxtp"):
-                orphans.append(msg)
+            if mn is not None and _join(profile, candidates(mn), msg, nside, pside, window_ns):
+                continue
+            if mn is None and _join(profile, drafts, msg, nside, pside, window_ns, exact=True):
+                continue  # an MN address no binding holds (a wrong address): the pair's nearest handover
+            orphans.append(msg)
         elif msg.type in FHO:
             mn = ids.identify(msg, create=False)
             if msg.type == "HI" and mn is not None:
@@ -236,8 +244,11 @@ def correlate(messages: list[Message], profile: Profile) -> Correlation:
 
 
 def _join(profile: Profile, drafts: list[Draft], msg: Message, nside: str, pside: str,
-          window_ns: int, kind: str) -> bool:
-    """Put a CXTP message into the handover it belongs to; False when there is none."""
+          window_ns: int, exact: bool = False) -> bool:
+    """Put a CXTP message into the handover it belongs to; False when there is none.
+
+    ``exact``: only a handover between exactly this pMAG and nMAG will do.
+    """
     n, p = node_of(profile, nside), node_of(profile, pside)
     scored = []
     for d in drafts:
@@ -247,6 +258,8 @@ def _join(profile: Profile, drafts: list[Draft], msg: Message, nside: str, pside
         dn, dp = node_of(profile, d.nmag), node_of(profile, d.pmag)
         if dn == n and dp == p:
             score = 0
+        elif exact:
+            continue
         elif dn == n:
             score = 1  # the right nMAG talking to another MAG (or the pMAG is not known yet)
         elif dp == p:

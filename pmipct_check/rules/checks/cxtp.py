@@ -67,7 +67,7 @@ def _acked_by(ctx: Context, ctd: Message) -> Message | None:
 def ack_requested(ctx: Context, rule: Rule) -> Iterator[Hit]:
     """CXTP-C8: a CTD/PCTD with A set is answered by a CTDR."""
     end = ctx.capture_end_ns()
-    wait = int(float(rule.params.get("wait", 1.0)) * 1e9)
+    wait = int(float(rule.params.get("wait", 2 * ctx.timers.ct_max_transfer_time)) * 1e9)
     for m in ctx.of_type("CTD", "PCTD"):
         if not _flags(m).get("A") or _acked_by(ctx, m) is not None:
             continue

@@ -115,7 +115,7 @@ def plain_pmipv6(ctx: Context, rule: Rule) -> Iterator[Hit]:
 def transfer_answered(ctx: Context, rule: Rule) -> Iterator[Hit]:
     """DRAFT-D11: a CT-Req gets its CTD; a CTC cancels a transfer."""
     end = ctx.capture_end_ns()
-    wait = float(rule.params.get("answer_within", ctx.timers.ct_max_transfer_time * 10))
+    wait = float(rule.params.get("answer_within", ctx.timers.ct_max_transfer_time * 2))
     for h in ctx.handovers:
         for req in (m for m in h.cxtp if m.type == "CT-Req"):
             answer = answer_of(ctx, req)

@@ -80,7 +80,11 @@ def pba_matches(ctx: Context, rule: Rule) -> Iterator[Hit]:
     for m in ctx.of_type("PBA"):
         if flag(m, "P") is False:
             yield Hit(f"{at(m)} has the P flag clear although it answers a proxy registration", (m,))
-        if ctx.exchange_of(m) is not None:
+        paired = ctx.exchange_of(m)
+        if paired is not None:
+            if paired.pbu.fields.get("seq") != m.fields.get("seq"):
+                yield Hit(f"{at(m)} carries sequence number {m.fields.get('seq')}, but the PBU it answers "
+                          f"({at(paired.pbu)}) has {paired.pbu.fields.get('seq')}", (m, paired.pbu))
             continue
         waiting = [ex for ex in ctx.analysis.exchanges if ex.pba is None and ex.pbu.src == m.dst and ex.pbu.dst == m.src
                    and ex.pbu.time_ns <= m.time_ns and (ctx.mn_of(m) in (None, ex.mn))]
@@ -283,7 +287,9 @@ def reregistration_after_dereg(ctx: Context, rule: Rule) -> Iterator[Hit]:
     delay = int(ctx.timers.min_delay_before_bce_delete * 1e9)
     for _mn, exchanges in _by_mn(ctx).items():
         for ex in exchanges:
-            if ex.lifetime == 0 or ex.accepted is not False:
+            if ex.lifetime == 0 or ex.accepted is not False or _status(ex.pba) in {c for _, c in MANDATORY}:
+                continue  # only a valid PBU must be accepted; one lacking an option is P10's business
+            if any(not options(ex.pbu, key) for key, _ in MANDATORY):
                 continue
             _, ended = _binding_at(ctx, exchanges, ex)
             if ended is not None and ended.pba is not None and ex.pbu.time_ns - ended.pba.time_ns <= delay:
