@@ -123,7 +123,7 @@ def tunnel_matrix() -> list[tuple[bytes, dict[str, object]]]:
         (bytes(IP(src=outer4[0], dst=outer4[1]) / ipv6_mh()), {"outer": (outer4,)}),
         (bytes(IPv6(src=outer6[0], dst=outer6[1]) / GRE(key_present=1, key=0x1234) / ipv6_mh()),
          {"outer": (outer6,), "gre_keys": (0x1234,)}),
-        (bytes(IP(src=outer4[0], dst=outer4[1]) / GRE(chksum_present=1, seqnum_present=1, seqence_number=5)
+        (bytes(IP(src=outer4[0], dst=outer4[1]) / GRE(chksum_present=1, seqnum_present=1, sequence_number=5)
                / ipv6_mh()), {"outer": (outer4,)}),
         (bytes(IP(src=outer4[0], dst=outer4[1]) / IPv6(src=outer6[0], dst=outer6[1])
                / GRE(key_present=1, key=7) / ipv6_mh()),
