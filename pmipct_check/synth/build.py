@@ -40,7 +40,8 @@ USER_PORT = 5004
 IPPROTO_IPV6 = 41  # IPv6-in-IPv6 / IPv6-in-IPv4 tunnels (RFC 2473, RFC 4213)
 SCTP_CXTP_PPI = 0  # RFC 4065's CXTP PPI was never assigned: 0 = unspecified
 SACK_DELAY_MS = 0.4
-ASSOC_SETUP_MS = 4.0  # the association is set up this long before its first DATA chunk
+ASSOC_SETUP_MS = 2.0  # the association is set up on demand, this long before its first DATA chunk
+ASSOC_STEP_MS = 0.4  # between INIT, INIT ACK, COOKIE ECHO and COOKIE ACK
 
 
 @dataclass(frozen=True, slots=True)
@@ -255,7 +256,7 @@ class _Builder:
         seq = self.hi_seq.get(key)
         seq = self.rng.randrange(1, 5000) if seq is None else (seq + 1) & 0xFFFF
         self.hi_seq[key] = seq
-        flags = ["P"] + (["U"] if step.get("unsolicited") else []) + (["F"] if step.get("forward") else [])
+        flags = ["P"] + (["U"] if step.get("buffer") else []) + (["F"] if step.get("forward") else [])
         opts = [wire.opt_mn_id(mn.nai), wire.opt_hnp(mn.hnp)]
         if step.get("lmaa"):
             opts.append(wire.opt_lmaa(self.addr(sc.lma)))
@@ -310,11 +311,11 @@ class _Builder:
         init = dict(a_rwnd=106496, n_out_streams=1, n_in_streams=1)
         self.sctp(t, src, dst, assoc, SCTPChunkInit(init_tag=assoc.tags[src.name],
                                                     init_tsn=assoc.tsn[src.name], **init), "sctp", vtag=0)
-        self.sctp(t + 0.5, dst, src, assoc, SCTPChunkInitAck(
+        self.sctp(t + ASSOC_STEP_MS, dst, src, assoc, SCTPChunkInitAck(
             init_tag=assoc.tags[dst.name], init_tsn=assoc.tsn[dst.name],
             params=[SCTPChunkParamStateCookie(cookie=cookie)], **init), "sctp")
-        self.sctp(t + 1.0, src, dst, assoc, SCTPChunkCookieEcho(cookie=cookie), "sctp")
-        self.sctp(t + 1.5, dst, src, assoc, SCTPChunkCookieAck(), "sctp")
+        self.sctp(t + 2 * ASSOC_STEP_MS, src, dst, assoc, SCTPChunkCookieEcho(cookie=cookie), "sctp")
+        self.sctp(t + 3 * ASSOC_STEP_MS, dst, src, assoc, SCTPChunkCookieAck(), "sctp")
         return assoc
 
     def cxtp(self, step: Step, ms: float) -> None:

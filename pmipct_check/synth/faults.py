@@ -197,10 +197,10 @@ FAULTS: Mapping[str, Fault] = MappingProxyType(
                   ("PMIP-P8",), _ALL, _on_register(pba_omit=("mn_ll_id",))),
             Fault("pbu-missing-mn-id",
                   "the nMAG's PBU has no MN Identifier; the LMA answers 160 and the handover fails",
-                  ("PMIP-P3", "PMIP-P10"), _ALL, _registration_rejected("mn_id")),
+                  ("PMIP-P3",), _ALL, _registration_rejected("mn_id")),
             Fault("pbu-missing-hnp",
                   "the nMAG's PBU has no Home Network Prefix; the LMA answers 158 and the handover fails",
-                  ("PMIP-P3", "PMIP-P10"), _ALL, _registration_rejected("hnp")),
+                  ("PMIP-P3",), _ALL, _registration_rejected("hnp")),
             Fault("timestamp-backwards",
                   "the nMAG's clock is 2 s behind: its PBU's Timestamp is older than the last accepted one, "
                   "and the LMA accepts it anyway (should answer 157)",

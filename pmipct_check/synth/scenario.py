@@ -209,7 +209,7 @@ ACTIONS: Mapping[str, Mapping[str, Key]] = MappingProxyType(
                                  "elapsed_ms": Key("int", 0)}),
         "ctdr": MappingProxyType({**_CXTP_COMMON, "success": Key("bool", True)}),
         "ctc": MappingProxyType(dict(_CXTP_COMMON)),
-        "hi": MappingProxyType({**_HI_COMMON, "unsolicited": Key("bool", False),
+        "hi": MappingProxyType({**_HI_COMMON, "buffer": Key("bool", False, help="U flag: ask the peer to buffer packets"),
                                 "forward": Key("bool", False),
                                 "context_request": Key("bool", False, help="RFC 5949 option 40"),
                                 "lmaa": Key("bool", True, help="RFC 5949 option 41")}),
