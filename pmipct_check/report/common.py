@@ -6,6 +6,8 @@ that the text table, the ladder, the SVG and the HTML page all say the same thin
 
 from __future__ import annotations
 
+import html
+import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -29,6 +31,19 @@ SEVERITY_COLOUR: Mapping[str, str] = {
 }
 #: Short marker printed beside an arrow when colour is off.
 SEVERITY_MARK: Mapping[str, str] = {"error": "E", "warning": "W", "info": "I", "inconclusive": "?"}
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def clean(text: object) -> str:
+    """Text from a capture, safe for a terminal, XML and HTML: control characters as ``\\xNN``."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", str(text))
+
+
+def markup(text: object) -> str:
+    """:func:`clean`, then escaped for XML/HTML character data and attribute values."""
+    return html.escape(clean(text), quote=True)
 
 
 def version() -> str:
@@ -140,7 +155,7 @@ class Label:
     details: tuple[str, ...]
 
     def text(self) -> str:
-        return " ".join((self.name, *self.details))
+        return clean(" ".join((self.name, *self.details)))
 
 
 def message_label(message: Message) -> Label:

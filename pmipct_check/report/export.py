@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from html import escape
 from pathlib import Path
 
 from . import common
@@ -30,8 +29,8 @@ _LANE_COLOUR = "#90a4ae"
 
 
 def _x(text: str) -> str:
-    """Text for XML character data and attribute values."""
-    return escape(text, quote=True)
+    """Text for XML character data and attribute values (control characters made visible)."""
+    return common.markup(text)
 
 
 def _width(text: str, ch: float = _CH) -> float:
@@ -195,7 +194,7 @@ def svg_document(ladders: Sequence[Ladder]) -> str:
 
 def _mermaid_text(text: str) -> str:
     """Mermaid ends a statement at ';' and reads '#...;' as an entity: keep both out."""
-    return text.replace(";", ",").replace("#", "no. ")
+    return common.clean(text).replace(";", ",").replace("#", "no. ")
 
 
 _MERMAID_RECT = {"error": "rgba(198,40,40,0.18)", "warning": "rgba(224,138,0,0.2)",
@@ -229,7 +228,7 @@ _PUML_COLOUR = {"error": "#C62828", "warning": "#E08A00", "info": "#1565C0", "in
 
 
 def _puml_text(text: str) -> str:
-    return text.replace("\\", "\\\\")
+    return common.clean(text).replace("\\", "\\\\")
 
 
 def plantuml(ladder: Ladder) -> str:
@@ -252,7 +251,7 @@ def plantuml(ladder: Ladder) -> str:
         for marker in ladder.markers:
             f = marker.finding
             out.append(f"<color:{_PUML_COLOUR[marker.kind]}>[{marker.tag}] {_puml_text(f.rule)} {marker.kind}</color>: "
-                       f"{_puml_text(f.message)} ({common.refs_text(f)})")
+                       f"{_puml_text(f.message)} ({_puml_text(common.refs_text(f))})")
         for note in notes_used(ladder):
             out.append(f"{note} {NOTE_MEANINGS[note]}")
         out.append("endlegend")

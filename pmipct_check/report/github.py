@@ -15,6 +15,7 @@ _COMMAND = {"error": "error", "warning": "warning", "info": "notice"}
 
 
 def _data(text: str) -> str:
+    text = common.clean(text)  # tab, CR and LF stay (CR/LF are encoded below)
     return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
 
 

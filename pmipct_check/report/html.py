@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from html import escape
 from typing import Any
 
 from ..analysis.model import Handover
 from ..profile import DEFAULT_PROFILE, Profile
 from ..rules.model import CheckResult
 from . import common, timings
+from .common import markup as escape
 from .export import ladder_svg
 from .ladder import build_ladder
 

@@ -20,37 +20,38 @@ def _failing(finding: Finding, fail_on: str) -> bool:
 
 
 def _describe(findings: list[Finding]) -> str:
-    return "\n".join(
+    return common.clean("\n".join(
         f"{common.mark_kind(f)} {f.rule}: {f.message} [{common.refs_text(f, limit=50)}] ({f.spec})"
         for f in findings
-    )
+    ))
 
 
 def _case(suite: ET.Element, classname: str, name: str, findings: list[Finding], fail_on: str,
           failing: bool, inconclusive_reason: str | None = None, note: str = "") -> str:
     """Add a testcase; returns its state: passed, failed, skipped."""
-    case = ET.SubElement(suite, "testcase", classname=classname, name=name, time="0")
+    case = ET.SubElement(suite, "testcase", classname=classname, name=common.clean(name), time="0")
     bad = [f for f in findings if _failing(f, fail_on)]
     if failing or bad:
         first = bad[0] if bad else None
         message = f"{first.rule}: {first.message}" if first else "verdict: fail"
-        failure = ET.SubElement(case, "failure", message=message, type=first.rule if first else "verdict")
+        failure = ET.SubElement(case, "failure", message=common.clean(message),
+                                type=common.clean(first.rule) if first else "verdict")
         failure.text = _describe(bad) or message
         state = "failed"
     elif inconclusive_reason is not None:
-        ET.SubElement(case, "skipped", message=inconclusive_reason)
+        ET.SubElement(case, "skipped", message=common.clean(inconclusive_reason))
         state = "skipped"
     else:
         state = "passed"
     rest = [f for f in findings if f not in bad]
-    out = "\n".join(part for part in (note, _describe(rest)) if part)
+    out = common.clean("\n".join(part for part in (note, _describe(rest)) if part))
     if out:
         ET.SubElement(case, "system-out").text = out
     return state
 
 
 def render(result: CheckResult, *, fail_on: str = "error", **_: Any) -> str:
-    name = ", ".join(i.file for i in result.inputs) or "no input"
+    name = common.clean(", ".join(i.file for i in result.inputs) or "no input")
     root = ET.Element("testsuites", name=common.TOOL_NAME)
     suite = ET.SubElement(root, "testsuite", name=name)
     props = ET.SubElement(suite, "properties")
@@ -82,8 +83,8 @@ def render(result: CheckResult, *, fail_on: str = "error", **_: Any) -> str:
         suite.set(tag, str(value))
         root.set(tag, str(value))
     if result.notices:
-        ET.SubElement(suite, "system-err").text = "\n".join(
+        ET.SubElement(suite, "system-err").text = common.clean("\n".join(
             f"{n.severity} {n.code}: {n.message} ({n.where()})" for n in result.notices
-        )
+        ))
     ET.indent(root)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"

@@ -95,12 +95,12 @@ class Ladder:
     @property
     def title(self) -> str:
         h = self.handover
-        return f"{h.id}  {h.mn}  {h.case}  verdict: {self.verdict}"
+        return common.clean(f"{h.id}  {h.mn}  {h.case}  verdict: {self.verdict}")
 
     def subtitle(self) -> str:
         h = self.handover
         pmag = h.pmag or "?"
-        return f"pMAG {pmag} -> nMAG {h.nmag}" + (f" via LMA {h.lma}" if h.lma else "")
+        return common.clean(f"pMAG {pmag} -> nMAG {h.nmag}" + (f" via LMA {h.lma}" if h.lma else ""))
 
     def frame_text(self, arrow: Arrow) -> str:
         if len(self.files) > 1:
@@ -182,7 +182,7 @@ def build_ladder(result: CheckResult, handover: Handover, profile: Profile = DEF
         node = profile.node_for(address)
         label = ROLE_LABELS[role]
         name = f"{node.name} ({label})" if node and role != "other" else (node.name if node else label)
-        lanes.append(Lifeline(key, role, name, address))
+        lanes.append(Lifeline(key, role, common.clean(name), common.clean(address)))
         lane_of[key] = len(lanes) - 1
         return lane_of[key]
 
@@ -498,8 +498,8 @@ def legend(ladder: Ladder, ascii_only: bool = False) -> Text:
             f = marker.finding
             placed = "" if marker not in ladder.unplaced else " (cites no frame drawn here)"
             out.append(f"  [{marker.tag}] ", style=style)
-            out.append(f"{f.rule} {marker.kind}: ", style=style)
-            out.append(f"{f.message} ({common.refs_text(f)}){placed}\n")
+            out.append(common.clean(f"{f.rule} {marker.kind}: "), style=style)
+            out.append(common.clean(f"{f.message} ({common.refs_text(f)}){placed}") + "\n")
     notes = notes_used(ladder)
     if notes:
         out.append("Notes: ", style="bold")

@@ -79,7 +79,7 @@ def handover_table(result: CheckResult, profile: Profile = DEFAULT_PROFILE, widt
         verdict = common.verdict_of(result, h)
         pmag = profile.name_for(h.pmag) if h.pmag else "?"
         table.add_row(
-            h.id, h.mn, h.case, f"{pmag} -> {profile.name_for(h.nmag)}",
+            h.id, common.clean(h.mn), h.case, common.clean(f"{pmag} -> {profile.name_for(h.nmag)}"),
             Text(verdict, style=common.VERDICT_STYLE.get(verdict, "")),
             *(timings.ms(h.timings.get(k)) for k in keys),
         )
@@ -114,8 +114,8 @@ def findings_table(result: CheckResult) -> RenderableType:
     table.add_column("where", ratio=2, overflow="fold")
     for f in findings:
         kind = common.mark_kind(f)
-        table.add_row(Text(kind, style=common.SEVERITY_STYLE.get(kind, "magenta")), f.rule,
-                      f.handover or "-", f.message, common.refs_text(f))
+        table.add_row(Text(kind, style=common.SEVERITY_STYLE.get(kind, "magenta")), common.clean(f.rule),
+                      common.clean(f.handover or "-"), common.clean(f.message), common.clean(common.refs_text(f)))
     return table
 
 
@@ -129,8 +129,8 @@ def findings_list(result: CheckResult) -> RenderableType:
     for f in findings:
         kind = common.mark_kind(f)
         out.append(kind, style=common.SEVERITY_STYLE.get(kind, "magenta"))
-        out.append(f" {f.rule}", style="bold")
-        out.append(f" [{f.handover or '-'}] {common.refs_text(f)}\n    {f.message}\n")
+        out.append(" " + common.clean(f.rule), style="bold")
+        out.append(common.clean(f" [{f.handover or '-'}] {common.refs_text(f)}\n    {f.message}") + "\n")
     return out
 
 
@@ -144,8 +144,8 @@ def notices_table(result: CheckResult) -> RenderableType | None:
     table.add_column("message", overflow="fold")
     table.add_column("where", overflow="fold")
     for n in result.notices[:MAX_NOTICES]:
-        table.add_row(Text(n.severity, style=common.SEVERITY_STYLE.get(n.severity, "")), n.code, n.message,
-                      n.where())
+        table.add_row(Text(n.severity, style=common.SEVERITY_STYLE.get(n.severity, "")), common.clean(n.code),
+                      common.clean(n.message), common.clean(n.where()))
     if len(result.notices) > MAX_NOTICES:
         table.caption = f"... and {len(result.notices) - MAX_NOTICES} more (--format json lists all)"
     return table
