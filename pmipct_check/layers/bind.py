@@ -35,7 +35,7 @@ class CXTPGuess(Packet):
 
     @classmethod
     def dispatch_hook(cls, _pkt: bytes | None = None, *args: Any, **kargs: Any) -> type[Packet]:
-        return CXTP if _pkt and header_check(_pkt) else conf.raw_layer
+        return CXTP.dispatch_hook(_pkt) if _pkt and header_check(_pkt) else conf.raw_layer
 
 
 def _chunk_class(chunk_type: int) -> type[Packet]:
