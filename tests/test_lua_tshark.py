@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from pmipct_check.lua import generate_lua
-from pmipct_check.profile import DEFAULT_PROFILE, Profile, parse_profile
+from pmipct_check.profile import DEFAULT_PROFILE, Profile, ProfileError, load_profile, parse_profile
 
 scapy_all = pytest.importorskip("scapy.all")
 from scapy.all import (  # noqa: E402
@@ -317,6 +317,24 @@ def decoded_cxtp(path: Path, profile: Profile) -> dict[int, list[dict]] | None:
     return out
 
 
+def decoded_pmag(path: Path, profile: Profile) -> dict[int, dict[str, str]] | None:
+    """frame -> the pMAG fields our decoder found in its mobility headers (tshark's spelling)."""
+    try:
+        from pmipct_check.capture import iter_carried
+        from pmipct_check.decode import Message, decode_stream
+    except ImportError:
+        return None
+    found: dict[int, dict[str, str]] = {}
+    for item in decode_stream(iter_carried([str(path)], profile), profile):
+        if isinstance(item, Message) and item.protocol != "cxtp":
+            for option in item.fields.get("options", []):
+                if option.get("key") == "pmag_address" and "address" in option:
+                    found.setdefault(item.frame, {})["pmipct.pmag_addr"] = option["address"]
+                elif option.get("key") == "pmag_id" and "identifier" in option:
+                    found.setdefault(item.frame, {})["pmipct.pmag_id"] = option["identifier"]
+    return found
+
+
 def decoder_view(fields: dict) -> dict[str, str]:
     """Our decoder's record in tshark's -T fields spelling."""
     view = {
@@ -464,23 +482,14 @@ def test_pmag_options_in_the_pba_tree(tshark: str, tmp_path: Path) -> None:
 
 
 def test_pmag_options_equal_the_decoder(tshark: str, tmp_path: Path) -> None:
-    try:
-        from pmipct_check.capture import iter_carried
-        from pmipct_check.decode import Message, decode_stream
-    except ImportError:
-        pytest.skip("pmipct_check.decode is not importable yet")
     path = tmp_path / "pba.pcap"
     wrpcap(str(path), [pba(pmag_address_em("2001:db8::1") + pmag_id_em(b"mag-1")),
                        pba(pmag_address_em("192.0.2.1"), seq=8)])
+    found = decoded_pmag(path, DEFAULT_PROFILE)
+    if found is None:
+        pytest.skip("pmipct_check.decode is not importable yet")
     rows, _ = tshark_fields(tshark, write_plugin(tmp_path), path, "pmipct", PMAG_FIELDS)
-    found: dict[int, dict[str, str]] = {}
-    for item in decode_stream(iter_carried([str(path)])):
-        if isinstance(item, Message):
-            for option in item.fields.get("options", []):
-                if option.get("key") == "pmag_address":
-                    found.setdefault(item.frame, {})["pmipct.pmag_addr"] = option["address"]
-                elif option.get("key") == "pmag_id":
-                    found.setdefault(item.frame, {})["pmipct.pmag_id"] = option["identifier"]
+    assert len(found) == 2
     assert {n: {k: v for k, v in r.items() if v} for n, r in rows.items()} == found
 
 
@@ -488,16 +497,13 @@ def test_pmag_options_equal_the_decoder(tshark: str, tmp_path: Path) -> None:
 # Malformed input: expert info, never a Lua error
 # ------------------------------------------------------------------------------------------------
 
+LUA_TROUBLE = "_ws.lua.error || cxtp.internal || pmipct.internal"
+
+
 def lua_errors(tshark: str, plugin: Path, capture: Path, prefs: tuple[str, ...] = ()) -> list[str]:
-    cmd = [tshark, "-n", "-X", f"lua_script:{plugin}", "-r", str(capture), "-V"]
-    for pref in prefs:
-        cmd += ["-o", pref]
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
-    bad = [line for line in proc.stdout.splitlines()
-           if "Lua Error" in line or "pmipct.lua:" in line or "[string" in line]
-    bad += [line for line in _real_errors(proc.stderr).splitlines() if line.strip()]
-    assert proc.returncode == 0, proc.stderr
-    return bad
+    """Frames with a Lua error (or a message the plugin's safety net caught), and tshark's complaints."""
+    rows, stderr = tshark_fields(tshark, plugin, capture, LUA_TROUBLE, ["_ws.expert.message"], prefs)
+    return [f"frame {n}: {r['_ws.expert.message']}" for n, r in rows.items()] + stderr.splitlines()
 
 
 def mutations(raw: bytes, rng: random.Random) -> list[bytes]:
@@ -546,3 +552,41 @@ def test_no_lua_errors_on_the_fuzzed_mobility_captures(tshark: str, tcpdump_mobi
     assert captures
     for capture in captures:
         assert lua_errors(tshark, plugin, capture) == [], capture.name
+
+
+# ------------------------------------------------------------------------------------------------
+# The project's reference captures (captures/, made by `pmipct-check synth`)
+# ------------------------------------------------------------------------------------------------
+
+PROJECT_CAPTURES = Path(__file__).resolve().parent.parent / "captures"
+
+
+def _project_captures() -> list[Path]:
+    if not PROJECT_CAPTURES.is_dir():
+        return []
+    return sorted(p for p in PROJECT_CAPTURES.iterdir() if p.suffix in (".pcap", ".pcapng"))
+
+
+@pytest.mark.parametrize("capture", _project_captures(), ids=lambda p: p.name)
+def test_project_captures_agree_with_the_decoder(tshark: str, tmp_path: Path, capture: Path) -> None:
+    profile_file = capture.with_suffix(".toml")
+    profile = DEFAULT_PROFILE
+    if profile_file.exists():
+        try:
+            profile = load_profile(profile_file)
+        except ProfileError as exc:
+            pytest.skip(f"its profile does not load: {exc}")
+    decoded = decoded_cxtp(capture, profile)
+    if decoded is None:
+        pytest.skip("pmipct_check.decode is not importable yet")
+    plugin = write_plugin(tmp_path, profile)
+    rows, stderr = tshark_fields(tshark, plugin, capture, f"cxtp || pmipct || {LUA_TROUBLE}",
+                                 [*CXTP_FIELDS, *PMAG_FIELDS, "_ws.lua.error", "cxtp.internal"])
+    assert stderr == ""
+    marked = {n for n, r in rows.items() if r["cxtp.type"]}
+    assert marked == set(decoded)
+    for frame, records in decoded.items():
+        got = {k: v for k, v in rows[frame].items() if v != "" and k.startswith("cxtp.")}
+        assert got == bundle(*(Expect(b"", decoder_view(r)) for r in records)).fields, f"frame {frame}"
+    assert {n: {k: v for k, v in r.items() if v and k.startswith("pmipct.")} for n, r in rows.items()
+            if r["pmipct.pmag_addr"] or r["pmipct.pmag_id"]} == decoded_pmag(capture, profile)
