@@ -368,25 +368,30 @@ class Extractor:
 
 
 def iter_file(path: str, profile: Profile = DEFAULT_PROFILE, *,
-              track_user_plane: bool = False) -> Iterator[Item]:
+              track_user_plane: bool = False, frame_counts: dict[str, int] | None = None) -> Iterator[Item]:
     """Everything one capture file carries, in frame order, with the reader's notices in place.
 
     One file, one stream: a time-ordered merge of several files can wrap these streams in a heap.
+    ``frame_counts[path]`` is set to the number of frames read, for the report's inputs.
     """
     extractor = Extractor(profile, track_user_plane)
     feed = extractor.feed_raw
+    frames = 0
     for record in iter_records(path):
         if type(record) is tuple:
+            frames = record[0]
             found = feed(path, record[0], record[1], record[2], record[3])
             if found:
                 yield from found
         else:
             yield record  # type: ignore[misc]
+    if frame_counts is not None:
+        frame_counts[path] = frames
     yield from extractor.finish()
 
 
 def iter_carried(paths: Iterable[str], profile: Profile = DEFAULT_PROFILE, *,
-                 track_user_plane: bool = False) -> Iterator[Item]:
+                 track_user_plane: bool = False, frame_counts: dict[str, int] | None = None) -> Iterator[Item]:
     """:func:`iter_file` for several files, one after the other."""
     for path in paths:
-        yield from iter_file(path, profile, track_user_plane=track_user_plane)
+        yield from iter_file(path, profile, track_user_plane=track_user_plane, frame_counts=frame_counts)

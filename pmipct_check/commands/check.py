@@ -1,0 +1,97 @@
+"""``pmipct-check check FILES...`` (also plain ``pmipct-check FILES...``): judge every handover."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from .common import (
+    EXIT_CLEAN,
+    EXIT_FINDINGS,
+    EXIT_UNUSABLE,
+    UsageFailure,
+    load_profile_or_fail,
+    profile_option,
+)
+
+FORMATS = ("text", "json", "junit", "sarif", "github")
+
+
+def _split(values: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(part.strip() for value in values for part in value.split(",") if part.strip())
+
+
+def write_output(text: str, output: str | None) -> None:
+    """To ``output`` (a file) or stdout; a file that cannot be written is a usage error."""
+    if output is None or output == "-":
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        return
+    try:
+        with open(output, "w", encoding="utf-8") as out:
+            out.write(text)
+    except OSError as exc:
+        raise UsageFailure(f"{output}: cannot write: {exc.strerror or exc}") from None
+
+
+def report_unusable(result) -> bool:
+    """One line per unusable input on stderr; True when any input could not be used at all."""
+    unusable = [i.file for i in result.inputs if not i.usable]
+    for notice in result.notices:
+        if notice.frame is None and notice.severity == "error":
+            click.echo(f"pmipct-check: error: {notice.where()}: {notice.message}", err=True)
+    return bool(unusable)
+
+
+@click.command("check")
+@click.argument("files", nargs=-1, required=True, type=click.Path())
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
+              help="Output format.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
+              help="Write the report to this file instead of stdout.")
+@click.option("--select", multiple=True, help="Only these rules (ids or prefixes, comma-separated); repeatable.")
+@click.option("--ignore", multiple=True, help="Not these rules (ids or prefixes, comma-separated); repeatable.")
+@click.option("--fail-on", type=click.Choice(("error", "warning", "info", "never")), default="error",
+              show_default=True, help="Exit 1 when a finding reaches this severity.")
+@click.option("--ladder", "ladder_mode", type=click.Choice(("failing", "all", "none")), default="failing",
+              show_default=True, help="Text format: also draw the ladder of these handovers.")
+@click.option("--include-messages", is_flag=True, help="JSON format: also list every decoded message.")
+@click.option("-q", "--quiet", is_flag=True, help="Print nothing; the exit code tells.")
+@profile_option
+def command(files: tuple[str, ...], fmt: str, output: str | None, select: tuple[str, ...],
+            ignore: tuple[str, ...], fail_on: str, ladder_mode: str, include_messages: bool, quiet: bool,
+            profile_path: str | None) -> int:
+    """Check each MN's handovers against the draft's four cases and the RFCs' rules.
+
+    Exit status: 0 nothing at the --fail-on level, 1 findings at or above it, 2 unusable input.
+    """
+    from ..pipeline import check_files
+    from ..report import render
+    from ..rules.engine import exceeds
+    from ..rules.selection import SelectionError
+
+    profile = load_profile_or_fail(profile_path)
+    try:
+        result = check_files(list(files), profile, _split(select), _split(ignore))
+    except SelectionError as exc:
+        raise UsageFailure(str(exc)) from None
+    unusable = report_unusable(result)
+    if not quiet:
+        if fmt == "text" and output is None:
+            from rich.console import Console
+
+            from ..report.ladder import ladders_for_check, render_rich
+            from ..report.text import print_report
+
+            console = Console(highlight=False, emoji=False)
+            plain = not (console.encoding or "").lower().startswith("utf")
+            ladders = [render_rich(lad, console.width, plain)
+                       for lad in ladders_for_check(result, ladder_mode, profile)]
+            print_report(result, console, profile, ladders)
+        else:
+            write_output(render(result, fmt, profile=profile, fail_on=fail_on,
+                                include_messages=include_messages), output)
+    if unusable:
+        return EXIT_UNUSABLE
+    return EXIT_FINDINGS if exceeds(result, fail_on) else EXIT_CLEAN

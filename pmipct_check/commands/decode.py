@@ -1,0 +1,76 @@
+"""``pmipct-check decode FILES...``: every signalling message, as a table or JSON lines."""
+
+from __future__ import annotations
+
+import click
+
+from .common import EXIT_CLEAN, EXIT_UNUSABLE, load_profile_or_fail, profile_option
+
+
+@click.command("decode")
+@click.argument("files", nargs=-1, required=True, type=click.Path())
+@click.option("--format", "fmt", type=click.Choice(("table", "jsonl")), default="table", show_default=True,
+              help="A rich table, or one JSON object per decoded message.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
+              help="Write to this file instead of stdout.")
+@profile_option
+def command(files: tuple[str, ...], fmt: str, output: str | None, profile_path: str | None) -> int:
+    """List every PMIPv6, RFC 5949 and CXTP message with its fields.
+
+    Problems that are not part of a message (a truncated file, a frame too short to hold a
+    header) go to stderr, one line each, naming the file and frame.
+    """
+    from ..decode import Message
+    from ..notices import Notice
+    from ..pipeline import InputTally, decode_files
+    from .check import write_output
+
+    profile = load_profile_or_fail(profile_path)
+    tally = InputTally()
+    out: list[str] = []
+    rows: list[Message] = []
+    for item in decode_files(files, profile, tally=tally):
+        if isinstance(item, Message):
+            if fmt == "jsonl":
+                from ..report.jsonfmt import dumps
+
+                out.append(dumps(item.to_json(), indent=None) + "\n")
+            else:
+                rows.append(item)
+        elif isinstance(item, Notice):
+            level = "error" if item.severity == "error" else "warning"
+            click.echo(f"pmipct-check: {level}: {item.where()}: {item.message} [{item.code}]", err=True)
+    if fmt == "jsonl":
+        write_output("".join(out), output)
+    else:
+        _print_table(rows, profile, output)
+    return EXIT_UNUSABLE if tally.unusable else EXIT_CLEAN
+
+
+def _print_table(rows, profile, output: str | None) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    from ..report.common import clean, message_label
+
+    table = Table(show_lines=False, header_style="bold", pad_edge=False)
+    several = len({m.file for m in rows}) > 1
+    if several:
+        table.add_column("file", overflow="fold")
+    for name, justify in (("frame", "right"), ("time", "left"), ("src -> dst", "left"),
+                          ("message", "left"), ("key fields", "left")):
+        table.add_column(name, justify=justify, overflow="fold")  # type: ignore[arg-type]
+    start = rows[0].time_ns if rows else 0
+    for m in rows:
+        label = message_label(m)
+        route = f"{profile.name_for(m.src)} -> {profile.name_for(m.dst)}"
+        cells = [str(m.frame), f"{(m.time_ns - start) / 1e9:.6f}", clean(route), label.name,
+                 clean(" ".join(label.details))]
+        if m.warnings:
+            cells[-1] += "".join(f"\n! {clean(w.message)}" for w in m.warnings)
+        table.add_row(*([clean(m.file)] if several else []), *cells)
+    if output is None or output == "-":
+        Console(highlight=False, emoji=False).print(table)
+        return
+    with open(output, "w", encoding="utf-8") as fh:
+        Console(file=fh, highlight=False, emoji=False, width=160, no_color=True).print(table)
