@@ -83,7 +83,7 @@ def _step(path: str, where: str, raw: Any) -> Step:
         raise _fail(path, where, "a table", raw)
     for key in raw:
         if key not in _STEP_KEYS:
-            raise _fail(path, f"{where}.{key}", "no such key (misspelt?)")
+            raise CaseError(f"{path}: {where}.{key}: unknown key (misspelt?)")
     if "event" in raw:
         return Step(event=_text(path, f"{where}.event", raw["event"], EVENTS),
                     at=_text(path, f"{where}.at", raw.get("at"), ROLES))
@@ -111,7 +111,7 @@ def _signature(path: str, where: str, raw: Any) -> Mapping[str, Any]:
     for key, value in raw.items():
         sub = f"{where}.{key}"
         if key not in _SIGNATURE_KEYS:
-            raise _fail(path, sub, "no such key (misspelt?)")
+            raise CaseError(f"{path}: {sub}: unknown key (misspelt?)")
         if key == "transfer":
             _text(path, sub, value, TRANSFERS)
         elif key == "first" and (not isinstance(value, list) or not all(isinstance(v, str) for v in value)):
@@ -145,7 +145,7 @@ def parse_cases(text: str, path: str = "rules/cases.toml") -> dict[str, Case]:
             raise _fail(path, where, "a table", raw)
         for key in raw:
             if key not in _CASE_KEYS:
-                raise _fail(path, f"{where}.{key}", "no such key (misspelt?)")
+                raise CaseError(f"{path}: {where}.{key}: unknown key (misspelt?)")
         for key in ("title", "spec", "signature", "steps"):
             if key not in raw:
                 raise _fail(path, f"{where}.{key}", "a value (missing)")

@@ -264,13 +264,17 @@ def _join(profile: Profile, drafts: list[Draft], msg: Message, nside: str, pside
             score = 1  # the right nMAG talking to another MAG (or the pMAG is not known yet)
         elif dp == p:
             score = 2
+        elif dn == p and dp == n:
+            score = 3  # the pair, the wrong way round (CXTP-C4 reports it)
         else:
             continue
+        if d.pmag is None:
+            score += 4  # a first attachment becomes a handover only when no real one fits
         scored.append((score, dt, d))
     if not scored:
         return False
     score, _, best = min(scored, key=lambda s: (s[0], s[1]))
-    if best.pmag is None and score == 1:
+    if best.pmag is None and score == 5:
         best.pmag = pside
     best.cxtp.append(msg)
     return True

@@ -147,3 +147,15 @@ def address_in(address: str, networks: list[Network]) -> bool:
     except ValueError:
         return False
     return any(ip.version == net.version and ip in net for net in networks)
+
+
+def transport_info(msg: Message) -> dict[str, Any]:
+    """What the capture stage knew of the carrier (SCTP chunk flags, PPI, hop limit), if passed on.
+
+    Read from ``Message.info`` when the decoder provides it, else ``fields["sctp"]``.
+    """
+    info = getattr(msg, "info", None)
+    if isinstance(info, dict):
+        return info
+    sctp = msg.fields.get("sctp")
+    return sctp if isinstance(sctp, dict) else {}

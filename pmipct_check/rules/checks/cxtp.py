@@ -6,7 +6,7 @@ import itertools
 from collections.abc import Iterator
 
 from ... import registry
-from ...analysis.evidence import CXTP_ACCESS, CXTP_TRANSFER
+from ...analysis.evidence import CXTP_ACCESS, CXTP_TRANSFER, transport_info
 from ...decode.model import Message
 from ..context import Context, Hit
 from ..model import Rule
@@ -52,8 +52,7 @@ def transport(ctx: Context, rule: Rule) -> Iterator[Hit]:
 def sctp_unordered(ctx: Context, rule: Rule) -> Iterator[Hit]:
     """CXTP-C6: the SCTP DATA chunk carrying CXTP has the U bit set (when the decoder reports it)."""
     for m in ctx.of_type(*CXTP_TRANSFER):
-        sctp = m.fields.get("sctp")
-        if isinstance(sctp, dict) and sctp.get("unordered") is False:
+        if m.transport == "sctp" and transport_info(m).get("unordered") is False:
             yield Hit(f"{at(m)} rides an ordered SCTP DATA chunk (U bit clear)", (m,))
 
 

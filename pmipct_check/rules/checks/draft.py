@@ -55,6 +55,19 @@ def reactive1_pmag(ctx: Context, rule: Rule) -> Iterator[Hit]:
                           f"{ctx.name(named)}", (req, h.pba), h.id)
 
 
+def reactive_attach_first(ctx: Context, rule: Rule) -> Iterator[Hit]:
+    """DRAFT-D3: a CT-Req before the PBU, in a handover the LMA set up as reactive case 1."""
+    yield from case_order(ctx, rule)
+    for h in handovers_in(ctx, "proactive-2"):
+        if h.pba is None or not named_pmag(h.pba, ctx.profile)[1]:
+            continue
+        req = first(h.cxtp, ("CT-Req",))
+        if req is not None and h.pbu is not None:
+            yield Hit(f"{at(req)} precedes the nMAG's {at(h.pbu)}, yet {at(h.pba)} names the pMAG as in reactive "
+                      "case 1: the nMAG asked for the context before the MN attached and registered",
+                      (req, h.pbu, h.pba), h.id)
+
+
 def proactive1_push(ctx: Context, rule: Rule) -> Iterator[Hit]:
     """DRAFT-D5: the push precedes the nMAG's PBU and no CT-Req is involved."""
     yield from case_order(ctx, rule)
@@ -194,7 +207,7 @@ def context_kept(ctx: Context, rule: Rule) -> Iterator[Hit]:
 
 CHECKS = {
     "case_known": case_known, "transfer_observable": transfer_observable, "case_order": case_order,
-    "reactive1_pmag": reactive1_pmag, "proactive1_push": proactive1_push,
+    "reactive1_pmag": reactive1_pmag, "reactive_attach_first": reactive_attach_first, "proactive1_push": proactive1_push,
     "exchange_addresses": exchange_addresses, "previous_mag": previous_mag, "plain_pmipv6": plain_pmipv6,
     "transfer_answered": transfer_answered, "context_kept": context_kept,
 }

@@ -106,10 +106,11 @@ def codes(ctx: Context, rule: Rule) -> Iterator[Hit]:
 
 def buffer_then_forward(ctx: Context, rule: Rule) -> Iterator[Hit]:
     """PFMIP-F7: an HI with U set is followed by an HI with F set between the same MAGs."""
-    for m in ctx.of_type("HI"):
+    his = list(ctx.of_type("HI"))
+    for i, m in enumerate(his):
         if not flag(m, "U"):
             continue
-        later = [x for x in ctx.of_type("HI") if x.time_ns > m.time_ns and x.src == m.src and x.dst == m.dst
+        later = [x for x in his[i + 1:] if x.src == m.src and x.dst == m.dst
                  and flag(x, "F") and mn_identifier(x) == mn_identifier(m)]
         if not later:
             yield Hit(f"{at(m)} asks for buffering (U) but no HI with F follows", (m,))
