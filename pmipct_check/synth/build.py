@@ -96,6 +96,7 @@ class _Builder:
         self.assocs: dict[frozenset[str], _Assoc] = {}
         self.hi_seq: dict[tuple[str, str, str], int] = {}
         self.ip_id: dict[str, int] = {}
+        self.inner_cache: dict[tuple[str, str], bytes] = {}
         self.v4 = scenario.transport == "ipv4"
 
     # ---- time and addresses -----------------------------------------------------------------
@@ -383,15 +384,19 @@ class _Builder:
                 while t < end:
                     counter += 1
                     ms = (t - self.base_ns) / 1_000_000
-                    self._data(ms, lma, mag_node, CN_ADDRESS, mn.home_address, counter)
+                    self._data(ms, lma, mag_node, CN_ADDRESS, mn.home_address)
                     if counter % 2 == 0:
                         self._data(ms + 7.0 + self.rng.uniform(0, 1), mag_node, lma, mn.home_address,
-                                   CN_ADDRESS, counter)
+                                   CN_ADDRESS)
                     t += round(period * 1_000_000)
 
-    def _data(self, ms: float, src: Node, dst: Node, inner_src: str, inner_dst: str, n: int) -> None:
-        inner = IPv6(src=inner_src, dst=inner_dst, hlim=63) / UDP(sport=USER_PORT, dport=USER_PORT) / Raw(
-            n.to_bytes(4, "big") + bytes(28))
+    def _data(self, ms: float, src: Node, dst: Node, inner_src: str, inner_dst: str) -> None:
+        key = (inner_src, inner_dst)
+        inner = self.inner_cache.get(key)
+        if inner is None:  # the MN's packets in one direction differ only outside: build once
+            inner = bytes(IPv6(src=inner_src, dst=inner_dst, hlim=63) / UDP(sport=USER_PORT, dport=USER_PORT)
+                          / Raw(bytes(32)))
+            self.inner_cache[key] = inner
         self.emit(ms, self.ip_packet(src, dst, IPPROTO_IPV6, inner), src.name, dst.name, "data")
 
     # ---- the whole timeline -----------------------------------------------------------------------
