@@ -75,7 +75,7 @@ def test_report_writes_the_page(pipeline, monkeypatch, capsys, tmp_path):
     code, _, err = run(monkeypatch, capsys, "report", "a.pcap", "-o", str(target), "--select", "DRAFT",
                        "--title", "Lab run 7")
     assert code == 0
-    assert pipeline[0][2] == ("DRAFT",)
+    assert pipeline[0][2] == ("DRAFT",)  # as check splits it
     page = target.read_text()
     assert "<title>Lab run 7</title>" in page and page.count('class="ladder"') == 4
     assert "4 handover(s) (1 pass, 1 fail, 1 warn, 1 inconclusive)" in err
@@ -86,13 +86,23 @@ def test_report_unwritable_output(pipeline, monkeypatch, capsys, tmp_path):
     assert code == 2 and "cannot write" in err
 
 
-def test_missing_pipeline_is_reported(monkeypatch, capsys):
-    try:
-        import pmipct_check.pipeline  # noqa: F401
-    except ModuleNotFoundError:
-        pass
-    else:
-        pytest.skip("the real pipeline exists")
-    monkeypatch.setitem(sys.modules, "pmipct_check.pipeline", None)
-    code, _, err = run(monkeypatch, capsys, "ladder", "a.pcap")
-    assert code == 2 and "pipeline" in err
+def test_report_splits_comma_separated_rule_ids(pipeline, monkeypatch, capsys, tmp_path):
+    code, _, _ = run(monkeypatch, capsys, "report", "a.pcap", "-o", str(tmp_path / "r.html"),
+                     "--ignore", "PMIP-P23,CXTP")
+    assert code == 0 and pipeline[0][3] == ("PMIP-P23", "CXTP")
+
+
+def test_unusable_input_exits_2_but_still_draws(monkeypatch, capsys):
+    from dataclasses import replace
+
+    from pmipct_check.notices import Notice
+    from pmipct_check.rules.model import InputInfo
+
+    module = types.ModuleType("pmipct_check.pipeline")
+    broken = InputInfo("junk.pcap", 0, 0, 1, usable=False)
+    module.check_files = lambda paths, profile, select=(), ignore=(): replace(
+        sample_result(), inputs=(*sample_result().inputs, broken),
+        notices=(Notice("capture.not-a-capture", "not a pcap or pcapng file", "junk.pcap", None, 0, "error"),))
+    monkeypatch.setitem(sys.modules, "pmipct_check.pipeline", module)
+    code, out, err = run(monkeypatch, capsys, "ladder", "a.pcap", "junk.pcap")
+    assert code == 2 and "H1  " in out and "junk.pcap" in err

@@ -81,3 +81,28 @@ def test_reactive_1_ladder_from_a_capture(reactive_1, tshark):
     for arrow in core[:5]:
         assert any(t.startswith(arrow.label.text()) for t in texts)
         assert any(t.endswith(f"#{arrow.frame}") for t in texts)
+
+
+def test_commands_on_a_capture(reactive_1, tmp_path, monkeypatch, capsys):
+    """`ladder --export` and `report -o` through the real pipeline (pmipct_check.pipeline)."""
+    pytest.importorskip("pmipct_check.pipeline")
+    from pmipct_check.cli import cli
+    from pmipct_check.commands.common import run_cli
+
+    def run(*args: str) -> tuple[int, str]:
+        monkeypatch.setattr("sys.argv", ["pmipct-check", *args])
+        code = run_cli(cli)
+        return code, capsys.readouterr().err
+
+    svg = tmp_path / "ladder.svg"
+    code, err = run("ladder", reactive_1, "--mn", "mn1@lab.example", "--handover", "1", "--export", str(svg))
+    assert code == 0, err
+    root = ET.fromstring(svg.read_text().split("\n", 1)[1])
+    texts = ["".join(t.itertext()) for t in root.iter("{http://www.w3.org/2000/svg}text")]
+    for name in ("PBU seq=", "PBA status=0", "CT-Req seq=", "CTD A=", "CTDR S="):
+        assert any(t.startswith(name) for t in texts), name
+    page = tmp_path / "report.html"
+    code, err = run("report", reactive_1, "-o", str(page))
+    assert code == 0, err
+    html = page.read_text()
+    assert 'id="ho-H1"' in html and 'class="timing-chart"' in html and "reactive-1" in html

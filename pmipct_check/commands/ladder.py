@@ -6,18 +6,23 @@ from collections.abc import Sequence
 
 import click
 
-from .common import UsageFailure, load_profile_or_fail, profile_option
+from .common import EXIT_CLEAN, EXIT_UNUSABLE, UsageFailure, load_profile_or_fail, profile_option
 
 
 def build_result(paths: Sequence[str], profile, select: Sequence[str] = (), ignore: Sequence[str] = ()):
-    """Run the whole pipeline (capture -> decode -> analysis -> rules) on ``paths``: a CheckResult."""
+    """Run the pipeline on ``paths``: (CheckResult, whether an input was unusable, said on stderr).
+
+    Rule ids in ``select``/``ignore`` are comma-separated as for ``check``; a bad one exits 2.
+    """
+    from ..pipeline import check_files
+    from ..rules.selection import SelectionError
+    from .check import _split, report_unusable
+
     try:
-        from ..pipeline import check_files
-    except ModuleNotFoundError as exc:
-        if exc.name != "pmipct_check.pipeline":
-            raise
-        raise UsageFailure("the check pipeline (pmipct_check.pipeline) is missing from this build") from None
-    return check_files(list(paths), profile, select=tuple(select), ignore=tuple(ignore))
+        result = check_files(list(paths), profile, _split(tuple(select)), _split(tuple(ignore)))
+    except SelectionError as exc:
+        raise UsageFailure(str(exc)) from None
+    return result, report_unusable(result)
 
 
 @click.command("ladder")
@@ -44,12 +49,13 @@ def command(files: tuple[str, ...], mn: str | None, which: str | None, export_pa
         if suffix not in EXPORT_FORMATS:
             raise UsageFailure(f"{export_path}: unknown export format (use .{', .'.join(EXPORT_FORMATS)})")
     profile = load_profile_or_fail(profile_path)
-    result = build_result(files, profile)
+    result, unusable = build_result(files, profile)
+    done = EXIT_UNUSABLE if unusable else EXIT_CLEAN
     ladders = build_ladders(result, profile, mn, which)
     if not ladders:
         if mn is None and which is None:
             click.echo("No handover found.", err=True)
-            return 0
+            return done
         seen = sorted({h.mn for h in result.handovers})
         wanted = " ".join(part for part in (f"--mn {mn}" if mn else "", f"--handover {which}" if which else "")
                           if part)
@@ -61,12 +67,12 @@ def command(files: tuple[str, ...], mn: str | None, which: str | None, export_pa
             raise UsageFailure(f"{export_path}: cannot write: {exc.strerror or exc}") from None
         for path in written:
             click.echo(f"wrote {path} ({len(ladders)} ladder{'s' if len(ladders) != 1 else ''})", err=True)
-        return 0
+        return done
     console = Console(highlight=False, emoji=False)
     columns = width or console.width
     plain = ascii_only or not (console.encoding or "").lower().startswith("utf")
     for i, ladder in enumerate(ladders):
         if i:
             console.print()
-        console.print(render_rich(ladder, columns, plain), end="")
-    return 0
+        console.print(render_rich(ladder, columns, plain), end="", soft_wrap=True)
+    return done

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from .common import UsageFailure, load_profile_or_fail, profile_option
+from .common import EXIT_CLEAN, EXIT_UNUSABLE, UsageFailure, load_profile_or_fail, profile_option
 from .ladder import build_result
 
 
@@ -13,8 +13,8 @@ from .ladder import build_result
 @click.option("-o", "--output", "output", type=click.Path(dir_okay=False), default="report.html",
               show_default=True, help="The HTML file to write.")
 @click.option("--title", default="pmipct-check report", show_default=True, help="The page's title.")
-@click.option("--select", multiple=True, help="Only these rules (ids or prefixes); repeatable.")
-@click.option("--ignore", multiple=True, help="Not these rules (ids or prefixes); repeatable.")
+@click.option("--select", multiple=True, help="Only these rules (ids or prefixes, comma-separated); repeatable.")
+@click.option("--ignore", multiple=True, help="Not these rules (ids or prefixes, comma-separated); repeatable.")
 @profile_option
 def command(files: tuple[str, ...], output: str, title: str, select: tuple[str, ...],
             ignore: tuple[str, ...], profile_path: str | None) -> int:
@@ -23,7 +23,7 @@ def command(files: tuple[str, ...], output: str, title: str, select: tuple[str, 
     from ..report.html import render
 
     profile = load_profile_or_fail(profile_path)
-    result = build_result(files, profile, select, ignore)
+    result, unusable = build_result(files, profile, select, ignore)
     page = render(result, profile=profile, title=title)
     try:
         with open(output, "w", encoding="utf-8") as out:
@@ -33,4 +33,4 @@ def command(files: tuple[str, ...], output: str, title: str, select: tuple[str, 
     counts = common.summary_counts(result)
     verdicts = ", ".join(f"{n} {v}" for v, n in counts["verdicts"].items() if n) or "no handover"
     click.echo(f"wrote {output}: {counts['handovers']} handover(s) ({verdicts})", err=True)
-    return 0
+    return EXIT_UNUSABLE if unusable else EXIT_CLEAN

@@ -16,7 +16,7 @@ from ..rules.model import CheckResult
 from . import common, timings
 from .common import markup as escape
 from .export import ladder_svg
-from .ladder import build_ladder
+from .ladder import build_ladder, load_case_steps
 
 _CSS = """
 :root { color-scheme: light; }
@@ -78,8 +78,9 @@ def render(result: CheckResult, *, profile: Profile = DEFAULT_PROFILE, title: st
         _timings(result.handovers),
         _findings(result),
     ]
+    cases = load_case_steps()
     for handover in result.handovers:
-        body.append(_handover_section(result, handover, profile))
+        body.append(_handover_section(result, handover, profile, cases))
     body.append(_notices(result))
     body.append("</main>")
     return page(title, "".join(body))
@@ -205,8 +206,8 @@ def _findings(result: CheckResult) -> str:
             f"<th>Handover</th><th>Frames</th></tr>{''.join(rows)}</table></section>")
 
 
-def _handover_section(result: CheckResult, handover: Handover, profile: Profile) -> str:
-    ladder = build_ladder(result, handover, profile)
+def _handover_section(result: CheckResult, handover: Handover, profile: Profile, cases: dict) -> str:
+    ladder = build_ladder(result, handover, profile, cases)
     verdict = common.verdict_of(result, handover)
     times = ", ".join(f"{escape(timings.label(k))} {escape(timings.ms(v))}"
                       for k, v in ((k, handover.timings[k]) for k in timings.timing_keys([handover])))

@@ -11,6 +11,7 @@ Mermaid and PlantUML from the same model, so every format carries the same label
 from __future__ import annotations
 
 import ipaddress
+import textwrap
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -19,7 +20,7 @@ from rich.console import Console
 from rich.text import Text
 
 from ..analysis.model import Handover
-from ..profile import DEFAULT_PROFILE, Profile
+from ..profile import DEFAULT_PROFILE, Node, Profile
 from ..rules.model import CheckResult, Finding
 from . import common
 
@@ -128,7 +129,8 @@ def select_handovers(result: CheckResult, mn: str | None = None,
 
 def build_ladders(result: CheckResult, profile: Profile = DEFAULT_PROFILE, mn: str | None = None,
                   handover: str | int | None = None) -> list[Ladder]:
-    return [build_ladder(result, h, profile) for h in select_handovers(result, mn, handover)]
+    cases = load_case_steps()
+    return [build_ladder(result, h, profile, cases) for h in select_handovers(result, mn, handover)]
 
 
 LADDER_MODES = ("failing", "all", "none")
@@ -140,7 +142,8 @@ def ladders_for_check(result: CheckResult, mode: str, profile: Profile = DEFAULT
         raise ValueError(f"--ladder {mode}: expected one of {', '.join(LADDER_MODES)}")
     if mode == "none":
         return []
-    return [build_ladder(result, h, profile) for h in result.handovers
+    cases = load_case_steps()
+    return [build_ladder(result, h, profile, cases) for h in result.handovers
             if mode == "all" or common.verdict_of(result, h) == "fail"]
 
 
@@ -163,23 +166,31 @@ def _in_prefixes(address: str, prefixes: Sequence[str]) -> bool:
     return False
 
 
-def build_ladder(result: CheckResult, handover: Handover, profile: Profile = DEFAULT_PROFILE) -> Ladder:
-    """The ladder of one handover, with notes and finding markers."""
+def build_ladder(result: CheckResult, handover: Handover, profile: Profile = DEFAULT_PROFILE,
+                 cases: Mapping[str, tuple] | None = None) -> Ladder:
+    """The ladder of one handover, with notes and finding markers (``cases``: :func:`load_case_steps`)."""
     prefixes = [p for b in result.bindings if b.mn == handover.mn for p in b.prefixes]
     mn_addresses = _mn_addresses(handover, profile)
 
     lanes: list[Lifeline] = []
     lane_of: dict[str, int] = {}
 
+    nodes: dict[str, Node | None] = {}
+
+    def node_for(address: str) -> Node | None:
+        if address not in nodes:
+            nodes[address] = profile.node_for(address) if profile.nodes else None
+        return nodes[address]
+
     def key_for(address: str) -> str:
-        node = profile.node_for(address)
+        node = node_for(address)
         return node.name if node else address
 
     def add(address: str, role: str) -> int:
         key = key_for(address)
         if key in lane_of:
             return lane_of[key]
-        node = profile.node_for(address)
+        node = node_for(address)
         label = ROLE_LABELS[role]
         name = f"{node.name} ({label})" if node and role != "other" else (node.name if node else label)
         lanes.append(Lifeline(key, role, common.clean(name), common.clean(address)))
@@ -233,7 +244,8 @@ def build_ladder(result: CheckResult, handover: Handover, profile: Profile = DEF
         placed.update(id(m.finding) for m in cited)
         rows.append(Arrow(src, dst, common.message_label(message), message.file, message.frame,
                           message.time - start if start is not None else Decimal(0), tuple(cited)))
-    rows = _with_notes(rows, handover, lanes)
+    steps = (load_case_steps() if cases is None else cases).get(handover.case)
+    rows = _with_notes(rows, steps, lanes)
     files = tuple(dict.fromkeys(m.file for m in messages))
     unplaced = tuple(m for m in markers if id(m.finding) not in placed)
     return Ladder(handover, common.verdict_of(result, handover), tuple(lanes), tuple(rows), start,
@@ -251,27 +263,23 @@ def _markers(findings: Iterable[Finding]) -> tuple[Marker, ...]:
     return tuple(out)
 
 
-def _case_steps(case: str) -> tuple | None:
-    """The case's steps from ``rules/cases.toml`` (the one definition), or None if unavailable."""
+def load_case_steps() -> dict[str, tuple]:
+    """case -> its steps from ``rules/cases.toml`` (the one definition); empty if unavailable."""
     try:
         from ..analysis.cases import load_cases
-    except ImportError:
-        return None
-    try:
-        definition = load_cases().get(case)
-    except (OSError, ValueError):
-        return None
-    return definition.steps if definition else None
+
+        return {name: case.steps for name, case in load_cases().items()}
+    except (ImportError, OSError, ValueError):
+        return {}
 
 
-def _with_notes(rows: list[Row], handover: Handover, lanes: Sequence[Lifeline]) -> list[Row]:
+def _with_notes(rows: list[Row], steps: tuple | None, lanes: Sequence[Lifeline]) -> list[Row]:
     """Insert the case's events and states ([ATT], [CR], [CA], [PHT]) where the messages imply them.
 
     The case definition draws them between messages.  A trigger ([ATT], [PHT]) goes just before
     the next message of the figure that the capture shows; a state ([CR], [CA]) just after the
     message that brought it about.  Nothing is drawn when the anchoring message is absent.
     """
-    steps = _case_steps(handover.case)
     if not steps:
         return rows
     role_lane = {lane.role: i for i, lane in reversed(list(enumerate(lanes)))}
@@ -481,31 +489,38 @@ def render_rich(ladder: Ladder, width: int = 100, ascii_only: bool = False) -> T
     y = canvas.line()
     lifelines(y)
     out = canvas.text()
-    out.append_text(legend(ladder, ascii_only))
+    out.append_text(legend(ladder, ascii_only, width))
     return out
 
 
-def legend(ladder: Ladder, ascii_only: bool = False) -> Text:
-    """What the tags and notes mean, below the ladder."""
+def _wrapped(out: Text, head: str, head_style: str, body: str, width: int, body_style: str = "") -> None:
+    """``head`` then ``body``, wrapped to ``width`` with a hanging indent (no rich re-wrapping needed)."""
+    lines = textwrap.wrap(head + body, width=max(width, 20), subsequent_indent="      ",
+                          break_on_hyphens=False) or [head]
+    first = lines[0]
+    out.append(first[: len(head)], style=head_style)
+    out.append(first[len(head):] + "\n", style=body_style or None)
+    for line in lines[1:]:
+        out.append(line + "\n", style=body_style or None)
+
+
+def legend(ladder: Ladder, ascii_only: bool = False, width: int = 100) -> Text:
+    """What the tags and notes mean, below the ladder, wrapped to ``width``."""
     out = Text()
     glyphs = ASCII if ascii_only else UNICODE
     if ladder.markers:
-        out.append("Findings (", style="bold")
-        out.append(f"{glyphs.bold * 3} arrow cited by a finding", style="bold")
-        out.append("):\n", style="bold")
+        out.append(f"Findings ({glyphs.bold * 3} arrow cited by a finding):\n", style="bold")
         for marker in ladder.markers:
             style = common.SEVERITY_STYLE.get(marker.kind, "magenta")
             f = marker.finding
             placed = "" if marker not in ladder.unplaced else " (cites no frame drawn here)"
-            out.append(f"  [{marker.tag}] ", style=style)
-            out.append(common.clean(f"{f.rule} {marker.kind}: "), style=style)
-            out.append(common.clean(f"{f.message} ({common.refs_text(f)}){placed}") + "\n")
-    notes = notes_used(ladder)
-    if notes:
-        out.append("Notes: ", style="bold")
-        out.append("; ".join(f"{n} {NOTE_MEANINGS[n]}" for n in notes) + "\n", style="dim")
+            head = common.clean(f"  [{marker.tag}] {f.rule} {marker.kind}: ")
+            _wrapped(out, head, style, common.clean(f"{f.message} ({common.refs_text(f)}){placed}"), width)
+    for note in notes_used(ladder):
+        _wrapped(out, f"  {note} ", "bold cyan", NOTE_MEANINGS[note], width, "dim")
     if len(ladder.files) > 1:
-        out.append("Files: " + ", ".join(f"{i}={f}" for i, f in enumerate(ladder.files, 1)) + "\n", style="dim")
+        files = ", ".join(f"{i}={f}" for i, f in enumerate(ladder.files, 1))
+        _wrapped(out, "Files: ", "dim", common.clean(files), width, "dim")
     return out
 
 
@@ -518,7 +533,7 @@ def to_text(ladders: Sequence[Ladder], width: int = 100, color: bool = False, as
         for i, ladder in enumerate(ladders):
             if i:
                 console.print()
-            console.print(render_rich(ladder, width, ascii_only), end="")
+            console.print(render_rich(ladder, width, ascii_only), end="", soft_wrap=True)
     return capture.get()
 
 
