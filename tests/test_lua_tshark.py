@@ -153,6 +153,15 @@ class Sctp:
             r / SCTPChunkCookieAck(),
         ]
 
+    def fragments(self, payload: bytes, cut: int) -> list:
+        """One user message in two DATA chunks (B, then E), one packet each."""
+        out = []
+        for part, b, e in ((payload[:cut], 1, 0), (payload[cut:], 0, 1)):
+            out.append(self.fwd / SCTP(sport=self.sport, dport=self.dport, tag=self.tag_b)
+                       / SCTPChunkData(unordered=1, beginning=b, ending=e, tsn=self.tsn, data=part))
+            self.tsn += 1
+        return out
+
     def data(self, *payloads: bytes, ppi: int = 0, sack: bool = True) -> object:
         pkt = self.fwd / SCTP(sport=self.sport, dport=self.dport, tag=self.tag_b)
         if sack:
@@ -284,6 +293,10 @@ def build_capture(tmp_path: Path) -> Built:
         add(assoc.data(ctdr.raw, ctc.raw), bundle(ctdr, ctc))  # two CXTP messages in one packet
         short = ctc.raw[:2] + struct.pack("!H", len(ctc.raw) - 4) + ctc.raw[4:]  # Length without header
         add(assoc.data(short), Expect(short, {**ctc.fields, "cxtp.length": str(len(ctc.raw) - 4)}))
+        ctd = messages(v4)[2]
+        first, last = assoc.fragments(ctd.raw, 30)  # reassembled: CXTP in the frame that completes it
+        add(first)
+        add(last, ctd)
     udp_msg = messages(False)[2]
     add(Ether(**MAC) / IPv6(src="2001:db8::1", dst="2001:db8::2") / UDP(sport=7777, dport=7777) / Raw(udp_msg.raw),
         udp_msg)
