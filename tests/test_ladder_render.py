@@ -159,3 +159,13 @@ def test_ladders_for_check_modes():
     assert ladders_for_check(result, "none") == []
     with pytest.raises(ValueError, match="--ladder some"):
         ladders_for_check(result, "some")
+
+
+def test_narrow_headers_keep_the_distinguishing_end_of_addresses():
+    result = sample_result()
+    h4 = result.handovers[3]
+    stray = msg(62, 3001.0, LMA, "2001:db8:99::1", "PBA", seq=1, lifetime=0, status=0)
+    ladder = build_ladder(result, replace(h4, messages=(*h4.messages, stray)))  # no profile: addresses only
+    header = to_text([ladder], width=44).splitlines()[4]
+    assert [cell[-6:] for cell in header.split()] == ["db8:b::1"[-6:], "b8:ff::1"[-6:], "b8:99::1"[-6:]]
+    assert all("…" in cell for cell in header.split())

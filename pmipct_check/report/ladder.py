@@ -398,6 +398,16 @@ def _fit(text: str, room: int, glyphs: Glyphs) -> str:
     return text if len(text) <= room else text[: max(room - 1, 0)] + glyphs.ellipsis
 
 
+def _fit_middle(text: str, room: int, glyphs: Glyphs) -> str:
+    """Shorten from the middle: addresses differ at their ends (2001:…ff01::1)."""
+    if len(text) <= room:
+        return text
+    if room < 5:
+        return _fit(text, room, glyphs)
+    head = (room - 1) // 3
+    return text[:head] + glyphs.ellipsis + text[len(text) - (room - 1 - head):]
+
+
 def _layout(ladder: Ladder, width: int) -> tuple[int, list[int], int]:
     """(gutter width, lane x positions, lane gap) for ``width`` columns."""
     arrows = [r for r in ladder.rows if isinstance(r, Arrow)]
@@ -432,10 +442,11 @@ def render_rich(ladder: Ladder, width: int = 100, ascii_only: bool = False) -> T
     y = canvas.line()
     canvas.put(y, 0, _fit(ladder.subtitle(), width, glyphs), "dim")
     canvas.line()
-    for row_text, style in ((lambda lane: lane.name, "bold"), (lambda lane: lane.address, "dim")):
+    for row_text, style, fit in ((lambda lane: lane.name, "bold", _fit),
+                                 (lambda lane: lane.address, "dim", _fit_middle)):
         y = canvas.line()
         for x, lane in zip(xs, ladder.lifelines, strict=True):
-            text = _fit(row_text(lane), gap - 1, glyphs)
+            text = fit(row_text(lane), gap - 1, glyphs)
             canvas.put(y, x - len(text) // 2, text, style)
     y = canvas.line()
     canvas.put(y, 0, _fit("time(s)", gutter - 1, glyphs), "dim")

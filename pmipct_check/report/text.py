@@ -7,6 +7,7 @@ same with ``NO_COLOR`` set or piped into a file; tables take the console's width
 from __future__ import annotations
 
 import os
+import textwrap
 from collections.abc import Sequence
 from typing import Any
 
@@ -33,7 +34,7 @@ def renderables(result: CheckResult, profile: Profile = DEFAULT_PROFILE,
     stats = timing_table(result)
     if stats is not None:
         out.append(stats)
-    out.append(findings_table(result) if width >= WIDE else findings_list(result))
+    out.append(findings_table(result) if width >= WIDE else findings_list(result, width))
     notices = notices_table(result)
     if notices is not None:
         out.append(notices)
@@ -119,8 +120,8 @@ def findings_table(result: CheckResult) -> RenderableType:
     return table
 
 
-def findings_list(result: CheckResult) -> RenderableType:
-    """Findings for narrow terminals: a head line, then the message indented."""
+def findings_list(result: CheckResult, width: int = 80) -> RenderableType:
+    """Findings for narrow terminals: a head line, then the message with a hanging indent."""
     findings = common.sorted_findings(result.findings)
     if not findings:
         return Text("No findings.", style="green")
@@ -130,7 +131,11 @@ def findings_list(result: CheckResult) -> RenderableType:
         kind = common.mark_kind(f)
         out.append(kind, style=common.SEVERITY_STYLE.get(kind, "magenta"))
         out.append(" " + common.clean(f.rule), style="bold")
-        out.append(common.clean(f" [{f.handover or '-'}] {common.refs_text(f)}\n    {f.message}") + "\n")
+        out.append(common.clean(f" [{f.handover or '-'}]") + "\n")
+        for part in (common.clean(f.message), common.clean(common.refs_text(f))):
+            lines = textwrap.wrap(part, width=max(width - 1, 20), initial_indent="    ",
+                                  subsequent_indent="    ", break_on_hyphens=False)
+            out.append("".join(line + "\n" for line in lines))
     return out
 
 
