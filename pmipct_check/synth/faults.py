@@ -179,11 +179,11 @@ FAULTS: Mapping[str, Fault] = MappingProxyType(
         f.name: f
         for f in (
             Fault("ct-req-wrong-mag", "the nMAG sends its CT-Req to a MAG that never served the MN; no CTD comes",
-                  ("DRAFT-D2", "DRAFT-D9"), _CXTP_PULL, _ct_req_wrong_mag),
+                  ("DRAFT-D2", "DRAFT-D9", "DRAFT-D11"), _CXTP_PULL, _ct_req_wrong_mag),
             Fault("context-deleted-early",
                   "the pMAG de-registers (accepted) and deletes the context before the CT-Req; the nMAG "
                   "gets no CTD and cancels (CTC) after 250 ms",
-                  ("DRAFT-D11",), _CXTP_PULL, _context_deleted_early),
+                  ("DRAFT-D12", "DRAFT-D11"), _CXTP_PULL, _context_deleted_early),
             Fault("ct-req-before-pba", "reactive case 1: CT-Req leaves before the PBA that names the pMAG",
                   ("DRAFT-D2",), ("reactive-1",), _ct_req_before_pba),
             Fault("push-after-registration", "proactive case 1: the pMAG's CTD push comes after the nMAG's PBA",
