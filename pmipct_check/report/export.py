@@ -8,6 +8,7 @@ finding tags read the same everywhere.
 from __future__ import annotations
 
 import re
+import textwrap
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -149,17 +150,23 @@ def _svg_legend(ladder: Ladder, top: float, width: float) -> tuple[str, float]:
     if ladder.markers:
         lines.append(f'<text x="{_MARGIN}" y="{y + 10:.1f}" font-weight="bold">Findings (thick coloured arrow = cited)</text>')
         y += 18
+        chars = max(int((width - _MARGIN * 2 - 16) / _CH), 60)
         for marker in ladder.markers:
             f = marker.finding
             colour = common.SEVERITY_COLOUR[marker.kind]
-            where = common.refs_text(f)
-            lines.append(
-                f'<g class="legend-item"><rect x="{_MARGIN}" y="{y:.1f}" width="10" height="10" fill="{colour}"/>'
-                f'<text x="{_MARGIN + 16}" y="{y + 9:.1f}"><tspan fill="{colour}" font-weight="bold">'
-                f'[{_x(marker.tag)}] {_x(f.rule)} {_x(marker.kind)}</tspan> {_x(f.message)} '
-                f'<tspan fill="#607d8b">({_x(where)})</tspan></text></g>'
-            )
-            y += 16
+            head = f"[{marker.tag}] {f.rule} {marker.kind}"
+            body = textwrap.wrap(f"{head} {f.message} ({common.refs_text(f)})", chars, break_on_hyphens=False)
+            parts = [f'<g class="legend-item"><rect x="{_MARGIN}" y="{y:.1f}" width="10" height="10" fill="{colour}"/>']
+            for i, line in enumerate(body):
+                if i == 0 and line.startswith(head):
+                    text = (f'<tspan fill="{colour}" font-weight="bold">{_x(head)}</tspan>'
+                            f'{_x(line[len(head):])}')
+                else:
+                    text = _x(line)
+                parts.append(f'<text x="{_MARGIN + 16}" y="{y + 9:.1f}" xml:space="preserve">{text}</text>')
+                y += 15
+            lines.append("".join(parts) + "</g>")
+            y += 2
     for note in notes_used(ladder):
         text = f"{note} {NOTE_MEANINGS[note]}"
         lines.append(f'<text x="{_MARGIN}" y="{y + 10:.1f}" fill="#00838f" font-size="11">{_x(text)}</text>')
