@@ -361,3 +361,20 @@ def test_corrupted_bytes_never_raise(tmp_path, data):
     assert all(isinstance(i, (Packet, Notice)) for i in items)
     frames = [i.frame for i in items if isinstance(i, Packet)]
     assert frames == sorted(set(frames)) and all(f >= 1 for f in frames)
+
+
+@pytest.mark.parametrize("fmt", ["pcap", "pcapng"])
+def test_memory_does_not_grow_with_the_capture(tmp_path, fmt):
+    import tracemalloc
+
+    path = tmp_path / f"big.{fmt}.gz"
+    frame = bytes(range(256)) * 6
+    with CaptureWriter(path, fmt, gzip=True) as writer:
+        for i in range(12_000):  # about 18 MiB of frames
+            writer.write(T0 + i, frame)
+    tracemalloc.start()
+    count = sum(1 for item in read_packets(str(path)) if isinstance(item, Packet))
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert count == 12_000
+    assert peak < 6 * 1024 * 1024

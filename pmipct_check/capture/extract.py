@@ -119,30 +119,23 @@ class Extractor:
                     return _NOTHING
                 nh = data[off + 6]
                 p = off + 40
-                plen = (data[off + 4] << 8) | data[off + 5]
-                end = p + plen if plen else n
-                frag = 0
                 if nh in _EXT6:
-                    nh, p, frag = self._walk_ext6(data, nh, p, n)
+                    nh, p = self._walk_ext6(data, nh, p, n)
                     if nh < 0:
                         return _NOTHING
             elif version == 4:
-                ihl = (data[off] & 15) << 2
-                if ihl < 20 or off + ihl > n:
+                p = off + ((data[off] & 15) << 2)
+                if p < off + 20 or p > n:
                     self.stats["truncated"] += 1
                     return _NOTHING
                 if (data[off + 6] & 0x1F) | data[off + 7]:
                     self.stats["non_first_fragments"] += 1
                     return _NOTHING
-                frag = data[off + 6] & 0x20  # more fragments follow
                 nh = data[off + 9]
-                p = off + ihl
-                tl = (data[off + 2] << 8) | data[off + 3]
-                end = off + tl if tl >= ihl else n
             else:
                 self.stats["not_ip"] += 1
                 return _NOTHING
-            if nh in (IPPROTO_IPV6, IPPROTO_IPIP):
+            if nh == IPPROTO_IPV6 or nh == IPPROTO_IPIP:  # noqa: SIM109 - the hot path; no tuple built
                 inner = p
             elif nh == IPPROTO_GRE:
                 inner = self._gre(data, p, n)
@@ -165,41 +158,39 @@ class Extractor:
                 ports = self._udp_ports
                 if p + 4 <= n and (((data[p] << 8) | data[p + 1]) in ports
                                    or ((data[p + 2] << 8) | data[p + 3]) in ports):
-                    return self._signalling(file, frame, time_ns, data, off, nh, p, end, frag, layers)
+                    return self._signalling(file, frame, time_ns, data, off, nh, p, layers)
             elif nh == IPPROTO_ICMPV6:
                 if p < n and data[p] == registry.CXTP_ICMPV6_TYPE:
-                    return self._signalling(file, frame, time_ns, data, off, nh, p, end, frag, layers)
+                    return self._signalling(file, frame, time_ns, data, off, nh, p, layers)
             elif nh == IPPROTO_ICMP:
                 if p < n and data[p] == registry.CXTP_ICMPV4_TYPE:
-                    return self._signalling(file, frame, time_ns, data, off, nh, p, end, frag, layers)
+                    return self._signalling(file, frame, time_ns, data, off, nh, p, layers)
             else:
-                return self._signalling(file, frame, time_ns, data, off, nh, p, end, frag, layers)
+                return self._signalling(file, frame, time_ns, data, off, nh, p, layers)
         if layers is None or not self.track_user_plane:
             return _NOTHING
         return self._user_plane(file, frame, time_ns, data, off, layers)
 
     # -- layers ------------------------------------------------------------------------------
 
-    def _walk_ext6(self, data: bytes, nh: int, p: int, n: int) -> tuple[int, int, int]:
-        """Step over IPv6 extension headers: (next header, its offset, more-fragments) or nh -1."""
-        frag = 0
+    def _walk_ext6(self, data: bytes, nh: int, p: int, n: int) -> tuple[int, int]:
+        """Step over IPv6 extension headers: (upper-layer next header, its offset), or nh -1 to stop."""
         for _ in range(MAX_EXT_HEADERS):
             if nh not in _EXT6:
                 if p > n:
                     self.stats["truncated"] += 1
-                    return -1, p, frag
-                return nh, p, frag
+                    return -1, p
+                return nh, p
             if nh == IPPROTO_ESP:
                 self.stats["esp"] += 1
-                return -1, p, frag
+                return -1, p
             if p + 8 > n:
                 self.stats["truncated"] += 1
-                return -1, p, frag
+                return -1, p
             if nh == IPPROTO_FRAGMENT:
                 if ((data[p + 2] << 8) | data[p + 3]) & 0xFFF8:
                     self.stats["non_first_fragments"] += 1
-                    return -1, p, frag
-                frag = data[p + 3] & 1
+                    return -1, p
                 size = 8
             elif nh == IPPROTO_AH:
                 size = (data[p + 1] + 2) << 2
@@ -208,7 +199,20 @@ class Extractor:
             nh = data[p]
             p += size
         self.stats["truncated"] += 1
-        return -1, p, frag
+        return -1, p
+
+    @staticmethod
+    def _more_fragments(data: bytes, off: int, upper: int) -> bool:
+        """Whether the IP header at ``off`` is the first fragment of a fragmented packet."""
+        if data[off] >> 4 == 4:
+            return bool(data[off + 6] & 0x20)
+        nh, p = data[off + 6], off + 40
+        while p < upper and nh in _EXT6:
+            if nh == IPPROTO_FRAGMENT:
+                return bool(data[p + 3] & 1)
+            size = (data[p + 1] + 2) << 2 if nh == IPPROTO_AH else (data[p + 1] + 1) << 3
+            nh, p = data[p], p + size
+        return False
 
     @staticmethod
     def _gre(data: bytes, p: int, n: int) -> int:
@@ -268,10 +272,17 @@ class Extractor:
                           name(inner_dst)),)
 
     def _signalling(self, file: str, frame: int, time_ns: int, data: bytes, off: int, nh: int, p: int,
-                    end: int, frag: int, layers: list[int] | None) -> Sequence[Item]:
+                    layers: list[int] | None) -> Sequence[Item]:
         n = len(data)
         src_raw, dst_raw = self._addresses(data, off)
         v6 = data[off] >> 4 == 6
+        if v6:
+            plen = (data[off + 4] << 8) | data[off + 5]
+            end = off + 40 + plen if plen else n  # 0: a jumbogram, or a TSO capture
+        else:
+            total = (data[off + 2] << 8) | data[off + 3]
+            end = off + total if total >= p - off else n
+        frag = self._more_fragments(data, off, p)
         info: dict[str, object] = {"ip_version": 6 if v6 else 4,
                                    "hop_limit": data[off + 7] if v6 else data[off + 8]}
         if layers:

@@ -26,6 +26,7 @@ MAX_RECORD = 256 * 1024 * 1024
 #: A pcap record may exceed snaplen only by this factor (and never MAX_RECORD).
 SNAPLEN_SLACK = 4
 _MIN_SNAP = 262144  # Wireshark's largest regular snapshot length
+CHUNK = 1 << 20  # octets read at a time
 
 PCAP_MAGIC_US = 0xA1B2C3D4
 PCAP_MAGIC_NS = 0xA1B23C4D
@@ -118,10 +119,11 @@ def _dispatch(path: str, raw: BinaryIO) -> Iterator[RawRecord | Notice]:
 class _Source:
     """The (possibly decompressing) byte stream with its offset; read errors become a Notice."""
 
-    __slots__ = ("notice", "offset", "path", "read_raw", "zipped")
+    __slots__ = ("notice", "offset", "path", "read_chunk", "read_raw", "zipped")
 
     def __init__(self, path: str, stream: BinaryIO, zipped: bool) -> None:
         self.path, self.read_raw, self.zipped = path, stream.read, zipped
+        self.read_chunk = stream.read1 if zipped else stream.read  # type: ignore[attr-defined]
         self.offset = 0
         self.notice: Notice | None = None
 
@@ -143,6 +145,35 @@ class _Source:
             return None
         self.offset += len(data)
         return data
+
+    def fill(self, rest: bytes, need: int) -> tuple[bytes, bool | BaseException]:
+        """``rest`` extended to at least ``need`` octets (or to end of file) by CHUNK-sized reads.
+
+        Returns the bytes and True at end of file, the exception after a read error (what was
+        read before it is kept), False otherwise.  Gzip input is read with ``read1`` so a broken
+        stream loses nothing that was decompressed before the break.
+        """
+        parts = [rest]
+        have = len(rest)
+        status: bool | BaseException = False
+        while have < need:
+            try:
+                chunk = self.read_chunk(max(CHUNK, need - have))
+            except (*_GZIP_ERRORS, OSError) as exc:
+                status = exc
+                break
+            if not chunk:
+                status = True
+                break
+            parts.append(chunk)
+            have += len(chunk)
+        return b"".join(parts), status
+
+    def read_error(self, exc: BaseException, offset: int) -> Notice:
+        if isinstance(exc, _GZIP_ERRORS):
+            return _file_notice(self.path, "capture.gzip-error",
+                                f"gzip stream broken after decompressed offset {offset}: {exc}", offset)
+        return _file_notice(self.path, "capture.unreadable", f"read error after offset {offset}: {exc}", offset)
 
     def truncated(self, what: str, start: int, severity: str = "warning") -> Notice:
         return Notice(
@@ -168,38 +199,47 @@ def _read_pcap(src: _Source, magic: bytes, order: str, value: int) -> Iterator[R
     hdr_len = 24 if value == PCAP_MAGIC_KUZNETSOV else 16
     limit = min(MAX_RECORD, max(snaplen, _MIN_SNAP) * SNAPLEN_SLACK)
     unpack_hdr = struct.Struct(order + "IIII").unpack_from
-    read = src.read_raw
     path = src.path
-    offset = 24
+    # Records are cut from CHUNK-sized buffers: one read per chunk, not two per record.
+    buf, pos, base = b"", 0, 24  # base: file offset of buf[0]
+    eof: bool | BaseException = False  # True at end of file, the exception after a read error
     frame = 0
-    try:
-        while True:
-            hdr = read(hdr_len)
-            if len(hdr) < hdr_len:
-                if hdr:
-                    src.offset = offset + len(hdr)
-                    yield src.truncated("record header", offset)
-                return
-            sec, frac, incl, orig = unpack_hdr(hdr)
-            if incl > limit:
-                yield Notice(
-                    "capture.bad-record-length",
-                    f"{path}: record at offset {offset} claims {incl} captured octets "
-                    f"(snaplen {snaplen}); the file is corrupt from here",
-                    file=path, offset=offset, severity="error",
-                )
-                return
-            data = read(incl)
-            if len(data) < incl:
-                src.offset = offset + hdr_len + len(data)
-                yield src.truncated(f"record {frame + 1}", offset)
-                return
-            frame += 1
-            offset += hdr_len + incl
-            yield (frame, sec * 1_000_000_000 + frac * scale, linktype, data, orig, 0)
-    except (*_GZIP_ERRORS, OSError) as exc:
-        yield _file_notice(path, "capture.gzip-error" if src.zipped else "capture.unreadable",
-                           f"read failed after offset {offset}: {exc}", offset)
+    while True:
+        have = len(buf) - pos
+        if have < hdr_len:
+            if eof is False:
+                base += pos
+                buf, eof = src.fill(buf[pos:], hdr_len)
+                pos = 0
+                continue
+            if have:
+                src.offset = base + len(buf)
+                yield src.truncated("record header", base + pos)
+            break
+        sec, frac, incl, orig = unpack_hdr(buf, pos)
+        if incl > limit:
+            yield Notice(
+                "capture.bad-record-length",
+                f"{path}: record at offset {base + pos} claims {incl} captured octets "
+                f"(snaplen {snaplen}); the file is corrupt from here",
+                file=path, offset=base + pos, severity="error",
+            )
+            return
+        end = pos + hdr_len + incl
+        if end > len(buf):
+            if eof is False:
+                base += pos
+                buf, eof = src.fill(buf[pos:], hdr_len + incl)
+                pos = 0
+                continue
+            src.offset = base + len(buf)
+            yield src.truncated(f"record {frame + 1}", base + pos)
+            break
+        frame += 1
+        yield (frame, sec * 1_000_000_000 + frac * scale, linktype, buf[end - incl : end], orig, 0)
+        pos = end
+    if eof is not True:
+        yield src.read_error(eof, base + len(buf))  # type: ignore[arg-type]
 
 
 # --------------------------------------------------------------------------------------------
@@ -241,120 +281,111 @@ def _options(body: bytes, start: int, order: str) -> Iterator[tuple[int, bytes]]
         p += 4 + ((length + 3) & ~3)
 
 
+#: Per byte order: unpackers for a u32, the EPB fields and the obsolete PB fields.
+_PCAPNG_STRUCTS = {
+    order: (struct.Struct(order + "I").unpack_from, struct.Struct(order + "IIIII").unpack_from,
+            struct.Struct(order + "HHIIII").unpack_from)
+    for order in "<>"
+}
+
+
 def _read_pcapng(src: _Source, magic: bytes) -> Iterator[RawRecord | Notice]:
     path = src.path
-    read = src.read_raw
     order = "<"
     interfaces: list[_Interface] = []
     global_ifaces = 0
     frame = 0
-    offset = 0
-    head: bytes | None = magic
-    try:
-        while True:
-            if head is None:
-                head = read(8)
-                if not head:
-                    return
-                src.offset = offset + len(head)
-                if len(head) < 8:
-                    yield src.truncated("block header", offset)
-                    return
-                btype = struct.unpack_from(order + "I", head)[0]
-            else:  # the first SHB: its type was read as the file magic
-                more = src.read(4)
-                if more is None:
-                    yield src.notice  # type: ignore[misc]
-                    return
-                head += more
-                if len(head) < 8:
-                    yield src.truncated("section header block", 0, "error")
-                    return
-                btype = PCAPNG_SHB
-            if btype == PCAPNG_SHB:
-                bom = read(4)
-                if len(bom) < 4:
-                    src.offset = offset + 8 + len(bom)
-                    yield src.truncated("section header block", offset, "error" if offset == 0 else "warning")
-                    return
-                if struct.unpack("<I", bom)[0] == PCAPNG_BOM:
+    buf, pos, base = magic, 0, 0  # base: file offset of buf[0]
+    eof: bool | BaseException = False
+    unpack = struct.unpack_from
+    u32, epb, opb = _PCAPNG_STRUCTS[order]
+    while True:
+        have = len(buf) - pos
+        btype = u32(buf, pos)[0] if have >= 4 else -1
+        need = 12 if btype == PCAPNG_SHB else 8
+        if have >= need:
+            if btype == PCAPNG_SHB:  # its type reads the same in both byte orders
+                if unpack("<I", buf, pos + 8)[0] == PCAPNG_BOM:
                     order = "<"
-                elif struct.unpack(">I", bom)[0] == PCAPNG_BOM:
+                elif unpack(">I", buf, pos + 8)[0] == PCAPNG_BOM:
                     order = ">"
                 else:
-                    yield _bad_block(path, offset, f"section header byte-order magic {bom.hex()} is unknown")
+                    yield _bad_block(path, base + pos, f"section header byte-order magic "
+                                     f"{buf[pos + 8:pos + 12].hex()} is unknown")
                     return
-                blen = struct.unpack_from(order + "I", head, 4)[0]
-                body_len = blen - 12  # after type, length and the byte-order magic
-                prefix = bom
-                interfaces = []
-            else:
-                blen = struct.unpack_from(order + "I", head, 4)[0]
-                body_len = blen - 8
-                prefix = b""
+                u32, epb, opb = _PCAPNG_STRUCTS[order]
+            blen = u32(buf, pos + 4)[0]
             if blen < 12 or blen % 4 or blen > MAX_RECORD or (btype == PCAPNG_SHB and blen < 28):
-                yield _bad_block(path, offset, f"block type 0x{btype:08x} has total length {blen}")
+                yield _bad_block(path, base + pos, f"block type 0x{btype:08x} has total length {blen}")
                 return
-            rest = read(body_len)
-            if len(rest) < body_len:
-                src.offset = offset + blen - body_len + len(rest)
-                yield src.truncated(f"block type 0x{btype:08x}", offset)
+            need = blen
+        if have < need:
+            if eof is False:
+                base += pos
+                buf, eof = src.fill(buf[pos:], need)
+                pos = 0
+                continue
+            if have:
+                src.offset = base + len(buf)
+                what = "section header block" if btype == PCAPNG_SHB else (
+                    f"block type 0x{btype:08x}" if have >= 8 else "block header")
+                yield src.truncated(what, base + pos, "error" if base + pos == 0 else "warning")
+            break
+        at = pos
+        pos += blen
+        if u32(buf, pos - 4)[0] != blen:
+            yield _bad_block(path, base + at, "trailing block length differs from the leading one")
+            return
+        if btype == PCAPNG_EPB or btype == PCAPNG_OPB:  # noqa: SIM109 - per packet; no tuple built
+            if blen < 32:
+                yield _bad_block(path, base + at, "packet block too short for its fields")
                 return
-            body = prefix + rest[:-4]
-            if struct.unpack_from(order + "I", rest, body_len - 4)[0] != blen:
-                yield _bad_block(path, offset, "trailing block length differs from the leading one")
+            if btype == PCAPNG_EPB:
+                iid, hi, lo, caplen, orig = epb(buf, at + 8)
+            else:
+                iid, _drops, hi, lo, caplen, orig = opb(buf, at + 8)
+            if caplen > blen - 32:
+                yield _bad_block(path, base + at, f"captured length {caplen} overruns the block")
                 return
-            block_at = offset
-            offset += blen
-            if btype in (PCAPNG_EPB, PCAPNG_OPB):
-                if len(body) < 20:
-                    yield _bad_block(path, block_at, "packet block too short for its fields")
-                    return
-                if btype == PCAPNG_EPB:
-                    iid, hi, lo, caplen, orig = struct.unpack_from(order + "IIIII", body)
-                else:
-                    iid, _drops, hi, lo, caplen, orig = struct.unpack_from(order + "HHIIII", body)
-                if caplen > len(body) - 20:
-                    yield _bad_block(path, block_at, f"captured length {caplen} overruns the block")
-                    return
-                if iid >= len(interfaces):
-                    yield _bad_block(path, block_at, f"packet names interface {iid}, the section has "
-                                     f"{len(interfaces)}")
-                    return
-                iface = interfaces[iid]
-                frame += 1
-                yield (frame, iface.time_ns((hi << 32) | lo), iface.linktype, body[20 : 20 + caplen],
-                       orig, iface.gid)
-            elif btype == PCAPNG_SPB:
-                if len(body) < 4 or not interfaces:
-                    yield _bad_block(path, block_at, "simple packet block without interface or length")
-                    return
-                iface = interfaces[0]
-                orig = struct.unpack_from(order + "I", body)[0]
-                caplen = min(orig, len(body) - 4)
-                if iface.snaplen:
-                    caplen = min(caplen, iface.snaplen)
-                frame += 1
-                yield (frame, 0, iface.linktype, body[4 : 4 + caplen], orig, iface.gid)
-            elif btype == PCAPNG_IDB:
-                if len(body) < 8:
-                    yield _bad_block(path, block_at, "interface description block too short")
-                    return
-                linktype, _res, snaplen = struct.unpack_from(order + "HHI", body)
-                iface = _Interface(global_ifaces, linktype, snaplen)
-                global_ifaces += 1
-                for code, value in _options(body, 8, order):
-                    if code == IF_TSRESOL and len(value) >= 1:
-                        iface.set_resolution(value[0])
-                    elif code == IF_TSOFFSET and len(value) >= 8:
-                        iface.offset_ns = struct.unpack_from(order + "q", value)[0] * 1_000_000_000
-                interfaces.append(iface)
-            elif btype in PCAPNG_FRAME_COUNTING:
-                frame += 1  # not a packet, but it has a frame number in Wireshark
-            head = None
-    except (*_GZIP_ERRORS, OSError) as exc:
-        yield _file_notice(path, "capture.gzip-error" if src.zipped else "capture.unreadable",
-                           f"read failed after offset {offset}: {exc}", offset)
+            if iid >= len(interfaces):
+                yield _bad_block(path, base + at, f"packet names interface {iid}, the section has "
+                                 f"{len(interfaces)}")
+                return
+            iface = interfaces[iid]
+            frame += 1
+            ticks = (hi << 32) | lo
+            time_ns = ticks * iface.mul + iface.offset_ns if iface.div == 1 else iface.time_ns(ticks)
+            yield (frame, time_ns, iface.linktype, buf[at + 28 : at + 28 + caplen], orig, iface.gid)
+        elif btype == PCAPNG_SPB:
+            if blen < 16 or not interfaces:
+                yield _bad_block(path, base + at, "simple packet block without interface or length")
+                return
+            iface = interfaces[0]
+            orig = u32(buf, at + 8)[0]
+            caplen = min(orig, blen - 16)
+            if iface.snaplen:
+                caplen = min(caplen, iface.snaplen)
+            frame += 1
+            yield (frame, 0, iface.linktype, buf[at + 12 : at + 12 + caplen], orig, iface.gid)
+        elif btype == PCAPNG_IDB:
+            if blen < 20:
+                yield _bad_block(path, base + at, "interface description block too short")
+                return
+            linktype, _res, snaplen = unpack(order + "HHI", buf, at + 8)
+            iface = _Interface(global_ifaces, linktype, snaplen)
+            global_ifaces += 1
+            for code, value in _options(buf[at + 16 : pos - 4], 0, order):
+                if code == IF_TSRESOL and len(value) >= 1:
+                    iface.set_resolution(value[0])
+                elif code == IF_TSOFFSET and len(value) >= 8:
+                    iface.offset_ns = unpack(order + "q", value)[0] * 1_000_000_000
+            interfaces.append(iface)
+        elif btype == PCAPNG_SHB:
+            interfaces = []
+        elif btype in PCAPNG_FRAME_COUNTING:
+            frame += 1  # not a packet, but it has a frame number in Wireshark
+    if eof is not True:
+        yield src.read_error(eof, base + len(buf))  # type: ignore[arg-type]
 
 
 def _bad_block(path: str, offset: int, what: str) -> Notice:
