@@ -282,8 +282,8 @@ def cdb(fpt: int, data: bytes = b"", presence_vector: int | None = None) -> Pack
 
 
 def cdb_request(fpt: int) -> Packet:
-    """A request CDB (CTAR, CT-Req): the 4-octet head only (RFC 4067 2.5.1)."""
-    return CDB(fpt=fpt)
+    """A request CDB (CTAR, CT-Req): the 4-octet head only, Length 0 (RFC 4067 2.5.1)."""
+    return CDB(fpt=fpt, length=0)
 
 
 def mld_cdb(prefix: Prefix, group: str) -> Packet:

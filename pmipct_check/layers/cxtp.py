@@ -68,9 +68,8 @@ class CDB(TolerantPacket):
     )
 
     def post_build(self, p: bytes, pay: bytes) -> bytes:
-        if self.length is None:
-            # A request may be the 4-octet head alone, Length 0 (section 2.5.1).
-            p += b"\x00" * (-len(p) % 8) if len(p) > CDB_HEAD else b""
+        if self.length is None:  # (a request's 4-octet block is made with length=0: cdb_request)
+            p += b"\x00" * (-len(p) % 8)
             p = p[:2] + bytes([(len(p) // 8) & 0xFF]) + p[3:]
         return p + pay
 

@@ -142,8 +142,9 @@ def layout_values(pkt: Packet, layout: tuple[Field, ...], warnings: list[str]) -
     """The decoder's rendering of ``layout``'s fields as ``pkt`` holds them."""
     out: dict[str, Any] = {}
     for f in layout:
-        if (_split_bits(f)[0].name if f.kind == "bits" else f.name) not in pkt.fields:
-            break  # the octets ended before this field (the decoder stops there too)
+        names = [b.name for b in _split_bits(f)] if f.kind == "bits" else [f.name]
+        if any(name not in pkt.fields for name in names):
+            break  # the octets ended inside this field (the decoder stops there too)
         if f.kind == "bits":
             _bits(pkt, f, out)
             continue
