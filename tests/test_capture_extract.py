@@ -12,7 +12,7 @@ import subprocess
 from dataclasses import replace
 from pathlib import Path
 
-from scapy.layers.inet import GRE, ICMP, IP, UDP
+from scapy.layers.inet import GRE, ICMP, IP, UDP, IPOption_RR
 from scapy.layers.inet6 import (
     HAO,
     MIP6MH_BU,
@@ -157,6 +157,8 @@ def test_other_transports(tmp_path):
         bytes(IP(src="192.0.2.1", dst="192.0.2.2") / ICMP(type=8) / cxtp),  # an echo request
         bytes(IPv6(src=MAG, dst=LMA) / UDP(sport=40000, dport=7001) / cxtp),  # not a CXTP port
         raw_ipv6(62, mh_bytes()),
+        bytes(IPv6(src=MAG, dst=LMA) / IP(src="192.0.2.1", dst="192.0.2.2", options=[IPOption_RR()])
+              / UDP(sport=5436, dport=5436) / mh_bytes()),  # IPv4 with options, inside IPv6
     ]
     path = tmp_path / "transports.pcap"
     with CaptureWriter(path, linktype=101) as writer:
@@ -165,14 +167,15 @@ def test_other_transports(tmp_path):
     profile = replace(DEFAULT_PROFILE, cxtp_udp_ports=frozenset({7000}))
     found = [c for c in carried(path, profile=profile) if isinstance(c, Carried)]
     assert [(c.frame, c.transport) for c in found] == [
-        (1, "mh-udp"), (2, "udp"), (3, "icmpv6"), (4, "icmpv4"), (8, "mh-old")]
+        (1, "mh-udp"), (2, "udp"), (3, "icmpv6"), (4, "icmpv4"), (8, "mh-old"), (9, "mh-udp")]
+    assert found[-1].data == mh_bytes() and found[-1].info["outer"] == ((MAG, LMA),)
     assert found[0].data == mh_bytes() and found[0].info == {
         "ip_version": 4, "hop_limit": 9, "sport": 5436, "dport": 5436}
     assert found[0].src == "192.0.2.1"
     assert all(c.data == cxtp for c in found[1:4])
     assert found[2].info["subtype"] == 1 and found[3].info["code"] == 0
     # without the profile's port, UDP 7000 is user plane
-    assert [c.frame for c in carried(path) if isinstance(c, Carried)] == [1, 3, 4, 8]
+    assert [c.frame for c in carried(path) if isinstance(c, Carried)] == [1, 3, 4, 8, 9]
 
 
 def test_fragments_esp_and_the_tunnel_bound(tmp_path):
