@@ -30,7 +30,17 @@ from scapy.layers.sctp import (
 from scapy.packet import Packet, Raw
 
 from .. import registry
-from . import wire
+from ..layers import craft
+from ..layers.fields import fixed_size
+from ..layers.mh import BA, BU
+from ..layers.options import (
+    AccessTechnologyType,
+    HandoffIndicator,
+    IPv4HoAReply,
+    IPv4HoARequest,
+    MNLinkLayerID,
+    aligned,
+)
 from .builtin import end_ms
 from .scenario import MobileNode, Node, Scenario, ScenarioError, Step
 
@@ -40,8 +50,24 @@ USER_PORT = 5004
 IPPROTO_IPV6 = 41  # IPv6-in-IPv6 / IPv6-in-IPv4 tunnels (RFC 2473, RFC 4213)
 SCTP_CXTP_PPI = 0  # RFC 4065's CXTP PPI was never assigned: 0 = unspecified
 SACK_DELAY_MS = 0.4
+IPV6_HEADER_LEN = 40
+MH_CHECKSUM_AT = 4
+BU_OPTIONS_AT = registry.MH_HEADER_LEN + fixed_size(registry.MH_BODIES[5])
+BA_OPTIONS_AT = registry.MH_HEADER_LEN + fixed_size(registry.MH_BODIES[6])
+_STATUS = {name: value for value, name in registry.TABLES["ba_status"].items()}
+TIMESTAMP_MISMATCH = _STATUS["TIMESTAMP_MISMATCH"]
+TIMESTAMP_LOWER = _STATUS["TIMESTAMP_LOWER_THAN_PREV_ACCEPTED"]
+BAD_CHECKSUM = {name: value for value, name in registry.TABLES["cxtp_status"].items()}["BAD_CHECKSUM"]
+HNP_OPTION = next(o.type for o in registry.OPTIONS.values() if o.key == "hnp")
+MN_LL_ID_OPTION = next(o.type for o in registry.OPTIONS.values() if o.key == "mn_ll_id")
 ASSOC_SETUP_MS = 2.0  # the association is set up on demand, this long before its first DATA chunk
 ASSOC_STEP_MS = 0.4  # between INIT, INIT ACK, COOKIE ECHO and COOKIE ACK
+
+
+def timestamp_48_16(time_ns: int) -> int:
+    """RFC 5213 8.8: 48-bit seconds since 1970 and 16 bits of 1/65536 second, as one integer."""
+    seconds, nanos = divmod(time_ns, 1_000_000_000)
+    return (seconds << 16) | ((nanos << 16) // 1_000_000_000)
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +121,7 @@ class _Builder:
         self.transitions: list[tuple[int, str, str | None]] = []  # (time, mn, mag or None)
         self.assocs: dict[frozenset[str], _Assoc] = {}
         self.hi_seq: dict[tuple[str, str, str], int] = {}
+        self.last_hi: dict[tuple[str, str, str], Packet] = {}
         self.ip_id: dict[str, int] = {}
         self.inner_cache: dict[tuple[str, str], bytes] = {}
         self.v4 = scenario.transport == "ipv4"
@@ -124,25 +151,23 @@ class _Builder:
 
     # ---- mobility header transport ------------------------------------------------------------
 
-    def send_mh(self, ms: float, src: Node, dst: Node, kind: str, body: bytes,
-                options: list[wire.Option], message: dict[str, Any], bad_checksum: bool = False) -> None:
-        mh = wire.mobility_header(kind, body, options)
+    def send_mh(self, ms: float, src: Node, dst: Node, kind: str, message: Packet, info: dict[str, Any],
+                bad_checksum: bool = False) -> None:
+        """A mobility-header message: IPv6 next header 135 (scapy fills length, padding and the
+        pseudo-header checksum), or RFC 5844 IPv4 UDP 5436 where, with no IPv6 pseudo-header,
+        the MH checksum stays zero and the UDP checksum protects the message."""
         if self.v4:
-            # RFC 5844: the MH rides in UDP 5436 over IPv4; no IPv6 pseudo-header exists, so
-            # the MH checksum stays zero and the UDP checksum protects the message.
-            udp = UDP(sport=registry.PMIP6_UDP_PORT, dport=registry.PMIP6_UDP_PORT) / Raw(mh)
+            udp = UDP(sport=registry.PMIP6_UDP_PORT, dport=registry.PMIP6_UDP_PORT) / message
             ip = self.ip_packet(src, dst, 17, udp)
             transport = "mh-udp"
         else:
-            checksum = wire.mh_checksum(src.ipv6, dst.ipv6, mh)
-            if bad_checksum:
-                checksum ^= 0x5A5A
-            mh = wire.with_checksum(mh, checksum)
-            ip = self.ip_packet(src, dst, registry.IPPROTO_MH, mh)
+            ip = self.ip_packet(src, dst, registry.IPPROTO_MH, message)
+            if bad_checksum:  # a fault: the one thing bent is the checksum
+                at = IPV6_HEADER_LEN + MH_CHECKSUM_AT
+                ip = ip[:at] + bytes(b ^ 0x5A for b in ip[at:at + 2]) + ip[at + 2:]
             transport = "mh"
-        info = {"type": kind, "src": self.addr(src), "dst": self.addr(dst), "transport": transport,
-                **message}
-        self.emit(ms, ip, src.name, dst.name, "mh", info)
+        record = {"type": kind, "src": self.addr(src), "dst": self.addr(dst), "transport": transport, **info}
+        self.emit(ms, ip, src.name, dst.name, "mh", record)
 
     # ---- PMIPv6 registration and the LMA's answer ---------------------------------------------
 
@@ -158,20 +183,21 @@ class _Builder:
         omit = set(step.get("omit"))
         ts_ns = self.ns(ms) + round(step.get("ts_offset_ms") * 1_000_000)
         hi = step.get("hi")
-        pbu_opts: list[tuple[str, wire.Option]] = [
-            ("mn_id", wire.opt_mn_id(mn.nai)),
-            ("hnp", wire.opt_hnp(mn.hnp)),
-            ("handoff", wire.opt_handoff(hi)),
-            ("att", wire.opt_att(mn.att)),
-            ("timestamp", wire.opt_timestamp(ts_ns)),
+        pbu_opts: list[tuple[str, Packet]] = [
+            ("mn_id", craft.mn_id_option(mn.nai)),
+            ("hnp", craft.hnp_option(mn.hnp)),
+            ("handoff", HandoffIndicator(value=hi)),
+            ("att", AccessTechnologyType(value=mn.att)),
+            ("timestamp", craft.timestamp_option(timestamp_48_16(ts_ns))),
         ]
         if mn.ll_id:
-            pbu_opts.append(("mn_ll_id", wire.opt_mn_ll_id(mn.ll_id)))
+            pbu_opts.append(("mn_ll_id", MNLinkLayerID(identifier=mn.ll_id)))
         if self.v4:
-            pbu_opts.append(("ipv4_hoa_req", wire.opt_ipv4_hoa_req(mn.ipv4_hoa)))
+            pbu_opts.append(("ipv4_hoa_req", IPv4HoARequest(prefix_len=32, address=mn.ipv4_hoa)))
         pbu_opts = [(k, o) for k, o in pbu_opts if k not in omit]
         sent = {k for k, _ in pbu_opts}
-        self.send_mh(ms, mag, lma, "PBU", wire.pbu_body(seq, lifetime), [o for _, o in pbu_opts],
+        pbu = BU(seq=seq, flags="AP", lifetime=lifetime, options=aligned([o for _, o in pbu_opts], BU_OPTIONS_AT))
+        self.send_mh(ms, mag, lma, "PBU", pbu,
                      {"mn": mn.name, "seq": seq, "lifetime": lifetime, "hi": hi if "handoff" in sent else None},
                      step.get("mh_bad_checksum"))
 
@@ -193,18 +219,17 @@ class _Builder:
     def _judge(self, step: Step, mag: Node, binding: _Binding, sent: set[str], ts_ns: int,
                lifetime: int) -> tuple[int, bool]:
         """PBA status and whether the LMA answers at all (RFC 5213 5.3.1, 5.3.5, 5.4.1, 5.5)."""
-        codes = {name: value for value, name in registry.TABLES["ba_status"].items()}
         status = 0
         for key, name in (("mn_id", "MISSING_MN_IDENTIFIER_OPTION"),
                           ("hnp", "MISSING_HOME_NETWORK_PREFIX_OPTION"),
                           ("handoff", "MISSING_HANDOFF_INDICATOR_OPTION"),
                           ("att", "MISSING_ACCESS_TECH_TYPE_OPTION")):
             if key not in sent:
-                status = codes[name]
+                status = _STATUS[name]
                 break
         if (status == 0 and "timestamp" in sent and binding.last_ts_ns is not None
                 and ts_ns < binding.last_ts_ns):
-            status = codes["TIMESTAMP_LOWER_THAN_PREV_ACCEPTED"]
+            status = TIMESTAMP_LOWER
         reply = True
         if status == 0 and lifetime == 0 and binding.coa != mag.name:
             reply = False  # stale or unknown de-registration: silently ignored
@@ -221,32 +246,33 @@ class _Builder:
         sc = self.sc
         omit = set(step.get("pba_omit"))
         accepted = status < 128
-        opts: list[tuple[str, wire.Option]] = [
-            ("mn_id", wire.opt_mn_id(mn.nai) if "mn_id" in sent else wire.opt_mn_id_empty()),
-            ("hnp", wire.opt_hnp(mn.hnp) if "hnp" in sent or accepted else wire.opt_hnp("::/0")),
-            ("handoff", wire.opt_handoff(hi if "handoff" in sent else 0)),
-            ("att", wire.opt_att(mn.att if "att" in sent else 0)),
+        opts: list[tuple[str, Packet]] = [
+            ("mn_id", craft.mn_id_option(mn.nai if "mn_id" in sent else b"")),
+            ("hnp", craft.hnp_option(mn.hnp if "hnp" in sent or accepted else "::/0")),
+            ("handoff", HandoffIndicator(value=hi if "handoff" in sent else 0)),
+            ("att", AccessTechnologyType(value=mn.att if "att" in sent else 0)),
         ]
         if "timestamp" in sent:
-            lma_time = status in (156, 157)
-            opts.append(("timestamp", wire.opt_timestamp(self.ns(ms) if lma_time else ts_ns)))
+            lma_time = status in (TIMESTAMP_MISMATCH, TIMESTAMP_LOWER)
+            opts.append(("timestamp", craft.timestamp_option(timestamp_48_16(self.ns(ms) if lma_time else ts_ns))))
         if "mn_ll_id" in sent:
-            opts.append(("mn_ll_id", wire.opt_mn_ll_id(mn.ll_id)))
+            opts.append(("mn_ll_id", MNLinkLayerID(identifier=mn.ll_id)))
         if "ipv4_hoa_req" in sent and accepted:
-            opts.append(("ipv4_hoa_rep", wire.opt_ipv4_hoa_rep(mn.ipv4_hoa)))
+            opts.append(("ipv4_hoa_rep", IPv4HoAReply(status=0, prefix_len=32, address=mn.ipv4_hoa)))
         if accepted and lifetime > 0 and previous:
             prev = sc.node(previous)
             if step.get("pmag_address"):
-                opts.append(("pmag_address", wire.opt_pmag_address(self.addr(prev))))
+                opts.append(("pmag_address", craft.pmag_address_option(self.addr(prev))))
             if step.get("pmag_id"):
-                opts.append(("pmag_id", wire.opt_pmag_id((prev.pmag_id or prev.name).encode())))
+                opts.append(("pmag_id", craft.pmag_id_option((prev.pmag_id or prev.name).encode())))
         opts = [(k, o) for k, o in opts if k not in omit]
         pba_seq = (seq + step.get("pba_seq_delta")) & 0xFFFF
-        message = {"mn": mn.name, "seq": pba_seq, "lifetime": lifetime, "status": status}
+        info = {"mn": mn.name, "seq": pba_seq, "lifetime": lifetime, "status": status}
         if any(k == "pmag_address" for k, _ in opts):
-            message["pmag_address"] = self.addr(sc.node(previous or ""))
-        self.send_mh(ms, sc.lma, mag, "PBA", wire.pba_body(status, pba_seq, lifetime),
-                     [o for _, o in opts], message)
+            info["pmag_address"] = self.addr(sc.node(previous or ""))
+        pba = BA(status=status, flags="P", seq=pba_seq, lifetime=lifetime,
+                 options=aligned([o for _, o in opts], BA_OPTIONS_AT))
+        self.send_mh(ms, sc.lma, mag, "PBA", pba, info)
 
     # ---- RFC 5949 HI / HAck ---------------------------------------------------------------------
 
@@ -257,33 +283,29 @@ class _Builder:
         seq = self.hi_seq.get(key)
         seq = self.rng.randrange(1, 5000) if seq is None else (seq + 1) & 0xFFFF
         self.hi_seq[key] = seq
-        flags = ["P"] + (["U"] if step.get("buffer") else []) + (["F"] if step.get("forward") else [])
-        opts = [wire.opt_mn_id(mn.nai), wire.opt_hnp(mn.hnp)]
-        if step.get("lmaa"):
-            opts.append(wire.opt_lmaa(self.addr(sc.lma)))
-        if mn.ll_id:
-            opts.append(wire.opt_mn_ll_id(mn.ll_id))
-        if step.get("context_request"):
-            opts.append(wire.opt_context_request([(wire.option_type("hnp"), b""),
-                                                  (wire.option_type("mn_ll_id"), b"")]))
-        self.send_mh(ms, src, dst, "HI", wire.hi_body(seq, flags, step.get("code")), opts,
-                     {"mn": mn.name, "seq": seq, "code": step.get("code")}, step.get("mh_bad_checksum"))
+        flags = "P" + ("U" if step.get("buffer") else "") + ("F" if step.get("forward") else "")
+        request = None
+        if step.get("context_request"):  # ask for the MN's prefix and link-layer identifier
+            request = [(HNP_OPTION, b""), (MN_LL_ID_OPTION, b"")]
+        message = craft.hi(seq, mn.nai, hnps=[mn.hnp], lmaa=self.addr(sc.lma) if step.get("lmaa") else None,
+                           mn_ll_id=mn.ll_id or None, context_request=request, code=step.get("code"),
+                           flags=flags)
+        self.last_hi[key] = message
+        self.send_mh(ms, src, dst, "HI", message, {"mn": mn.name, "seq": seq, "code": step.get("code")},
+                     step.get("mh_bad_checksum"))
 
     def handover_ack(self, step: Step, ms: float) -> None:
         sc = self.sc
         src, dst, mn = sc.node(step.get("src")), sc.node(step.get("dst")), sc.mn(step.get("mn"))
-        hi_seq = self.hi_seq.get((dst.name, src.name, mn.name))
-        if hi_seq is None:
+        answered = self.last_hi.get((dst.name, src.name, mn.name))
+        if answered is None:
             raise ScenarioError(f"{sc.source}: {step.where}: hack from {src.name} to {dst.name} "
                                 f"for {mn.name} answers no earlier hi")
-        seq = (hi_seq + step.get("seq_delta")) & 0xFFFF
-        opts = [wire.opt_mn_id(mn.nai)]
-        if step.get("hnp"):
-            opts.append(wire.opt_hnp(mn.hnp))
-        if mn.ll_id:
-            opts.append(wire.opt_mn_ll_id(mn.ll_id))
-        self.send_mh(ms, src, dst, "HAck", wire.hack_body(seq, ["P"], step.get("code")), opts,
-                     {"mn": mn.name, "seq": seq, "code": step.get("code")}, step.get("mh_bad_checksum"))
+        message = craft.hack(answered, step.get("code"), hnps=[mn.hnp] if step.get("hnp") else [],
+                             extra=[MNLinkLayerID(identifier=mn.ll_id)] if mn.ll_id else [])
+        message.seq = (answered.seq + step.get("seq_delta")) & 0xFFFF
+        self.send_mh(ms, src, dst, "HAck", message, {"mn": mn.name, "seq": message.seq, "code": step.get("code")},
+                     step.get("mh_bad_checksum"))
 
     # ---- CXTP over SCTP -------------------------------------------------------------------------
 
@@ -325,30 +347,28 @@ class _Builder:
         if src.name == dst.name:
             raise ScenarioError(f"{sc.source}: {step.where}: src and dst are both {src.name!r}")
         prev = step.get("prev_addr") or mn.home_address
-        kw = {"length_excludes_header": step.get("length_excludes_header")}
         action = step.action
         message: dict[str, Any] = {"mn": mn.name, "prev": prev}
         if action == "ct-req":
-            cdbs = b"".join(wire.cdb_request(f) for f in step.get("fpts"))
-            data = wire.ct_req(prev, step.get("seq"), step.get("token"), cdbs, **kw)
-            kind = "CT-Req"
+            cxtp = craft.cxtp_ct_req(prev, [craft.cdb_request(f) for f in step.get("fpts")],
+                                     seq=step.get("seq"), token=step.get("token"))
         elif action == "ctd":
-            cdbs = wire.mld_cdb(mn.hnp, MULTICAST_GROUP)
+            cdbs = [craft.mld_cdb(mn.hnp, MULTICAST_GROUP)]
             if step.get("pctd"):
-                data = wire.pctd(prev, step.get("elapsed_ms"), self.rng.randbytes(20), cdbs, step.get("ack"), **kw)
-                kind = "PCTD"
+                cxtp = craft.cxtp_pctd(prev, self.rng.randbytes(20), cdbs, ack=step.get("ack"),
+                                       elapsed_ms=step.get("elapsed_ms"))
             else:
-                data = wire.ctd(prev, step.get("elapsed_ms"), cdbs, step.get("ack"), **kw)
-                kind = "CTD"
+                cxtp = craft.cxtp_ctd(prev, cdbs, ack=step.get("ack"), elapsed_ms=step.get("elapsed_ms"))
             message["ack"] = step.get("ack")
         elif action == "ctdr":
             ok = step.get("success")
-            fpt = 1
-            data = wire.ctdr(prev, [(fpt, 0 if ok else 1)], ok, **kw)
-            kind = "CTDR"
+            cxtp = craft.cxtp_ctdr(prev, [(craft.MLD_FPT, 0 if ok else BAD_CHECKSUM)], success=ok)
         else:
-            data = wire.ctc(prev, **kw)
-            kind = "CTC"
+            cxtp = craft.cxtp_ctc(prev)
+        kind = registry.TABLES["cxtp_type"][cxtp.cxtp_type]
+        data = bytes(cxtp)
+        if step.get("length_excludes_header"):  # a fault: Length without the 4-octet header
+            data = data[:2] + (len(data) - registry.CXTP_HEADER_LEN).to_bytes(2, "big") + data[4:]
         assoc = self.association(ms, src, dst)
         ordered = step.get("ordered")
         chunk = SCTPChunkData(unordered=0 if ordered else 1, beginning=1, ending=1,
