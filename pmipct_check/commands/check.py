@@ -15,7 +15,7 @@ from .common import (
     profile_option,
 )
 
-FORMATS = ("text", "json", "junit", "sarif", "github")
+FORMATS = ("text", "json", "junit", "sarif", "github", "html")
 
 
 def _split(values: tuple[str, ...]) -> tuple[str, ...]:
