@@ -3,7 +3,8 @@
 A reader holds one record at a time, so memory does not grow with the capture.  Nothing here
 raises on bad input: a missing, empty, foreign or corrupt file becomes a :class:`Notice`
 naming the file and the byte offset, and after a corrupt record the reader stops cleanly,
-keeping every packet it already yielded.  Frames are numbered from 1 as Wireshark counts them
+keeping every packet it already yielded.  A notice is an ``error`` exactly when the file gave
+no frame before it (the file is unusable: callers exit 2), a ``warning`` otherwise.  Frames are numbered from 1 as Wireshark counts them
 (every packet block of a pcapng file counts, in every section, and so do the systemd-journal
 and custom blocks that Wireshark lists as frames although they carry no packet).  pcapng
 interface ids are numbered across sections (the n-th IDB of the file is interface n-1).
@@ -18,7 +19,7 @@ import zlib
 from collections.abc import Iterator
 from typing import BinaryIO
 
-from ..notices import Notice
+from ..notices import Notice, Severity
 from .model import Packet
 
 #: Largest record we are willing to read; anything bigger is a corrupt length, not a packet.
@@ -169,17 +170,19 @@ class _Source:
             have += len(chunk)
         return b"".join(parts), status
 
-    def read_error(self, exc: BaseException, offset: int) -> Notice:
+    def read_error(self, exc: BaseException, offset: int, frames_read: int) -> Notice:
         if isinstance(exc, _GZIP_ERRORS):
-            return _file_notice(self.path, "capture.gzip-error",
-                                f"gzip stream broken after decompressed offset {offset}: {exc}", offset)
-        return _file_notice(self.path, "capture.unreadable", f"read error after offset {offset}: {exc}", offset)
+            code, what = "capture.gzip-error", f"gzip stream broken after decompressed offset {offset}"
+        else:
+            code, what = "capture.unreadable", f"read error after offset {offset}"
+        return Notice(code, f"{self.path}: {what}: {exc}", file=self.path, offset=offset,
+                      severity=_severity(frames_read))
 
-    def truncated(self, what: str, start: int, severity: str = "warning") -> Notice:
+    def truncated(self, what: str, start: int, severity: Severity) -> Notice:
         return Notice(
             "capture.truncated-record",
             f"{self.path}: {what} at offset {start} is cut short (file ends after {self.offset} octets)",
-            file=self.path, offset=start, severity=severity,  # type: ignore[arg-type]
+            file=self.path, offset=start, severity=severity,
         )
 
 
@@ -214,7 +217,7 @@ def _read_pcap(src: _Source, magic: bytes, order: str, value: int) -> Iterator[R
                 continue
             if have:
                 src.offset = base + len(buf)
-                yield src.truncated("record header", base + pos)
+                yield src.truncated("record header", base + pos, _severity(frame))
             break
         sec, frac, incl, orig = unpack_hdr(buf, pos)
         if incl > limit:
@@ -222,7 +225,7 @@ def _read_pcap(src: _Source, magic: bytes, order: str, value: int) -> Iterator[R
                 "capture.bad-record-length",
                 f"{path}: record at offset {base + pos} claims {incl} captured octets "
                 f"(snaplen {snaplen}); the file is corrupt from here",
-                file=path, offset=base + pos, severity="error",
+                file=path, offset=base + pos, severity=_severity(frame),
             )
             return
         end = pos + hdr_len + incl
@@ -233,13 +236,13 @@ def _read_pcap(src: _Source, magic: bytes, order: str, value: int) -> Iterator[R
                 pos = 0
                 continue
             src.offset = base + len(buf)
-            yield src.truncated(f"record {frame + 1}", base + pos)
+            yield src.truncated(f"record {frame + 1}", base + pos, _severity(frame))
             break
         frame += 1
         yield (frame, sec * 1_000_000_000 + frac * scale, linktype, buf[end - incl : end], orig, 0)
         pos = end
     if eof is not True:
-        yield src.read_error(eof, base + len(buf))  # type: ignore[arg-type]
+        yield src.read_error(eof, base + len(buf), frame)  # type: ignore[arg-type]
 
 
 # --------------------------------------------------------------------------------------------
@@ -310,13 +313,13 @@ def _read_pcapng(src: _Source, magic: bytes) -> Iterator[RawRecord | Notice]:
                 elif unpack(">I", buf, pos + 8)[0] == PCAPNG_BOM:
                     order = ">"
                 else:
-                    yield _bad_block(path, base + pos, f"section header byte-order magic "
+                    yield _bad_block(path, frame, base + pos, f"section header byte-order magic "
                                      f"{buf[pos + 8:pos + 12].hex()} is unknown")
                     return
                 u32, epb, opb = _PCAPNG_STRUCTS[order]
             blen = u32(buf, pos + 4)[0]
             if blen < 12 or blen % 4 or blen > MAX_RECORD or (btype == PCAPNG_SHB and blen < 28):
-                yield _bad_block(path, base + pos, f"block type 0x{btype:08x} has total length {blen}")
+                yield _bad_block(path, frame, base + pos, f"block type 0x{btype:08x} has total length {blen}")
                 return
             need = blen
         if have < need:
@@ -329,26 +332,26 @@ def _read_pcapng(src: _Source, magic: bytes) -> Iterator[RawRecord | Notice]:
                 src.offset = base + len(buf)
                 what = "section header block" if btype == PCAPNG_SHB else (
                     f"block type 0x{btype:08x}" if have >= 8 else "block header")
-                yield src.truncated(what, base + pos, "error" if base + pos == 0 else "warning")
+                yield src.truncated(what, base + pos, _severity(frame))
             break
         at = pos
         pos += blen
         if u32(buf, pos - 4)[0] != blen:
-            yield _bad_block(path, base + at, "trailing block length differs from the leading one")
+            yield _bad_block(path, frame, base + at, "trailing block length differs from the leading one")
             return
         if btype == PCAPNG_EPB or btype == PCAPNG_OPB:  # noqa: SIM109 - per packet; no tuple built
             if blen < 32:
-                yield _bad_block(path, base + at, "packet block too short for its fields")
+                yield _bad_block(path, frame, base + at, "packet block too short for its fields")
                 return
             if btype == PCAPNG_EPB:
                 iid, hi, lo, caplen, orig = epb(buf, at + 8)
             else:
                 iid, _drops, hi, lo, caplen, orig = opb(buf, at + 8)
             if caplen > blen - 32:
-                yield _bad_block(path, base + at, f"captured length {caplen} overruns the block")
+                yield _bad_block(path, frame, base + at, f"captured length {caplen} overruns the block")
                 return
             if iid >= len(interfaces):
-                yield _bad_block(path, base + at, f"packet names interface {iid}, the section has "
+                yield _bad_block(path, frame, base + at, f"packet names interface {iid}, the section has "
                                  f"{len(interfaces)}")
                 return
             iface = interfaces[iid]
@@ -358,7 +361,7 @@ def _read_pcapng(src: _Source, magic: bytes) -> Iterator[RawRecord | Notice]:
             yield (frame, time_ns, iface.linktype, buf[at + 28 : at + 28 + caplen], orig, iface.gid)
         elif btype == PCAPNG_SPB:
             if blen < 16 or not interfaces:
-                yield _bad_block(path, base + at, "simple packet block without interface or length")
+                yield _bad_block(path, frame, base + at, "simple packet block without interface or length")
                 return
             iface = interfaces[0]
             orig = u32(buf, at + 8)[0]
@@ -369,7 +372,7 @@ def _read_pcapng(src: _Source, magic: bytes) -> Iterator[RawRecord | Notice]:
             yield (frame, 0, iface.linktype, buf[at + 12 : at + 12 + caplen], orig, iface.gid)
         elif btype == PCAPNG_IDB:
             if blen < 20:
-                yield _bad_block(path, base + at, "interface description block too short")
+                yield _bad_block(path, frame, base + at, "interface description block too short")
                 return
             linktype, _res, snaplen = unpack(order + "HHI", buf, at + 8)
             iface = _Interface(global_ifaces, linktype, snaplen)
@@ -385,10 +388,15 @@ def _read_pcapng(src: _Source, magic: bytes) -> Iterator[RawRecord | Notice]:
         elif btype in PCAPNG_FRAME_COUNTING:
             frame += 1  # not a packet, but it has a frame number in Wireshark
     if eof is not True:
-        yield src.read_error(eof, base + len(buf))  # type: ignore[arg-type]
+        yield src.read_error(eof, base + len(buf), frame)  # type: ignore[arg-type]
 
 
-def _bad_block(path: str, offset: int, what: str) -> Notice:
+def _severity(frames_read: int) -> Severity:
+    """Error when the file gave no frame at all (unusable), a warning when frames before it stand."""
+    return "warning" if frames_read else "error"
+
+
+def _bad_block(path: str, frames_read: int, offset: int, what: str) -> Notice:
     return Notice("capture.bad-block-length" if "length" in what else "capture.bad-block",
                   f"{path}: block at offset {offset}: {what}; the file is corrupt from here",
-                  file=path, offset=offset, severity="error")
+                  file=path, offset=offset, severity=_severity(frames_read))
