@@ -18,10 +18,10 @@ from .evidence import (
     CXTP_TRANSFER,
     FHO,
     Network,
-    address_in,
     canonical,
     ll_att_key,
     mn_identifier,
+    network,
     node_of,
     prefixes,
 )
@@ -79,6 +79,8 @@ class _Identities:
         self.profile = profile
         self.mns: dict[str, _MN] = {}
         self.alias: dict[str, str] = {}
+        self.alias_nets: dict[Network, str] = {}
+        self.lengths: dict[int, set[int]] = {}  # IP version -> prefix lengths in alias_nets
 
     def identify(self, msg: Message, create: bool = True) -> str | None:
         mid, ll, pfx = mn_identifier(msg), ll_att_key(msg), prefixes(msg)
@@ -88,7 +90,7 @@ class _Identities:
         elif ll is not None and ll in self.alias:
             key = self.alias[ll]
         else:
-            key = next((self.alias[str(p)] for p in pfx if str(p) in self.alias), None)
+            key = next((self.alias_nets[p] for p in pfx if p in self.alias_nets), None)
             if key is None and ll is not None:
                 key, kind = ll, "ll-id+att"
             elif key is None and pfx:
@@ -103,7 +105,8 @@ class _Identities:
         if ll is not None:
             self.alias.setdefault(ll, key)
         for p in pfx:
-            self.alias.setdefault(str(p), key)
+            self.alias_nets.setdefault(p, key)
+            self.lengths.setdefault(p.version, set()).add(p.prefixlen)
             if p not in mn.prefixes:
                 mn.prefixes.append(p)
         return key
@@ -115,8 +118,12 @@ class _Identities:
         mapped = self.profile.mn_addresses.get(canonical(address))
         if mapped is not None:
             return mapped
-        for key, mn in self.mns.items():
-            if address_in(address, mn.prefixes):
+        version = 6 if ":" in address else 4
+        for length in sorted(self.lengths.get(version, ()), reverse=True):
+            # longest match first, one dict lookup per prefix length in use
+            net = network(address, length)
+            key = self.alias_nets.get(net) if net is not None else None
+            if key is not None:
                 return key
         return None
 
@@ -124,28 +131,29 @@ class _Identities:
 def _pair_pbas(pmip: list[Message], ids: _Identities, mn_of: dict[int, str]) -> list[_Pending]:
     """PBUs in order, each with the PBA that answers it: swapped addresses, same seq, same MN."""
     pending: list[_Pending] = []
+    by_seq: dict[tuple[str, str, object], list[_Pending]] = {}
+    by_mn: dict[tuple[str, str, str], list[_Pending]] = {}
     for msg in pmip:
         if msg.type == "PBU":
             mn = ids.identify(msg) or UNIDENTIFIED
             if mn == UNIDENTIFIED and mn not in ids.mns:
                 ids.mns[mn] = _MN(mn, "none")
             mn_of[id(msg)] = mn
-            pending.append(_Pending(msg, mn))
+            item = _Pending(msg, mn)
+            pending.append(item)
+            by_seq.setdefault((msg.src, msg.dst, msg.fields.get("seq")), []).append(item)
+            by_mn.setdefault((msg.src, msg.dst, mn), []).append(item)
             continue
-        seq = msg.fields.get("seq")
         own = ids.identify(msg, create=False)
-        candidates = [
-            p for p in pending
-            if p.pba is None and p.pbu.src == msg.dst and p.pbu.dst == msg.src
-            and p.pbu.fields.get("seq") == seq and p.pbu.time_ns <= msg.time_ns
-        ]
+        candidates = [p for p in by_seq.get((msg.dst, msg.src, msg.fields.get("seq")), ())
+                      if p.pba is None and p.pbu.time_ns <= msg.time_ns]
         same_mn = [p for p in candidates if own is None or p.mn == own]
         chosen = (same_mn or candidates)[-1:] if candidates else []
         if not chosen and own is not None:
             # No PBU with this sequence number: the PBA still answers the MN's pending PBU from
             # that MAG (PMIP-P7 reports the sequence number it failed to echo).
-            chosen = [p for p in pending if p.pba is None and p.pbu.src == msg.dst and p.pbu.dst == msg.src
-                      and p.mn == own and p.pbu.time_ns <= msg.time_ns][-1:]
+            chosen = [p for p in by_mn.get((msg.dst, msg.src, own), ())
+                      if p.pba is None and p.pbu.time_ns <= msg.time_ns][-1:]
         if chosen:
             chosen[0].pba = msg
             mn_of[id(msg)] = chosen[0].mn
@@ -188,8 +196,12 @@ def correlate(messages: list[Message], profile: Profile) -> Correlation:
             if mn.current is not None and node_of(profile, mn.current.mag) == mag and ex.accepted is not False:
                 mn.current, mn.ended_ns = None, t
 
+    by_mn_drafts: dict[str, list[Draft]] = {}
+    for d in drafts:
+        by_mn_drafts.setdefault(d.mn, []).append(d)
+
     def candidates(mn: str) -> list[Draft]:
-        return [d for d in drafts if d.mn == mn]
+        return by_mn_drafts.get(mn, [])
 
     # The pMAG's de-registrations: to the nearest handover away from that MAG.
     for ex in deregs:
@@ -303,20 +315,19 @@ def _orphan_drafts(orphans: list[Message], profile: Profile, mn_of: dict[int, st
                    window_ns: int) -> list[Draft]:
     """CXTP exchanges with no registration in the capture (a MAG-side tap): handovers of their own."""
     groups: list[Draft] = []
+    last: dict[tuple[str, frozenset[str | None]], Draft] = {}
     for msg in orphans:
         mn = mn_of.get(id(msg)) or str(msg.fields.get("mn_prev_addr") or UNIDENTIFIED)
         mn_of.setdefault(id(msg), mn)
-        pair = {node_of(profile, msg.src), node_of(profile, msg.dst)}
-        for d in groups:
-            if d.mn == mn and {node_of(profile, d.nmag), node_of(profile, d.pmag)} == pair and (
-                msg.time_ns - d.cxtp[-1].time_ns <= window_ns
-            ):
-                d.cxtp.append(msg)
-                break
+        key = (mn, frozenset({node_of(profile, msg.src), node_of(profile, msg.dst)}))
+        d = last.get(key)
+        if d is not None and msg.time_ns - d.cxtp[-1].time_ns <= window_ns:
+            d.cxtp.append(msg)
+            continue
+        if msg.type in ("CTD", "PCTD"):
+            pmag, nmag = msg.src, msg.dst
         else:
-            if msg.type in ("CTD", "PCTD"):
-                pmag, nmag = msg.src, msg.dst
-            else:
-                pmag, nmag = msg.dst, msg.src
-            groups.append(Draft(mn, nmag, pmag, None, None, msg.time_ns, cxtp=[msg]))
+            pmag, nmag = msg.dst, msg.src
+        last[key] = Draft(mn, nmag, pmag, None, None, msg.time_ns, cxtp=[msg])
+        groups.append(last[key])
     return groups

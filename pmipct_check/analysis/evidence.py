@@ -7,11 +7,12 @@ as the decoder writes them; nothing here knows a code point.
 from __future__ import annotations
 
 import ipaddress
+from functools import lru_cache
 from typing import Any
 
 from .. import registry
 from ..decode.model import Message
-from ..profile import Profile
+from ..profile import Node, Profile
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -64,12 +65,26 @@ def ll_att_key(msg: Message) -> str | None:
     return f"ll:{ll}/att:{att}"
 
 
-def is_all_zero_prefix(opt: dict[str, Any]) -> bool:
-    prefix = opt.get("prefix")
+@lru_cache(maxsize=65536)
+def _all_zero(prefix: str) -> bool:
     try:
-        return not isinstance(prefix, str) or ipaddress.ip_address(prefix).packed == bytes(16)
+        return ipaddress.ip_address(prefix).packed == bytes(16)
     except ValueError:
         return True
+
+
+def is_all_zero_prefix(opt: dict[str, Any]) -> bool:
+    prefix = opt.get("prefix")
+    return not isinstance(prefix, str) or _all_zero(prefix)
+
+
+@lru_cache(maxsize=65536)
+def network(address: str, length: int) -> Network | None:
+    """``address/length`` as a network (host bits cleared), None when it is not one."""
+    try:
+        return ipaddress.ip_network(f"{address}/{length}", strict=False)
+    except (ValueError, TypeError):
+        return None
 
 
 def prefixes(msg: Message) -> list[Network]:
@@ -78,10 +93,10 @@ def prefixes(msg: Message) -> list[Network]:
     for opt in options(msg, "hnp"):
         if is_all_zero_prefix(opt):
             continue
-        try:
-            out.append(ipaddress.ip_network(f"{opt['prefix']}/{opt.get('prefix_len', 128)}", strict=False))
-        except (ValueError, KeyError, TypeError):
-            continue
+        length = opt.get("prefix_len", 128)
+        net = network(opt["prefix"], length) if isinstance(length, int) else None
+        if net is not None:
+            out.append(net)
     return out
 
 
@@ -122,6 +137,7 @@ def named_pmag(msg: Message, profile: Profile) -> tuple[str | None, str]:
     return None, ""
 
 
+@lru_cache(maxsize=65536)
 def canonical(address: str) -> str:
     try:
         return str(ipaddress.ip_address(address))
@@ -129,12 +145,23 @@ def canonical(address: str) -> str:
         return address
 
 
+@lru_cache(maxsize=65536)
+def _node_key(nodes: tuple[Node, ...], address: str) -> str:
+    canon = canonical(address)
+    for node in nodes:
+        if canon in node.addresses:
+            return f"node:{node.name}"
+    return canon
+
+
 def node_of(profile: Profile, address: str | None) -> str | None:
-    """A node's identity: its profile name when the profile knows the address, else the address."""
+    """A node's identity: its profile name when the profile knows the address, else the address.
+
+    Memoised on the profile's node table (a hashable tuple): signalling repeats its addresses.
+    """
     if address is None:
         return None
-    node = profile.node_for(address)
-    return f"node:{node.name}" if node else canonical(address)
+    return _node_key(profile.nodes, address)
 
 
 def same_node(profile: Profile, a: str | None, b: str | None) -> bool:

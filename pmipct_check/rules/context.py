@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from typing import Literal
@@ -40,6 +40,8 @@ class Context:
     _index: dict[int, int] = field(default_factory=dict)
     _claims: dict[str, list[Notice]] | None = None
     _at: dict[tuple[str, int], Message] | None = None
+    _by_type: dict[str, list[Message]] | None = None
+    _indexes: dict[str, dict[Hashable, list[Message]]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         for ex in self.analysis.exchanges:
@@ -83,7 +85,28 @@ class Context:
         return self._at.get((file, frame))
 
     def of_type(self, *types: str) -> Iterator[Message]:
-        return (m for m in self.analysis.messages if m.type in types)
+        """Messages of these types in time order (from a per-type index built once)."""
+        if self._by_type is None:
+            self._by_type = {}
+            for m in self.analysis.messages:
+                self._by_type.setdefault(m.type, []).append(m)
+        if len(types) == 1:
+            return iter(self._by_type.get(types[0], ()))
+        return iter(sorted((m for t in types for m in self._by_type.get(t, ())), key=lambda m: m.time_ns))
+
+    def index(self, name: str, types: tuple[str, ...], key: Callable[[Message], Hashable]) -> dict[Hashable, list[Message]]:
+        """Messages of ``types`` grouped by ``key`` (time order kept), built once per ``name``."""
+        found = self._indexes.get(name)
+        if found is None:
+            found = {}
+            for m in self.of_type(*types):
+                found.setdefault(key(m), []).append(m)
+            self._indexes[name] = found
+        return found
+
+    def pair_key(self, m: Message) -> tuple[str | None, str | None, object]:
+        """(sender node, receiver node, MN previous address): how CXTP messages find each other."""
+        return self.node(m.src), self.node(m.dst), m.fields.get("mn_prev_addr")
 
     def node(self, address: str | None) -> str | None:
         return node_of(self.profile, address)

@@ -110,7 +110,10 @@ def run_rules(
     findings = [f for rule in rules for f in _run_one(rule, ctx)]
     findings.sort(key=lambda f: (order.get(f.handover or "", len(order)),
                                  (f.refs[0].file, f.refs[0].frame) if f.refs else ("", 0), f.rule))
-    verdicts = {h.id: verdict(f for f in findings if f.handover == h.id) for h in analysis.handovers}
+    per_handover: dict[str | None, list[Finding]] = {}
+    for f in findings:
+        per_handover.setdefault(f.handover, []).append(f)
+    verdicts = {h.id: verdict(per_handover.get(h.id, ())) for h in analysis.handovers}
     return CheckResult(
         inputs=tuple(inputs) if inputs is not None else _inputs(analysis, notices),
         messages=analysis.messages, bindings=analysis.bindings, handovers=analysis.handovers,

@@ -74,10 +74,11 @@ def in_clear(ctx: Context, messages: Iterable[Message], what: str, rule_spec: st
 
 def answer_of(ctx: Context, req: Message, within_ns: int | None = None) -> Message | None:
     """The CTD/PCTD that answers a CT-Req: from its receiver, back to its sender, same MN address."""
-    prev = req.fields.get("mn_prev_addr")
-    for m in ctx.of_type("CTD", "PCTD"):
-        if m.time_ns < req.time_ns or (within_ns is not None and m.time_ns - req.time_ns > within_ns):
+    src, dst, prev = ctx.pair_key(req)
+    for m in ctx.index("ctd-by-pair", ("CTD", "PCTD"), ctx.pair_key).get((dst, src, prev), ()):
+        if m.time_ns < req.time_ns:
             continue
-        if ctx.same(m.src, req.dst) and ctx.same(m.dst, req.src) and m.fields.get("mn_prev_addr") == prev:
-            return m
+        if within_ns is not None and m.time_ns - req.time_ns > within_ns:
+            return None
+        return m
     return None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import itertools
 from collections.abc import Iterator
 
@@ -57,8 +58,9 @@ def sctp_unordered(ctx: Context, rule: Rule) -> Iterator[Hit]:
 
 
 def _acked_by(ctx: Context, ctd: Message) -> Message | None:
-    for m in ctx.of_type("CTDR"):
-        if m.time_ns >= ctd.time_ns and ctx.same(m.src, ctd.dst) and ctx.same(m.dst, ctd.src) and _prev(m) == _prev(ctd):
+    src, dst, prev = ctx.pair_key(ctd)
+    for m in ctx.index("ctdr-by-pair", ("CTDR",), ctx.pair_key).get((dst, src, prev), ()):
+        if m.time_ns >= ctd.time_ns:
             return m
     return None
 
@@ -88,13 +90,18 @@ def ctdr_status(ctx: Context, rule: Rule) -> Iterator[Hit]:
 
 def one_operation(ctx: Context, rule: Rule) -> Iterator[Hit]:
     """CXTP-C10: a CTDR acknowledges a CTD for the same MN; one CT operation per MN at a time."""
+    by_nodes = ctx.index("ctd-by-nodes", ("CTD", "PCTD"), lambda c: (ctx.node(c.src), ctx.node(c.dst)))
+    by_pair = ctx.index("ctd-by-pair", ("CTD", "PCTD"), ctx.pair_key)
     for m in ctx.of_type("CTDR"):
-        acked = [c for c in ctx.of_type("CTD", "PCTD") if c.time_ns <= m.time_ns and ctx.same(c.src, m.dst)
-                 and ctx.same(c.dst, m.src)]
-        if acked and not any(_prev(c) == _prev(m) for c in acked):
+        src, dst, prev = ctx.pair_key(m)
+        if any(c.time_ns <= m.time_ns for c in by_pair.get((dst, src, prev), ())):
+            continue
+        on_pair = by_nodes.get((dst, src), [])
+        acked = on_pair[:bisect.bisect_right(on_pair, m.time_ns, key=lambda c: c.time_ns)]
+        if acked:
             yield Hit(f"{at(m)} acknowledges {_prev(m)}, but the CTD it answers ({at(acked[-1])}) carried "
                       f"{_prev(acked[-1])}", (m, acked[-1]))
-        elif not acked:
+        else:
             yield Hit(f"{at(m)} acknowledges no CTD: none from {ctx.name(m.dst)} to {ctx.name(m.src)} precedes it", (m,))
     limit = int(ctx.timers.ct_max_transfer_time * 1e9)
     open_requests: dict[tuple[object, object], Message] = {}

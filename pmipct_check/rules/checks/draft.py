@@ -144,9 +144,8 @@ def transfer_answered(ctx: Context, rule: Rule) -> Iterator[Hit]:
 def _binding_end(ctx: Context, h: Handover) -> tuple[int, Message, str] | None:
     """When the pMAG's binding for the MN ended on the wire, the message that shows it, and how."""
     ends: list[tuple[int, Message, str]] = []
-    mine = {id(m) for m in h.deregs}
-    for ex in ctx.analysis.exchanges:
-        if id(ex.pbu) not in mine or ex.lifetime != 0 or not ctx.same(ex.mag, h.pmag):
+    for ex in (ctx.exchange_of(m) for m in h.deregs if m.type == "PBU"):
+        if ex is None or ex.lifetime != 0 or not ctx.same(ex.mag, h.pmag):
             continue
         if ex.pba is not None and ex.accepted:
             ends.append((ex.pba.time_ns, ex.pba, "its de-registration was acknowledged"))

@@ -14,11 +14,11 @@ from .common import at, first, in_clear, order_hits
 def _hi_for(ctx: Context, hack: Message) -> Message | None:
     """The HI a HAck answers: swapped addresses and the same sequence number."""
     found = None
-    for m in ctx.of_type("HI"):
+    his = ctx.index("hi-by-seq", ("HI",), lambda m: (m.src, m.dst, m.fields.get("seq")))
+    for m in his.get((hack.dst, hack.src, hack.fields.get("seq")), ()):
         if m.time_ns > hack.time_ns:
             break
-        if m.src == hack.dst and m.dst == hack.src and m.fields.get("seq") == hack.fields.get("seq"):
-            found = m
+        found = m
     return found
 
 
