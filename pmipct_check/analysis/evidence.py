@@ -186,3 +186,13 @@ def transport_info(msg: Message) -> dict[str, Any]:
         return info
     sctp = msg.fields.get("sctp")
     return sctp if isinstance(sctp, dict) else {}
+
+
+PRE_RFC_NOTICE = "mh.pre-rfc-dialect"
+
+
+def is_pre_rfc(msg: Message) -> bool:
+    """Whether the message is in a pre-RFC 5213 dialect: decoded under one, or the decoder says so."""
+    if msg.transport == "mh-old" or any(w.code == PRE_RFC_NOTICE for w in msg.warnings):
+        return True
+    return any(isinstance(o, dict) and o.get("dialect") for o in msg.fields.get("options") or ())

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 
 from ..analysis.cases import load_cases
+from ..analysis.evidence import is_pre_rfc
 from ..analysis.model import Analysis
 from ..decode.model import Message
 from ..notices import Notice
@@ -60,8 +61,10 @@ def _finding(rule: Rule, hit: Hit, ctx: Context) -> Finding:
 
 def _run_one(rule: Rule, ctx: Context) -> list[Finding]:
     check: Callable[[Context, Rule], Iterable[Hit]] = CHECKS[rule.check]
+    skip_pre_rfc = bool(rule.params.get("skip_pre_rfc"))
     try:
-        return [_finding(rule, hit, ctx) for hit in check(ctx, rule)]
+        return [_finding(rule, hit, ctx) for hit in check(ctx, rule)
+                if not (skip_pre_rfc and any(isinstance(m, Message) and is_pre_rfc(m) for m in hit.evidence))]
     except Exception as exc:
         return [Finding(rule.id, rule.severity, f"check {rule.check} could not run: {type(exc).__name__}: {exc}",
                         (), rule.spec, None, "inconclusive")]

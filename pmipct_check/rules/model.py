@@ -7,7 +7,9 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from ..analysis.model import Binding, Handover
+from ..capture.clock import ClockOffset
 from ..decode.model import Message
+from ..events import Event
 from ..notices import Notice
 
 Severity = Literal["error", "warning", "info"]
@@ -72,3 +74,5 @@ class CheckResult:
     notices: tuple[Notice, ...]
     rules: tuple[Rule, ...]  # the rules that ran (after --select/--ignore)
     vantage: frozenset[str] = frozenset()
+    clocks: tuple[ClockOffset, ...] = ()  # several taps: each file's clock offset and how it was found
+    events: tuple[Event, ...] = ()  # records from an event log, in time order
