@@ -249,3 +249,17 @@ def test_cli_list_and_formats(tmp_path: Path) -> None:
     out = tmp_path / "b.cap"
     assert CliRunner().invoke(cli, ["synth", "none", "--link", "qinq", "-o", str(out)]).exit_code == 0
     assert out.read_bytes()[:4] == bytes.fromhex("d4c3b2a1")  # pcap otherwise (little-endian, µs)
+
+
+@pytest.mark.parametrize(("name", "fault"), [(n, None) for n in BUILTINS] + [
+    ("proactive-2", "context-deleted-early"), ("reactive-1", "pbu-missing-mn-id"),
+    ("rfc5949-reactive", "hi-hack-seq-mismatch"), ("reactive-2", "sctp-ordered")])
+def test_dumped_scenario_reads_back_to_the_same_packets(name: str, fault: str | None, tmp_path: Path) -> None:
+    args = ["synth", name, "--mns", "2", "--ipv4-transport", "--dump-scenario"] + (["--fault", fault] if fault else [])
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    path = tmp_path / "lab.toml"
+    path.write_text(result.output)
+    again = synthesize(load_scenario(path), seed=5)
+    original = synthesize(name, mns=2, transport="ipv4", fault=fault, seed=5)
+    assert [(f.time_ns, f.ip) for f in again.frames] == [(f.time_ns, f.ip) for f in original.frames]

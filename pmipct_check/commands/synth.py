@@ -32,9 +32,11 @@ def _listing() -> str:
 @click.option("--base-time", default=None, help="Start of the trace (RFC 3339) [default: 2024-01-01T00:00:00Z].")
 @click.option("--scenario", "scenario_file", type=click.Path(dir_okay=False), help="Scenario file (TOML).")
 @click.option("--list", "show_list", is_flag=True, help="List scenarios and faults, one line each.")
+@click.option("--dump-scenario", is_flag=True,
+              help="Print the scenario (after --fault, --mns, ...) as TOML instead of writing a capture.")
 def command(name: str | None, output: str | None, fault: str | None, mns: int, link_name: str,
             fmt: str | None, ipv4_transport: bool, seed: int, base_time: str | None,
-            scenario_file: str | None, show_list: bool) -> int:
+            scenario_file: str | None, show_list: bool, dump_scenario: bool) -> int:
     """Synthesize a capture of scenario NAME (or of --scenario FILE).
 
     \b
@@ -42,24 +44,30 @@ def command(name: str | None, output: str | None, fault: str | None, mns: int, l
     pmipct-check synth proactive-2 --fault context-deleted-early --mns 3 --link sll2 -o bad.pcap
     pmipct-check synth --scenario my-lab.toml -o lab.pcapng
     pmipct-check synth --list
+    pmipct-check synth reactive-1 --mns 2 --dump-scenario > my-lab.toml    # a start for your own
     """
     from ..synth import ScenarioError, load_scenario, synthesize, write_trace
+    from ..synth.scenario import scenario_to_toml
 
     if show_list:
         click.echo(_listing())
         return EXIT_CLEAN
     if bool(name) == bool(scenario_file):
         raise UsageFailure("synth: give a scenario NAME or --scenario FILE (see --list)")
-    if not output:
+    if not output and not dump_scenario:
         raise UsageFailure("synth: -o FILE is required")
-    if fmt is None:
-        fmt = "pcapng" if output.endswith((".pcapng", ".pcapng.gz")) else "pcap"
     try:
         scenario = load_scenario(scenario_file) if scenario_file else name
         trace = synthesize(scenario, fault=fault, mns=mns, seed=seed, base_time=base_time,
                            transport="ipv4" if ipv4_transport else None)
     except ScenarioError as exc:
         raise UsageFailure(str(exc)) from None
+    if dump_scenario:
+        click.echo(scenario_to_toml(trace.scenario), nl=False)
+        return EXIT_CLEAN
+    assert output is not None
+    if fmt is None:
+        fmt = "pcapng" if output.endswith(".pcapng") else "pcap"
     try:
         count = write_trace(trace, output, link_name, fmt)
     except OSError as exc:

@@ -35,6 +35,7 @@ See :data:`ACTIONS` for every action and its keys.
 from __future__ import annotations
 
 import ipaddress
+import json
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -455,3 +456,45 @@ def _step(table: Mapping[str, Any], where: str, src: str) -> Step:
         if k.required and key not in params:
             raise ScenarioError(f"{full}.{key}: required for action {action!r}")
     return Step(float(at), action, MappingProxyType(params), where)
+
+
+# --------------------------------------------------------------------------------------------
+# Writing a scenario back out (a lab starts from a built-in and edits it)
+# --------------------------------------------------------------------------------------------
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)  # a JSON string is a TOML basic string
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    raise TypeError(f"cannot write {value!r} as TOML")
+
+
+def _table(header: str, items: list[tuple[str, Any]]) -> list[str]:
+    return [header, *(f"{k} = {_toml_value(v)}" for k, v in items if v not in ("", None)), ""]
+
+
+def scenario_to_toml(scenario: Scenario) -> str:
+    """The scenario as a file :func:`load_scenario` reads back into the same timeline."""
+    sc = scenario
+    lines = [f"# pmipct-check synth scenario: {sc.name}", ""]
+    lines += _table("[scenario]", [
+        ("name", sc.name), ("description", sc.description), ("case", sc.case), ("transport", sc.transport),
+        ("base_time", sc.base_time), ("lifetime_s", sc.lifetime_s),
+        ("traffic_interval_ms", sc.traffic_interval_ms), ("jitter_ms", sc.jitter_ms),
+        ("cxtp_sctp_port", sc.cxtp_sctp_port),
+    ])
+    for n in sc.nodes:
+        lines += _table("[[nodes]]", [("name", n.name), ("role", n.role), ("ipv6", n.ipv6), ("ipv4", n.ipv4),
+                                      ("mac", n.mac), ("pmag_id", n.pmag_id)])
+    for m in sc.mns:
+        lines += _table("[[mns]]", [("name", m.name), ("nai", m.nai), ("hnp", m.hnp), ("ll_id", m.ll_id),
+                                    ("ipv4_hoa", m.ipv4_hoa), ("att", m.att)])
+    for s in sc.steps:
+        lines += _table("[[steps]]", [("at_ms", s.at_ms), ("action", s.action), *s.params.items()])
+    return "\n".join(lines)
