@@ -119,6 +119,7 @@ def test_capture_decodes_to_the_scenario_messages(file: str, argv: list[str]) ->
 
 
 TSHARK_FIELDS = ("frame.number", "mip6.mhtype", "mip6.bu.seqnr", "mip6.ba.seqnr", "mip6.ba.status",
+                 "mip6.mnid.identifier", "mip6.hi",
                  "mip6.bu.lifetime", "mip6.hi.seqnr", "mip6.hack.seqnr", "sctp.checksum.status",
                  "sctp.data_u_bit", "udp.checksum.status", "ip.checksum.status")
 TSHARK_PREFS = ("sctp.checksum:CRC 32c", "udp.check_checksum:TRUE", "ip.check_checksum:TRUE")
@@ -161,6 +162,9 @@ def test_tshark_agrees(file: str, argv: list[str], tshark_rows: dict[str, list[d
             assert int(r["mip6.bu.lifetime"]) * 4 == m["lifetime"]
         if m["type"] == "PBA":
             assert int(r["mip6.ba.status"]) == m["status"]
+        if m["type"] in ("PBU", "PBA"):
+            assert r["mip6.mnid.identifier"] == (m["nai"] or ""), (n, r)
+            assert r["mip6.hi"] == ("" if m["hi"] is None else str(m["hi"])), (n, r)
         if m["transport"] == "mh-udp":
             assert r["udp.checksum.status"] == "1" and r["ip.checksum.status"] == "1"  # 1 = Good
     sctp_frames = {n for n, f in enumerate(trace.frames, 1) if f.kind in ("sctp", "cxtp")}

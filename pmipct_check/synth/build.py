@@ -198,7 +198,8 @@ class _Builder:
         sent = {k for k, _ in pbu_opts}
         pbu = BU(seq=seq, flags="AP", lifetime=lifetime, options=aligned([o for _, o in pbu_opts], BU_OPTIONS_AT))
         self.send_mh(ms, mag, lma, "PBU", pbu,
-                     {"mn": mn.name, "seq": seq, "lifetime": lifetime, "hi": hi if "handoff" in sent else None},
+                     {"mn": mn.name, "seq": seq, "lifetime": lifetime, "hi": hi if "handoff" in sent else None,
+                      "nai": mn.nai if "mn_id" in sent else None},
                      step.get("mh_bad_checksum"))
 
         status, reply = self._judge(step, mag, binding, sent, ts_ns, lifetime)
@@ -267,7 +268,8 @@ class _Builder:
                 opts.append(("pmag_id", craft.pmag_id_option((prev.pmag_id or prev.name).encode())))
         opts = [(k, o) for k, o in opts if k not in omit]
         pba_seq = (seq + step.get("pba_seq_delta")) & 0xFFFF
-        info = {"mn": mn.name, "seq": pba_seq, "lifetime": lifetime, "status": status}
+        info = {"mn": mn.name, "seq": pba_seq, "lifetime": lifetime, "status": status,
+                "hi": hi if "handoff" in sent else 0, "nai": mn.nai if "mn_id" in sent else ""}
         if any(k == "pmag_address" for k, _ in opts):
             info["pmag_address"] = self.addr(sc.node(previous or ""))
         pba = BA(status=status, flags="P", seq=pba_seq, lifetime=lifetime,
