@@ -9,6 +9,7 @@ from .bind import bind_defaults, bind_profile
 from .craft import (
     cdb,
     cdb_request,
+    context_request_option,
     cxtp_ct_req,
     cxtp_ctaa,
     cxtp_ctar,
@@ -19,6 +20,7 @@ from .craft import (
     hack,
     hi,
     hnp_option,
+    lmaa_option,
     mld_cdb,
     mn_id_option,
     pba,
@@ -50,6 +52,7 @@ from .mh import (
     MobilityHeader,
 )
 from .options import OPTION_CLASSES, PMAGID, PMAGAddress, UnknownOption, aligned, walk_options
+from .record import to_fields
 
 bind_defaults()
 
@@ -93,6 +96,7 @@ __all__ = [
     "bind_profile",
     "cdb",
     "cdb_request",
+    "context_request_option",
     "cxtp_ct_req",
     "cxtp_ctaa",
     "cxtp_ctar",
@@ -103,6 +107,7 @@ __all__ = [
     "hack",
     "hi",
     "hnp_option",
+    "lmaa_option",
     "mld_cdb",
     "mn_id_option",
     "pba",
@@ -110,5 +115,6 @@ __all__ = [
     "pmag_address_option",
     "pmag_id_option",
     "timestamp_option",
+    "to_fields",
     "walk_options",
 ]

@@ -16,7 +16,7 @@ from typing import Any
 import scapy.layers.sctp as sctp
 from scapy.config import conf
 from scapy.layers.inet import ICMP, IP, UDP
-from scapy.layers.inet6 import IPv6, icmp6typescls, icmp6typesminhdrlen
+from scapy.layers.inet6 import IPerror6, IPv6, icmp6typescls, icmp6typesminhdrlen
 from scapy.layers.sctp import SCTP, SCTPChunkData
 from scapy.packet import Packet, bind_bottom_up, bind_layers, split_bottom_up
 
@@ -87,6 +87,7 @@ def bind_defaults() -> None:
     """The bindings every user of the layers gets (import time)."""
     bind_layers(IPv6, MobilityHeader, nh=registry.IPPROTO_MH)
     bind_bottom_up(IPv6, MobilityHeader, nh=registry.IPPROTO_MH_OLD)
+    bind_bottom_up(IPerror6, MobilityHeader, nh=registry.IPPROTO_MH)  # quoted in ICMPv6 errors
     icmp6typescls[registry.CXTP_ICMPV6_TYPE] = ICMPv6ExpMobility
     icmp6typesminhdrlen[registry.CXTP_ICMPV6_TYPE] = 8
     bind_layers(ICMPv6ExpMobility, CXTP, subtype=registry.CXTP_ICMP_SUBTYPE)
