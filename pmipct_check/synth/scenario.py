@@ -21,15 +21,26 @@ naming it)::
     cxtp_sctp_port = 5500
 
     [[nodes]]                           # one LMA, any number of MAGs
-    name = "lma"; role = "lma"; ipv6 = "2001:db8:ffff::1"; ipv4 = "192.0.2.1"
+    name = "lma"
+    role = "lma"                        # or "mag"
+    ipv6 = "2001:db8:ffff::1"
+    ipv4 = "192.0.2.1"                  # needed with transport = "ipv4"
 
     [[mns]]
-    name = "mn1"; nai = "mn1@lab.example"; hnp = "2001:db8:1:1::/64"; ll_id = "02:00:00:00:01:01"
+    name = "mn1"
+    nai = "mn1@lab.example"
+    hnp = "2001:db8:1:1::/64"
+    ll_id = "02:00:00:00:01:01"
 
-    [[steps]]
-    at_ms = 10.0; action = "register"; mag = "mag1"; mn = "mn1"; hi = 1
+    [[steps]]                           # at_ms and action, then the action's keys
+    at_ms = 10.0
+    action = "register"
+    mag = "mag1"
+    mn = "mn1"
+    hi = 1
 
-See :data:`ACTIONS` for every action and its keys.
+See :data:`ACTIONS` for every action and its keys, ``captures/lab-example.toml`` for a whole
+file, and ``pmipct-check synth NAME --dump-scenario`` for any built-in written out this way.
 """
 
 from __future__ import annotations
