@@ -28,15 +28,16 @@ Record = tuple[str, str, dict[str, Any], list[str]]
 
 
 def to_fields(pkt: Packet) -> Record:
-    """The record of the first mobility header or CXTP layer in ``pkt``.
+    """The record of ``pkt`` if it is a mobility header or CXTP layer, else of the first one in it.
 
     A packet that was built rather than dissected is dissected from its octets first, so
     automatic lengths and checksums read as they would on the wire.
     """
     top = pkt.firstlayer()
-    if pkt.raw_packet_cache is None or top.raw_packet_cache is None:
-        top = top.__class__(bytes(top))
-    layer = _find(top)
+    if pkt.raw_packet_cache is None or top.raw_packet_cache is None:  # built: read it as sent
+        layer = _find(top.__class__(bytes(top)))
+    else:
+        layer = pkt if isinstance(pkt, (_MobilityHeader, _CXTPMessage)) else _find(pkt)
     if isinstance(layer, _MobilityHeader):
         return _mh_record(layer)
     if isinstance(layer, _CXTPMessage):
