@@ -128,3 +128,11 @@ def test_profile_type_map_and_dialect_remap_wire_types(profile_binding: None) ->
     option = to_fields(L.MobilityHeader(hnp7))[2]["options"][0]
     assert (option["type"], option["wire_type"], option["dialect"], option["prefix"]) == (
         22, 7, "pmip6d-2010", "2001:db8:1::")
+
+
+def test_address_options_take_their_option_code_from_the_address() -> None:
+    """RFC 5949 6.2.2 LMA Address: code 1 + 16 octets (Length 18) or code 2 + 4 octets (Length 6)."""
+    assert bytes(L.lmaa_option("192.0.2.1")) == h("29 06 02 00 c0000201")
+    assert bytes(L.options.LMAAddress(address="2001:db8::1")) == h("29 12 01 00 20010db8000000000000000000000001")
+    assert bytes(L.options.LMAAddress(code=0, address="192.0.2.1")) == h("29 06 00 00 c0000201")  # as told
+    assert bytes(L.PMAGAddress(type=200, address="192.0.2.1")) == h("c8 06 02 00 c0000201")

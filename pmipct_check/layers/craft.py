@@ -47,7 +47,6 @@ def _code_of(table: str, name: str) -> int:
 NAI = _code_of("mn_id_subtype", "NAI")
 MLD_FPT = _code_of("cxtp_fpt", "IPv6 Multicast Listener Context")
 HMAC_SHA1 = _code_of("cxtp_algorithm", "HMAC_SHA1")
-ADDR_CODE = {4: _code_of("addr_code", "IPv4"), 6: _code_of("addr_code", "IPv6")}
 
 
 def _options_start(mh_type: int) -> int:
@@ -98,8 +97,7 @@ def timestamp_option(value: float | int) -> Packet:
 def pmag_address_option(addr: str, profile: Any = None) -> Packet:
     """The draft's pMAG_Address where the profile puts it (default: Experimental option, sub-type 1)."""
     otype, subtype = _pmag_codepoints(profile, "address")
-    family = ipaddress.ip_address(addr).version
-    option = PMAGAddress(type=otype, code=ADDR_CODE[family], address=addr)
+    option = PMAGAddress(type=otype, address=addr)  # Option-Code from the address family
     if otype == EXPERIMENTAL_OPTION:
         option.subtype = subtype
     return option
@@ -214,7 +212,7 @@ def pba(
 
 def lmaa_option(addr: str) -> Packet:
     """LMA Address (RFC 5949 6.2.2), code from the address family."""
-    return LMAAddress(code=ADDR_CODE[ipaddress.ip_address(addr).version], address=addr)
+    return LMAAddress(address=addr)
 
 
 def context_request_option(requests: Iterable[tuple[int, bytes]]) -> Packet:

@@ -18,7 +18,11 @@ from scapy.packet import Packet
 
 from .. import registry
 from ..registry import EXPERIMENTAL_OPTION, OPTION_NAMES, OPTIONS, OptionSpec
-from .fields import TolerantPacket, layout_fields
+from .fields import TolerantPacket, address_octets, layout_fields
+
+
+def _code_by_name(table: str, name: str) -> int:
+    return next(v for v, n in registry.TABLES[table].items() if n == name)
 
 
 def _code_size(pkt: Packet) -> int | None:
@@ -246,9 +250,29 @@ class ContextRequest(_MobilityOption):
     fields_desc = option_fields(40)
 
 
-class LMAAddress(_MobilityOption):
+_ADDR_CODE = {16: _code_by_name("addr_code", "IPv6"), 4: _code_by_name("addr_code", "IPv4")}
+
+
+def auto_code(fields: list[Any]) -> list[Any]:
+    """An address option whose Option-Code follows its address unless set (RFC 5949 6.2.2)."""
+    for f in fields:
+        if f.name == "code":
+            f.default = None
+    return fields
+
+
+class _AddressOption(_MobilityOption):
+    def post_build(self, p: bytes, pay: bytes) -> bytes:
+        if self.code is None:
+            at = 3 if self.getfieldval("type") == EXPERIMENTAL_OPTION and isinstance(self, PMAGAddress) else 2
+            code = _ADDR_CODE.get(len(address_octets(self.address)), 0)
+            p = p[:at] + bytes([code]) + p[at + 1 :]
+        return super().post_build(p, pay)
+
+
+class LMAAddress(_AddressOption):
     name = OPTION_NAMES[41]
-    fields_desc = option_fields(41)
+    fields_desc = auto_code(option_fields(41))
 
 
 class MNLinkLocalIID(_MobilityOption):
@@ -256,11 +280,11 @@ class MNLinkLocalIID(_MobilityOption):
     fields_desc = option_fields(42)
 
 
-class PMAGAddress(_MobilityOption):
+class PMAGAddress(_AddressOption):
     """The draft's pMAG_Address (section 5.1), encoded as protocol-notes (g) says."""
 
     name = registry.PMAG_ADDRESS_NAME
-    fields_desc = pmag_fields(registry.PMAG_ADDRESS_SUBTYPE, registry.PMAG_ADDRESS_LAYOUT)
+    fields_desc = auto_code(pmag_fields(registry.PMAG_ADDRESS_SUBTYPE, registry.PMAG_ADDRESS_LAYOUT))
 
 
 class PMAGID(_MobilityOption):
