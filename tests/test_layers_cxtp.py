@@ -21,7 +21,8 @@ from scapy.packet import Raw
 from scapy.utils import wrpcap
 
 from pmipct_check import layers as L
-from pmipct_check.layers.cxtp import CXTP_CLASSES, header_check
+from pmipct_check.capture.sctp import cxtp_header_ok
+from pmipct_check.layers.cxtp import CXTP_CLASSES
 from pmipct_check.layers.record import to_fields
 from pmipct_check.profile import DEFAULT_PROFILE
 
@@ -71,7 +72,7 @@ def test_each_type_matches_the_rfc4067_figure(name: str) -> None:
     msg = build()
     assert bytes(msg) == expected
     again = L.CXTP(expected)
-    assert type(again) is type(msg) and bytes(again) == expected and header_check(expected)
+    assert type(again) is type(msg) and bytes(again) == expected and cxtp_header_ok(expected)
     protocol, rtype, fields, warnings = to_fields(again)
     assert (protocol, rtype, fields["length"], warnings) == ("cxtp", name, len(expected), [])
 
@@ -140,13 +141,13 @@ def _data(message: bytes, ppi: int = 0) -> SCTPChunkData:
 
 def test_sctp_data_chunks_dissect_as_cxtp_by_header_check_ppi_and_port(profile_binding: None) -> None:
     ctd = bytes(L.cxtp_ctd(PREV, [L.mld_cdb("2001:db8:1::/64", "ff0e::101")]))
-    odd = ctd[:2] + (len(ctd) - 4).to_bytes(2, "big") + ctd[4:]  # Length without the header
+    odd = bytes([0x43]) + ctd[1:]  # version 2: fails the header check
     frame = IPv6(_sctp(SCTPChunkSACK(), _data(ctd)))
     assert type(frame[SCTPChunkData].data) is L.CTD  # header check (default on)
     assert to_fields(frame)[1] == "CTD"
-    assert isinstance(IPv6(_sctp(_data(odd))) [SCTPChunkData].data, Raw)  # fails the header check
+    assert isinstance(IPv6(_sctp(_data(odd))) [SCTPChunkData].data, Raw)
     L.bind_profile(replace(DEFAULT_PROFILE, cxtp_sctp_ppis=frozenset({99}), cxtp_header_check=False))
-    assert type(IPv6(_sctp(_data(odd, ppi=99)))[SCTPChunkData].data) is L.CTD
+    assert type(IPv6(_sctp(_data(odd, ppi=99)))[SCTPChunkData].data) is L.CTD  # by PPI, whatever its header
     assert isinstance(IPv6(_sctp(_data(ctd, ppi=98)))[SCTPChunkData].data, Raw)
     L.bind_profile(replace(DEFAULT_PROFILE, cxtp_sctp_ports=frozenset({7777}), cxtp_header_check=False))
     bundled = IPv6(_sctp(_data(odd), SCTPChunkSACK(), _data(ctd), port=7777))

@@ -21,21 +21,22 @@ from scapy.layers.sctp import SCTP, SCTPChunkData
 from scapy.packet import Packet, bind_bottom_up, bind_layers, split_bottom_up
 
 from .. import registry
-from .cxtp import CXTP, header_check
+from ..capture.sctp import cxtp_header_ok
+from .cxtp import CXTP
 from .icmp import ICMPExpMobility, ICMPv4Guess, ICMPv6ExpMobility
 from .mh import MobilityHeader
 from .options import CODEPOINTS, OptionCodepoints
 
 
 class CXTPGuess(Packet):
-    """SCTP user data: CXTP when it passes the header check, else Raw."""
+    """SCTP user data: CXTP when it passes the capture stage's header check, else Raw."""
 
     name = "CXTP?"
     fields_desc = []  # noqa: RUF012 - never instantiated: dispatch_hook always answers
 
     @classmethod
     def dispatch_hook(cls, _pkt: bytes | None = None, *args: Any, **kargs: Any) -> type[Packet]:
-        return CXTP.dispatch_hook(_pkt) if _pkt and header_check(_pkt) else conf.raw_layer
+        return CXTP.dispatch_hook(_pkt) if _pkt and cxtp_header_ok(_pkt) else conf.raw_layer
 
 
 def _chunk_class(chunk_type: int) -> type[Packet]:

@@ -15,9 +15,9 @@ from typing import Any
 from scapy.packet import Packet
 
 from .. import registry
-from ..registry import EXPERIMENTAL_OPTION, MH_BODIES, MH_HEADER_LEN, TABLES
+from ..registry import EXPERIMENTAL_OPTION, MH_BODIES, MH_HEADER_LEN
 from .cxtp import CDB, CTAA, CTAR, CTC, CTD, CTDR, PCTD, CTReq, CXTPStatus
-from .fields import fixed_size
+from .fields import code_of, fixed_size
 from .mh import BA, BU, HI, HAck
 from .options import (
     PMAGID,
@@ -39,14 +39,9 @@ MnId = str | bytes | tuple[int | str, Any]
 Prefix = str | tuple[str, int] | ipaddress.IPv6Network
 
 
-def _code_of(table: str, name: str) -> int:
-    """A registry value by its name (so no code point is restated here)."""
-    return next(v for v, n in TABLES[table].items() if n == name)
-
-
-NAI = _code_of("mn_id_subtype", "NAI")
-MLD_FPT = _code_of("cxtp_fpt", "IPv6 Multicast Listener Context")
-HMAC_SHA1 = _code_of("cxtp_algorithm", "HMAC_SHA1")
+NAI = code_of("mn_id_subtype", "NAI")
+MLD_FPT = code_of("cxtp_fpt", "IPv6 Multicast Listener Context")
+HMAC_SHA1 = code_of("cxtp_algorithm", "HMAC_SHA1")
 
 
 def _options_start(mh_type: int) -> int:
@@ -68,7 +63,7 @@ def mn_id_option(mn_id: MnId) -> Packet:
         return MNIdentifier(subtype=NAI, identifier=mn_id)
     subtype, value = mn_id
     if isinstance(subtype, str):
-        subtype = _code_of("mn_id_subtype", subtype)
+        subtype = code_of("mn_id_subtype", subtype)
     kind = registry.MN_ID_RENDER.get(subtype, "bytes")
     if isinstance(value, str) and kind == "ipv6":
         value = ipaddress.IPv6Address(value).packed

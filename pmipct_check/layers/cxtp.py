@@ -236,19 +236,5 @@ def message_end(data: bytes, length_includes_header: bool = True) -> int:
     return with_header if CXTP_HEADER_LEN <= with_header < total else total
 
 
-def header_check(data: bytes) -> bool:
-    """Protocol-notes (g): version 1, a known type, Length equal to the octets, V-consistent size."""
-    if len(data) < CXTP_HEADER_LEN or data[0] >> 5 != CXTP_VERSION:
-        return False
-    cxtp_type = data[0] & 0x1F
-    if cxtp_type not in CXTP_BODIES or int.from_bytes(data[2:4], "big") != len(data):
-        return False
-    address = 4 if data[1] & 0x80 else 16
-    minimum = CXTP_HEADER_LEN + sum(
-        address if f.kind == "addr" else f.size for f in CXTP_BODIES[cxtp_type] if f.kind in ("addr", "uint")
-    )
-    return len(data) >= minimum
-
-
 def is_request(cxtp_type: int) -> bool:
     return cxtp_type in CXTP_REQUEST_TYPES

@@ -46,6 +46,11 @@ AddrSize = Callable[[Packet], "int | None"]
 _FMT = {1: "B", 2: "H", 4: "I", 8: "Q"}
 
 
+def code_of(table: str, name: str) -> int:
+    """A registry value by its name, so no layer restates a code point."""
+    return next(v for v, n in TABLES[table].items() if n == name)
+
+
 def address_text(raw: bytes) -> str | bytes:
     """4 or 16 octets as an address; other sizes stay octets (the caller warns)."""
     if len(raw) == 4:

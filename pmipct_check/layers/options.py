@@ -18,11 +18,7 @@ from scapy.packet import Packet
 
 from .. import registry
 from ..registry import EXPERIMENTAL_OPTION, OPTION_NAMES, OPTIONS, OptionSpec
-from .fields import TolerantPacket, address_octets, layout_fields
-
-
-def _code_by_name(table: str, name: str) -> int:
-    return next(v for v, n in registry.TABLES[table].items() if n == name)
+from .fields import TolerantPacket, address_octets, code_of, layout_fields
 
 
 def _code_size(pkt: Packet) -> int | None:
@@ -250,7 +246,7 @@ class ContextRequest(_MobilityOption):
     fields_desc = option_fields(40)
 
 
-_ADDR_CODE = {16: _code_by_name("addr_code", "IPv6"), 4: _code_by_name("addr_code", "IPv4")}
+_ADDR_CODE = {16: code_of("addr_code", "IPv6"), 4: code_of("addr_code", "IPv4")}
 
 
 def auto_code(fields: list[Any]) -> list[Any]:
