@@ -255,3 +255,20 @@ def test_decode_stream_passes_other_records_through() -> None:
     items = [carried(pbu()), note, carried(b"", "sctp")]
     out = list(decode_stream(items))
     assert isinstance(out[0], Message) and out[1] is note and isinstance(out[2], Notice)
+
+
+def test_checksum_equals_scapys_on_random_payloads() -> None:
+    import random
+
+    from scapy.layers.inet6 import IPv6, in6_chksum
+
+    from pmipct_check.decode.mh import mh_checksum
+
+    rng = random.Random(5213)
+    for size in list(range(0, 40)) + [rng.randrange(40, 400) for _ in range(60)]:
+        data = bytes(rng.randrange(256) for _ in range(size))
+        src, dst = bytes(rng.randrange(256) for _ in range(16)), bytes(rng.randrange(256) for _ in range(16))
+        ours = mh_checksum(src, dst, data, 135)
+        theirs = in6_chksum(135, IPv6(src=str(ipaddress.IPv6Address(src)), dst=str(ipaddress.IPv6Address(dst))),
+                            data)
+        assert ours == theirs, size

@@ -27,6 +27,7 @@ from .cxtp import decode_cxtp
 from .fields import Walk
 from .mh import decode_mh, option_table
 from .model import Message, epoch_text
+from .nd import decode_nd
 
 _MH_TRANSPORTS = frozenset({"mh", "mh-old", "mh-udp"})
 _CXTP_TRANSPORTS = frozenset({"sctp", "udp", "icmpv6", "icmpv4"})
@@ -78,6 +79,15 @@ def decode_carried(carried: Carried, profile: Profile = DEFAULT_PROFILE) -> Mess
                               carried.file, carried.frame, None, "warning")
             type_, fields, walk = cx
             return _message(carried, "cxtp", type_, fields, walk)
+        if carried.transport == "nd":
+            nd = decode_nd(data)
+            if nd is None:
+                return Notice("nd.unknown-type", f"not a Router Solicitation or Advertisement ({len(data)} octets)",
+                              carried.file, carried.frame, None, "warning")
+            type_, fields, problems = nd
+            walk = Walk("nd")
+            walk.problems.extend(problems)
+            return _message(carried, "nd", type_, fields, walk)
         return Notice("decode.unknown-transport", f"no decoder for transport {carried.transport!r}",
                       carried.file, carried.frame, None, "warning")
     except Exception as exc:  # a decoder bug must not end the run: report it where it happened

@@ -11,7 +11,6 @@ and is resolved once per profile into an :class:`OptionTable`.
 from __future__ import annotations
 
 import ipaddress
-import struct
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -112,14 +111,16 @@ def option_table(profile: Profile) -> OptionTable:
 
 
 def mh_checksum(src: bytes, dst: bytes, data: bytes, next_header: int) -> int:
-    """RFC 6275 section 6.1.1 / RFC 8200 section 8.1: one's complement sum over the pseudo-header."""
+    """RFC 6275 section 6.1.1 / RFC 8200 section 8.1: one's complement sum over the pseudo-header.
+
+    The one's complement sum of 16-bit words is the whole octet string, read as one integer,
+    modulo 0xFFFF (2**16 == 1 mod 0xFFFF), with 0xFFFF in place of 0 (the next-header octet of
+    the pseudo-header is never zero, so the sum is never the all-zero case).
+    """
     buf = src + dst + len(data).to_bytes(4, "big") + b"\0\0\0" + bytes((next_header,)) + data
     if len(buf) % 2:
         buf += b"\0"
-    total = sum(struct.unpack(f"!{len(buf) // 2}H", buf))
-    while total >> 16:
-        total = (total & 0xFFFF) + (total >> 16)
-    return ~total & 0xFFFF
+    return ~(int.from_bytes(buf, "big") % 0xFFFF or 0xFFFF) & 0xFFFF
 
 
 @lru_cache(maxsize=4096)

@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from ..notices import Notice
 
-Protocol = Literal["pmipv6", "mipv6", "fmipv6", "cxtp"]
+Protocol = Literal["pmipv6", "mipv6", "fmipv6", "cxtp", "nd"]
 
 
 def epoch_text(time_ns: int) -> str:
