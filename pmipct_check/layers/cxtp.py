@@ -234,7 +234,3 @@ def message_end(data: bytes, length_includes_header: bool = True) -> int:
     if not length_includes_header and length == total:
         return total
     return with_header if CXTP_HEADER_LEN <= with_header < total else total
-
-
-def is_request(cxtp_type: int) -> bool:
-    return cxtp_type in CXTP_REQUEST_TYPES
