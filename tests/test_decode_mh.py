@@ -272,3 +272,16 @@ def test_checksum_equals_scapys_on_random_payloads() -> None:
         theirs = in6_chksum(135, IPv6(src=str(ipaddress.IPv6Address(src)), dst=str(ipaddress.IPv6Address(dst))),
                             data)
         assert ours == theirs, size
+
+
+def test_checksum_uses_home_address_from_the_capture_stage() -> None:
+    """RFC 6275 6.1.1: with a Home Address option the pseudo-header source is the home address."""
+    home = "2001:db8:1::99"
+    raw = mh(5, struct.pack("!HHH", 1, 0x8000, 1), src=home, dst=LMA)
+    assert decode(raw).fields["checksum_ok"] is False
+    assert decode(raw, checksum_src=home).fields["checksum_ok"] is True
+
+
+def test_decode_stream_passes_nd_through() -> None:
+    rs = carried(bytes((133, 0, 0, 0, 0, 0, 0, 0)), "nd")
+    assert list(decode_stream([rs])) == [rs]

@@ -3,14 +3,18 @@
 Public API::
 
     decode_carried(carried, profile=DEFAULT_PROFILE) -> Message | Notice
-    decode_stream(items, profile=DEFAULT_PROFILE) -> Iterator[Message | Notice | Tunnelled]
+    decode_stream(items, profile=DEFAULT_PROFILE) -> Iterator[Message | Notice | Tunnelled | Carried]
 
 ``decode_carried`` returns a :class:`Message` whenever the message type can be told (problems
 found on the way are its ``warnings``), or a single :class:`Notice` saying why no record could
 be made (fewer than 3 octets of mobility header, a CXTP header of no known type).  Neither
 raises on any input.  ``decode_stream`` maps it over the capture stage's output and passes
-Notices and Tunnelled records through unchanged, so the pipeline is
-``decode_stream(capture.iter_carried(paths, profile), profile)``.
+Notices, Tunnelled records and Carried payloads of transports it does not decode (``nd``:
+access-side Router Solicitations/Advertisements, for the analysis) through unchanged, so the
+pipeline is ``decode_stream(capture.iter_carried(paths, profile), profile)``.
+
+The MH checksum uses ``info["checksum_src"]`` / ``info["checksum_dst"]`` when the capture stage
+found a Home Address option or a type 2 routing header (RFC 6275 section 6.1.1).
 
 No scapy here: layouts from :mod:`pmipct_check.registry` are compiled once into plans
 (:mod:`.fields`) and run over the bytes.
@@ -25,12 +29,14 @@ from ..notices import Notice
 from ..profile import DEFAULT_PROFILE, Profile
 from .cxtp import decode_cxtp
 from .fields import Walk
-from .mh import decode_mh, option_table
+from .mh import OptionTable, decode_mh, option_table
 from .model import Message, epoch_text
 from .nd import decode_nd
 
 _MH_TRANSPORTS = frozenset({"mh", "mh-old", "mh-udp"})
 _CXTP_TRANSPORTS = frozenset({"sctp", "udp", "icmpv6", "icmpv4"})
+#: Carried transports this stage turns into Messages; others pass through decode_stream.
+DECODED_TRANSPORTS = _MH_TRANSPORTS | _CXTP_TRANSPORTS
 
 
 def _notices(walk: Walk, carried: Carried) -> tuple[Notice, ...]:
@@ -58,12 +64,19 @@ def _message(carried: Carried, protocol: str, type_: str, fields: dict, walk: Wa
 
 def decode_carried(carried: Carried, profile: Profile = DEFAULT_PROFILE) -> Message | Notice:
     """One signalling payload -> its record, or a Notice when not even its type can be known."""
+    return _decode(carried, profile, option_table(profile))
+
+
+def _decode(carried: Carried, profile: Profile, table: OptionTable) -> Message | Notice:
     data = carried.data
     try:
         if carried.transport in _MH_TRANSPORTS:
-            payload_len = carried.info.get("ip_payload_len")
+            info = carried.info
+            payload_len = info.get("ip_payload_len")
+            src, dst = info.get("checksum_src", carried.src), info.get("checksum_dst", carried.dst)
             result = decode_mh(
-                data, option_table(profile), transport=carried.transport, src=carried.src, dst=carried.dst,
+                data, table, transport=carried.transport, src=src if isinstance(src, str) else carried.src,
+                dst=dst if isinstance(dst, str) else carried.dst,
                 ip_payload_len=payload_len if isinstance(payload_len, int) else None,
             )
             if result is None:
@@ -97,13 +110,14 @@ def decode_carried(carried: Carried, profile: Profile = DEFAULT_PROFILE) -> Mess
 
 def decode_stream(
     items: Iterable[Carried | Tunnelled | Notice], profile: Profile = DEFAULT_PROFILE
-) -> Iterator[Message | Notice | Tunnelled]:
-    """Decode every Carried; Notices and Tunnelled records pass through in order."""
+) -> Iterator[Message | Notice | Tunnelled | Carried]:
+    """Decode every signalling Carried; everything else passes through in order."""
+    table = option_table(profile)
     for item in items:
-        if isinstance(item, Carried):
-            yield decode_carried(item, profile)
+        if isinstance(item, Carried) and item.transport in DECODED_TRANSPORTS:
+            yield _decode(item, profile, table)
         else:
             yield item
 
 
-__all__ = ["Message", "decode_carried", "decode_stream", "epoch_text"]
+__all__ = ["DECODED_TRANSPORTS", "Message", "decode_carried", "decode_stream", "epoch_text"]
