@@ -23,6 +23,8 @@ from ..notices import Notice, Severity
 from .model import Packet
 
 #: Largest record we are willing to read; anything bigger is a corrupt length, not a packet.
+#: Reads are CHUNK-sized whatever a length claims, so a claim near this bound costs memory only
+#: when the file really holds that many octets.
 MAX_RECORD = 256 * 1024 * 1024
 #: A pcap record may exceed snaplen only by this factor (and never MAX_RECORD).
 SNAPLEN_SLACK = 4
@@ -159,7 +161,7 @@ class _Source:
         status: bool | BaseException = False
         while have < need:
             try:
-                chunk = self.read_chunk(max(CHUNK, need - have))
+                chunk = self.read_chunk(CHUNK)  # never more: a corrupt length must not size the read
             except (*_GZIP_ERRORS, OSError) as exc:
                 status = exc
                 break
