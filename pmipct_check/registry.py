@@ -19,7 +19,8 @@ from typing import Mapping
 # Layout vocabulary
 # --------------------------------------------------------------------------------------------
 
-#: Field kinds understood by every consumer of a layout.
+#: Field kinds understood by every consumer of a layout (the fast decoder's interpreter of
+#: each kind is pmipct_check/decode/fields.py; it asserts it knows every kind listed here).
 #:  uint      unsigned big-endian integer of ``size`` octets (times ``scale``)
 #:  flags     unsigned integer whose ``bits`` are named booleans (the rest is reserved)
 #:  bits      unsigned integer split into named sub-fields by mask (``bits`` = (name, mask))

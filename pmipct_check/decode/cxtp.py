@@ -67,7 +67,7 @@ def decode_cxtp(data: bytes, *, length_includes_header: bool = True) -> tuple[st
         hint = " (addresses of the other size than V says?)" if left in (12, 24) else ""
         walk.warn("trailing", f"{left} octets after the last field{hint}")
         fields["extra"] = data[pos:end].hex()
-    elif pos < 0 and any(code == "cxtp.truncated" for code, _, _ in walk.problems):
+    elif pos < 0 and any(code == "cxtp.field-short" for code, _, _ in walk.problems):
         v_says = "IPv4" if flags["V"] else "IPv6"
         walk.warn("address-size", f"message too short for its {v_says} addresses (V flag)")
     return name, fields, walk

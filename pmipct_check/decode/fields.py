@@ -74,7 +74,7 @@ def ts48_16(raw: bytes) -> dict[str, Any]:
 
 
 def _short(walk: Walk, name: str, need: int, have: int) -> int:
-    walk.warn("truncated", f"{name}: needs {need} octets, {max(have, 0)} left")
+    walk.warn("field-short", f"{name}: needs {need} octets, {max(have, 0)} left")
     return -1
 
 
