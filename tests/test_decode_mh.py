@@ -282,6 +282,9 @@ def test_checksum_uses_home_address_from_the_capture_stage() -> None:
     assert decode(raw, checksum_src=home).fields["checksum_ok"] is True
 
 
-def test_decode_stream_passes_nd_through() -> None:
+def test_decode_stream_decodes_nd_and_passes_other_transports_through() -> None:
     rs = carried(bytes((133, 0, 0, 0, 0, 0, 0, 0)), "nd")
-    assert list(decode_stream([rs])) == [rs]
+    (record,) = decode_stream([rs])
+    assert isinstance(record, Message) and record.protocol == "nd"
+    odd = carried(b"x", "esp")  # type: ignore[arg-type]
+    assert list(decode_stream([odd])) == [odd]

@@ -8,16 +8,34 @@ Public API::
 ``decode_carried`` returns a :class:`Message` whenever the message type can be told (problems
 found on the way are its ``warnings``), or a single :class:`Notice` saying why no record could
 be made (fewer than 3 octets of mobility header, a CXTP header of no known type).  Neither
-raises on any input.  ``decode_stream`` maps it over the capture stage's output and passes
-Notices, Tunnelled records and Carried payloads of transports it does not decode (``nd``:
-access-side Router Solicitations/Advertisements, for the analysis) through unchanged, so the
-pipeline is ``decode_stream(capture.iter_carried(paths, profile), profile)``.
+raises on any input.  ``decode_stream`` maps it over the capture stage's output (access-side
+``nd`` Router Solicitations/Advertisements become ``protocol="nd"`` records via :mod:`.nd`) and
+passes Notices, Tunnelled records and Carried payloads of any other transport through
+unchanged, so the pipeline is ``decode_stream(capture.iter_carried(paths, profile), profile)``.
 
 The MH checksum uses ``info["checksum_src"]`` / ``info["checksum_dst"]`` when the capture stage
 found a Home Address option or a type 2 routing header (RFC 6275 section 6.1.1).
 
 No scapy here: layouts from :mod:`pmipct_check.registry` are compiled once into plans
 (:mod:`.fields`) and run over the bytes.
+
+Record conventions: ``fields`` holds every field by its registry name; table-backed values get a
+``<name>_name`` sibling; flag words are ``{"A": true, ...}`` plus ``"reserved"`` when spare bits
+are set; ``lifetime`` is in seconds.  MH records add ``payload_proto``, ``header_len``,
+``mh_type``, ``checksum``, ``checksum_ok`` (None where it cannot be checked: mh-udp, IPv4, a
+capture cut short) and ``options`` (dicts with ``type``, ``name``, ``key``, ``length``, the
+option's fields; ``wire_type``/``dialect`` when remapped; Pad1 has ``length`` 0; an unknown
+option keeps ``data`` hex; an overrunning one has key ``truncated``).  An MH type without a
+registry layout keeps its message data as ``data``; an unassigned one is typed ``MH-<n>``.
+
+Warning codes (``Notice.code``) -- mh.*: truncated (error), field-short, header-len,
+length-not-multiple-of-8, payload-proto, checksum, reserved-nonzero (info), unknown-type,
+unknown-br-type, option-overrun, option-length, option-align (info), unknown-option (info),
+tlv-overrun, bad-text, ident-size, pre-rfc-dialect.  cxtp.*: version, reserved-nonzero, length,
+length-excludes-header, length-includes-header, field-short, trailing, address-size,
+cdb-length, cdb-overrun, status-overrun, key-overrun; ``cxtp.unknown-type`` and
+``mh.truncated`` are also the Notices returned instead of a record.  decode.unknown-transport,
+decode.internal-error (a decoder bug, reported at its frame instead of ending the run).
 """
 
 from __future__ import annotations
@@ -36,7 +54,7 @@ from .nd import decode_nd
 _MH_TRANSPORTS = frozenset({"mh", "mh-old", "mh-udp"})
 _CXTP_TRANSPORTS = frozenset({"sctp", "udp", "icmpv6", "icmpv4"})
 #: Carried transports this stage turns into Messages; others pass through decode_stream.
-DECODED_TRANSPORTS = _MH_TRANSPORTS | _CXTP_TRANSPORTS
+DECODED_TRANSPORTS = _MH_TRANSPORTS | _CXTP_TRANSPORTS | {"nd"}
 
 
 def _notices(walk: Walk, carried: Carried) -> tuple[Notice, ...]:
