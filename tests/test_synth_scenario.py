@@ -263,3 +263,13 @@ def test_dumped_scenario_reads_back_to_the_same_packets(name: str, fault: str | 
     again = synthesize(load_scenario(path), seed=5)
     original = synthesize(name, mns=2, transport="ipv4", fault=fault, seed=5)
     assert [(f.time_ns, f.ip) for f in again.frames] == [(f.time_ns, f.ip) for f in original.frames]
+
+
+def test_gz_suffix_writes_the_same_capture_gzipped(tmp_path: Path) -> None:
+    import gzip
+
+    plain, packed = tmp_path / "r.pcapng", tmp_path / "r.pcapng.gz"
+    for out in (plain, packed):
+        assert CliRunner().invoke(cli, ["synth", "reactive-1", "-o", str(out)]).exit_code == 0
+    assert gzip.decompress(packed.read_bytes()) == plain.read_bytes()
+    assert plain.read_bytes()[:4] == bytes.fromhex("0a0d0d0a")

@@ -26,7 +26,7 @@ def _listing() -> str:
 @click.option("--link", "link_name", default="ethernet", show_default=True,
               type=click.Choice(["ethernet", "vlan", "qinq", "sll", "sll2", "raw", "loopback"]))
 @click.option("--format", "fmt", default=None, type=click.Choice(["pcap", "pcapng"]),
-              help="File format [default: from the -o suffix, else pcap].")
+              help="File format [default: from the -o suffix, else pcap]; a .gz suffix gzips the file.")
 @click.option("--ipv4-transport", is_flag=True, help="RFC 5844: PBU/PBA in IPv4 UDP 5436, IPv4 tunnels.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the timing jitter, tags, TSNs.")
 @click.option("--base-time", default=None, help="Start of the trace (RFC 3339) [default: 2024-01-01T00:00:00Z].")
@@ -66,10 +66,11 @@ def command(name: str | None, output: str | None, fault: str | None, mns: int, l
         click.echo(scenario_to_toml(trace.scenario), nl=False)
         return EXIT_CLEAN
     assert output is not None
+    compress = output.endswith(".gz")
     if fmt is None:
-        fmt = "pcapng" if output.endswith(".pcapng") else "pcap"
+        fmt = "pcapng" if output.removesuffix(".gz").endswith(".pcapng") else "pcap"
     try:
-        count = write_trace(trace, output, link_name, fmt)
+        count = write_trace(trace, output, link_name, fmt, compress)
     except OSError as exc:
         raise UsageFailure(f"{output}: cannot write: {exc.strerror or exc}") from None
     messages = len(trace.messages())

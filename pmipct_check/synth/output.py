@@ -34,11 +34,11 @@ def node_mac(name: str, configured: str = "") -> bytes:
 
 
 def write_trace(trace: Trace, path: str | os.PathLike[str], link_name: str = "ethernet",
-                fmt: str = "pcap") -> int:
-    """Write every frame of ``trace``; returns the number of frames written."""
+                fmt: str = "pcap", compress: bool = False) -> int:
+    """Write every frame of ``trace`` (gzipped with ``compress``); returns the number of frames."""
     linktype, vlans = LINKS[link_name]
     macs = {n.name: node_mac(n.name, n.mac) for n in trace.scenario.nodes}
-    with CaptureWriter(path, fmt=fmt, linktype=linktype) as writer:
+    with CaptureWriter(path, fmt=fmt, linktype=linktype, gzip=compress) as writer:
         for frame in trace.frames:
             data = frame_ip(frame.ip, linktype, vlans=vlans, src_mac=macs[frame.src], dst_mac=macs[frame.dst])
             writer.write(frame.time_ns, data)
