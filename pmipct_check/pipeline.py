@@ -7,13 +7,18 @@ Only signalling is kept in memory: the capture stage drops user plane frame by f
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
-from .capture import Tunnelled, iter_carried
-from .decode import Message, decode_stream
+from .capture import Carried, Tunnelled, iter_carried
+from .decode import Message, decode_carried, decode_stream
 from .notices import Notice
 from .profile import DEFAULT_PROFILE, Profile
 from .rules.model import CheckResult, InputInfo
+
+if TYPE_CHECKING:
+    from .events import Event
+    from .taps import TapPlan
 
 
 @dataclass(slots=True)
@@ -35,13 +40,18 @@ class InputTally:
 
 def decode_files(
     paths: Iterable[str], profile: Profile = DEFAULT_PROFILE, *, tally: InputTally | None = None,
-    track_user_plane: bool = False,
+    track_user_plane: bool = False, taps: TapPlan | None = None,
 ) -> Iterator[Message | Notice | Tunnelled]:
     """Every signalling message of the files (in file order, then frame order), with Notices.
 
+    With ``taps`` the files are one view instead: merged in corrected time order, a packet seen
+    at several taps one message with its observations (see :mod:`.taps`).
     A file that yields no frame and a file-level error is marked unusable in ``tally``.
     """
     tally = InputTally() if tally is None else tally
+    if taps is not None:
+        yield from _decode_taps(list(paths), profile, tally, track_user_plane, taps)
+        return
     for path in paths:
         tally.frames[path] = 0
         file_error = False
@@ -50,6 +60,8 @@ def decode_files(
             profile,
         )
         for item in stream:
+            if isinstance(item, Carried):  # access-side RS/RA pass decode_stream: records for the analysis
+                item = decode_carried(item, profile)
             if isinstance(item, Message):
                 tally.messages[path] = tally.messages.get(path, 0) + 1
             elif isinstance(item, Notice):
@@ -63,24 +75,53 @@ def decode_files(
 def check_files(
     paths: Sequence[str], profile: Profile = DEFAULT_PROFILE, select: Sequence[str] = (),
     ignore: Sequence[str] = (), severity_overrides: Mapping[str, str] | None = None,
+    *, clock_offsets: Mapping[str, int] | None = None, events: Sequence[Event] = (),
+    taps: TapPlan | None = None,
 ) -> CheckResult:
     """Decode, analyse and judge the captures: the one result every renderer reads.
 
-    Raises ``rules.selection.SelectionError`` for an unknown rule id in select/ignore.
+    Several files are taps of one domain: merged, de-duplicated and clock-corrected (``taps``,
+    else planned here from ``clock_offsets`` and a first pass).  ``events`` (an event log) add
+    what no capture shows.  Raises ``rules.selection.SelectionError`` for an unknown rule id in
+    select/ignore, ValueError for a clock offset of a file not given.
     """
     from .analysis import analyze
     from .rules.engine import load_rules, run_rules
     from .rules.selection import select_rules
+    from .taps import plan_taps, with_access
 
     select_rules(load_rules(), select, ignore)  # fail on a bad --select before reading gigabytes
+    if taps is None and (len(paths) > 1 or clock_offsets):
+        taps = plan_taps(paths, profile, clock_offsets)
     tally = InputTally()
     messages: list[Message] = []
     notices: list[Notice] = []
-    for item in decode_files(paths, profile, tally=tally):
+    for item in decode_files(paths, profile, tally=tally, taps=taps):
         if isinstance(item, Message):
             messages.append(item)
         elif isinstance(item, Notice):
             notices.append(item)
-    analysis = analyze(messages, profile)
-    return run_rules(analysis, notices, profile, select, ignore, severity_overrides,
-                     inputs=tally.infos(paths))
+    analysis = with_access(analyze(messages, profile), events, profile)
+    result = run_rules(analysis, notices, profile, select, ignore, severity_overrides,
+                       inputs=tally.infos(paths))
+    return replace(result, clocks=taps.clocks if taps else (), events=tuple(events))
+
+
+def _decode_taps(paths: list[str], profile: Profile, tally: InputTally, track_user_plane: bool,
+                 taps: TapPlan) -> Iterator[Message | Notice | Tunnelled]:
+    from .taps import tap_stream
+
+    for path in paths:
+        tally.frames[path] = 0
+    failed: set[str] = set()
+    for item in tap_stream(paths, profile, taps.offsets, window_ns=taps.window_ns, own=taps.own,
+                           track_user_plane=track_user_plane, frame_counts=tally.frames):
+        if isinstance(item, Message):
+            for file in dict.fromkeys(f for f, _ in (item.observations or ((item.file, item.frame),))):
+                tally.messages[file] = tally.messages.get(file, 0) + 1
+        elif isinstance(item, Notice) and item.file:
+            tally.notices[item.file] = tally.notices.get(item.file, 0) + 1
+            if item.frame is None and item.severity == "error":
+                failed.add(item.file)
+        yield item
+    tally.unusable.update(p for p in failed if tally.frames.get(p, 0) == 0)

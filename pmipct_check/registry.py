@@ -557,6 +557,15 @@ CXTP_ICMPV6_TYPE = 150  # Experimental Mobility (RFC 4065 section 8)
 CXTP_ICMPV4_TYPE = 41
 CXTP_ICMP_SUBTYPE = 1
 
+# RFC 4861 Neighbor Discovery on the access link (issue 5): the MN's Router Solicitation is the
+# first observable sign of attachment, the Router Advertisement with its HNP follows the PBA.
+ND_TYPES: Mapping[int, str] = MappingProxyType({133: "RS", 134: "RA"})
+ND_RS_HEADER_LEN = 8  # type, code, checksum, reserved
+ND_RA_HEADER_LEN = 16  # + cur hop limit, M/O flags, router lifetime, reachable time, retrans timer
+ND_OPTION_SOURCE_LLA = 1
+ND_OPTION_PREFIX_INFORMATION = 3
+ND_PREFIX_INFORMATION_LEN = 32  # octets, option header included
+
 # RFC 4067 section 4 constants (seconds unless said).
 CT_REQUEST_RATE = 10  # per second
 CT_MAX_TRANSFER_TIME = 0.200

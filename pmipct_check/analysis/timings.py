@@ -10,7 +10,12 @@ TIMINGS = {
     "ctreq_ctd": "first CT-Req -> first CTD/PCTD after it",
     "ctd_ctdr": "first CTD/PCTD -> first CTDR after it",
     "hi_hack": "first HI -> first HAck after it",
-    "attach_registered": "first sign of the MN at the nMAG (its PBU, or a transfer it started) -> PBA",
+    "attach_registered": "first sign of the MN at the nMAG (its RS or logged ATT, else its PBU or a transfer "
+                         "it started) -> PBA",
+    "attach_activated": "the MN's Router Solicitation (or logged ATT) at the nMAG -> first CTD/PCTD",
+    "att_pbu": "logged ATT event -> the nMAG's PBU",
+    "pht_transfer": "logged PHT event -> first context-transfer message",
+    "pba_ra": "PBA -> the Router Advertisement carrying the HNP on the new access link",
     "dereg_pba": "pMAG's de-registration PBU -> its PBA",
     "transfer": "first -> last context-transfer message",
     "handover": "first -> last signalling message of the handover",
@@ -47,4 +52,22 @@ def timings(*, pbu: Message | None, pba: Message | None, deregs: tuple[Message, 
     out["dereg_pba"] = _span(dereg, _first(list(deregs), ("PBA",), dereg.time_ns if dereg else None))
     out["transfer"] = _span(transfer[0], transfer[-1]) if transfer else None
     out["handover"] = _span(everything[0], everything[-1]) if everything else None
+    return {k: round(v, 9) for k, v in out.items() if v is not None}
+
+
+def attach_timings(*, attach_ns: int | None, pba: Message | None, transfer: list[Message],
+                   ra: Message | None = None) -> dict[str, float]:
+    """Timings from the MN's attachment as an access link or an event log shows it (issue 5).
+
+    ``attach_ns`` is the RS (or ATT event) time: ``attach_registered`` then starts there rather
+    than at the PBU.  ``attach_activated`` is left out when the context arrived before the MN
+    did (proactive cases: it was ready at attachment).
+    """
+    out: dict[str, float | None] = {}
+    if attach_ns is not None:
+        if pba is not None:
+            out["attach_registered"] = (pba.time_ns - attach_ns) / 1e9
+        ctd = _first(transfer, ("CTD", "PCTD"))
+        out["attach_activated"] = (ctd.time_ns - attach_ns) / 1e9 if ctd and ctd.time_ns >= attach_ns else None
+    out["pba_ra"] = _span(pba, ra)
     return {k: round(v, 9) for k, v in out.items() if v is not None}

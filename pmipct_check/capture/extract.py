@@ -55,6 +55,7 @@ _EXT6 = frozenset({IPPROTO_HOPOPTS, IPPROTO_ROUTING, IPPROTO_FRAGMENT, IPPROTO_D
                    IPPROTO_ESP})
 _SIGNALLING = frozenset({IPPROTO_MH, IPPROTO_MH_OLD, IPPROTO_SCTP, IPPROTO_UDP, IPPROTO_ICMPV6,
                          IPPROTO_ICMP})
+_ND_TYPES = frozenset(registry.ND_TYPES)  # RS/RA: the MN's attachment on an access link
 _NOTHING: tuple = ()
 _IP_ETHERTYPES = (b"\x86\xdd", b"\x08\x00")
 _NAME_CACHE = 65536
@@ -160,7 +161,7 @@ class Extractor:
                                    or ((data[p + 2] << 8) | data[p + 3]) in ports):
                     return self._signalling(file, frame, time_ns, data, off, nh, p, layers)
             elif nh == IPPROTO_ICMPV6:
-                if p < n and data[p] == registry.CXTP_ICMPV6_TYPE:
+                if p < n and (data[p] == registry.CXTP_ICMPV6_TYPE or data[p] in _ND_TYPES):
                     return self._signalling(file, frame, time_ns, data, off, nh, p, layers)
             elif nh == IPPROTO_ICMP:
                 if p < n and data[p] == registry.CXTP_ICMPV4_TYPE:
@@ -319,6 +320,8 @@ class Extractor:
                                data[p + UDP_HEADER_LEN : ustop], (frame,), info))
         elif nh == IPPROTO_SCTP:
             self._sctp_packet(file, frame, time_ns, src, dst, (src_raw, dst_raw), data[p:stop], info, out)
+        elif nh == IPPROTO_ICMPV6 and data[p] in _ND_TYPES:
+            out.append(Carried(file, frame, time_ns, src, dst, "nd", data[p:stop], (frame,), info))
         else:  # ICMPv6 150 / ICMPv4 41 (type checked by the caller)
             if p + ICMP_HEADER_LEN > n or data[p + 4] != registry.CXTP_ICMP_SUBTYPE:
                 return out

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
-Transport = Literal["mh", "mh-old", "mh-udp", "sctp", "udp", "icmpv6", "icmpv4"]
+Transport = Literal["mh", "mh-old", "mh-udp", "sctp", "udp", "icmpv6", "icmpv4", "nd"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,7 +29,8 @@ class Carried:
     ``src``/``dst`` are the addresses of the innermost IP header that carries it (canonical
     text).  ``data`` starts at the mobility header (transport ``mh``/``mh-old``/``mh-udp``),
     at the reassembled SCTP user message or UDP payload (``sctp``/``udp``), or after the
-    8-octet ICMP Experimental Mobility header (``icmpv6``/``icmpv4``).
+    8-octet ICMP Experimental Mobility header (``icmpv6``/``icmpv4``), at the ICMPv6 header of
+    a Router Solicitation or Advertisement (``nd``, access-side captures).
     """
 
     file: str

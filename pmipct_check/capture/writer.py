@@ -64,10 +64,11 @@ class CaptureWriter:
     """
 
     def __init__(self, path: str | os.PathLike[str], fmt: str = "pcap", linktype: int = LINKTYPE_ETHERNET,
-                 nanosecond: bool = False, gzip: bool = False) -> None:
+                 nanosecond: bool = False, gzip: bool = False, name: str = "") -> None:
         if fmt not in ("pcap", "pcapng"):
             raise ValueError(f"capture format must be pcap or pcapng, not {fmt!r}")
         self.path, self.fmt, self.gzip = os.fspath(path), fmt, gzip
+        self._name = name  # pcapng: interface 0's if_name (pcap has no place for it)
         self._interfaces: list[tuple[int, bool]] = [(linktype, nanosecond)]
         self._out: BinaryIO | None = None
         self._raw: BinaryIO | None = None
@@ -94,7 +95,7 @@ class CaptureWriter:
             # SHB: byte-order magic, version 1.0, section length unknown (-1), no options.
             body = struct.pack("<IHHq", PCAPNG_BOM, 1, 0, -1)
             self._put(self._block(PCAPNG_SHB, body))
-            self._put(self._idb(linktype, "", nanosecond))
+            self._put(self._idb(linktype, self._name, nanosecond))
 
     def close(self) -> None:
         if self._out is not None and self._out is not self._raw:

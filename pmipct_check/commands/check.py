@@ -44,6 +44,26 @@ def report_unusable(result) -> bool:
     return bool(unusable)
 
 
+def tap_options(files: list[str], profile, clock_offsets: tuple[str, ...], event_log: str | None,
+                tap_window: float):
+    """(TapPlan or None, events) from --clock-offset / --event-log / --tap-window; bad ones exit 2."""
+    from ..capture.clock import parse_clock_offset
+    from ..events import EventLogError, read_events
+    from ..taps import plan_taps
+
+    if not tap_window >= 0:
+        raise UsageFailure(f"--tap-window {tap_window}: expected seconds >= 0")
+    try:
+        given = dict(parse_clock_offset(text) for text in clock_offsets)
+        taps = None
+        if len(files) > 1 or given:
+            taps = plan_taps(files, profile, given, round(tap_window * 1e9))
+        events = read_events(event_log) if event_log else ()
+    except (ValueError, EventLogError) as exc:
+        raise UsageFailure(str(exc)) from None
+    return taps, events
+
+
 @click.command("check")
 @click.argument("files", nargs=-1, required=True, type=click.Path())
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
@@ -58,9 +78,17 @@ def report_unusable(result) -> bool:
               show_default=True, help="Text format: also draw the ladder of these handovers.")
 @click.option("--include-messages", is_flag=True, help="JSON format: also list every decoded message.")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing; the exit code tells.")
+@click.option("--clock-offset", "clock_offsets", multiple=True, metavar="FILE=SECONDS",
+              help="FILE's clock runs SECONDS ahead of the reference (e.g. mag1.pcap=+1.250); repeatable. "
+                   "Files without one are estimated from packets seen at two taps.")
+@click.option("--event-log", type=click.Path(dir_okay=False), default=None,
+              help="Events no capture shows (JSON lines or CSV: time,node,event,mn,target), e.g. PHT, ATT.")
+@click.option("--tap-window", type=float, default=1.0, show_default=True, metavar="SECONDS",
+              help="Several files: sightings of the same packet at most this far apart are one message.")
 @profile_option
 def command(files: tuple[str, ...], fmt: str, output: str | None, select: tuple[str, ...],
             ignore: tuple[str, ...], fail_on: str, ladder_mode: str, include_messages: bool, quiet: bool,
+            clock_offsets: tuple[str, ...], event_log: str | None, tap_window: float,
             profile_path: str | None) -> int:
     """Check each MN's handovers against the draft's four cases and the RFCs' rules.
 
@@ -72,11 +100,15 @@ def command(files: tuple[str, ...], fmt: str, output: str | None, select: tuple[
     from ..rules.selection import SelectionError
 
     profile = load_profile_or_fail(profile_path)
+    taps, events = tap_options(list(files), profile, clock_offsets, event_log, tap_window)
     try:
-        result = check_files(list(files), profile, _split(select), _split(ignore))
+        result = check_files(list(files), profile, _split(select), _split(ignore), events=events, taps=taps)
     except SelectionError as exc:
         raise UsageFailure(str(exc)) from None
     unusable = report_unusable(result)
+    if not quiet and fmt == "text":
+        for clock in result.clocks:
+            click.echo(f"pmipct-check: {clock.describe()}", err=True)
     if not quiet:
         if fmt == "text" and output is None:
             from rich.console import Console

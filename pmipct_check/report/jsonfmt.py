@@ -130,6 +130,10 @@ def to_document(result: CheckResult, include_messages: bool = False) -> dict[str
         "timing_stats": {k: s.to_json() for k, s in timings.timing_stats(result.handovers).items()},
         "summary": common.summary_counts(result),
     }
+    if result.clocks:
+        document["taps"] = [c.to_json() for c in result.clocks]
+    if result.events:
+        document["events"] = [e.to_json() for e in result.events]
     if include_messages:
         document["messages"] = [m.to_json() for m in result.messages]
     return document
