@@ -24,6 +24,7 @@ from pmipct_check.pipeline import check_files
 from pmipct_check.report.jsonfmt import to_document
 from pmipct_check.synth import synthesize
 from pmipct_check.synth.output import node_mac
+from pmipct_check.taps import plan_taps
 
 SHIFTS = {"lma": 0, "mag1": 3_200_000_000, "mag2": -5_700_000_000}
 SCHEMA = Path(__file__).resolve().parent.parent / "pmipct_check" / "report" / "schema.json"
@@ -204,3 +205,13 @@ def test_a_tap_that_shares_nothing_is_not_corrected_and_says_so(taps, tmp_path):
     assert clock.method == "none" and clock.offset_ns == 0
     assert "no packet is shared" in clock.note
     assert "not corrected" in clock.describe()
+
+
+def test_the_dedup_window_is_configurable(taps):
+    """Sightings are 0.15-2 ms apart after correction: a 0.1 ms window keeps them apart, 1 s joins them."""
+    paths, _ = taps
+    files = [str(paths[n]) for n in ("lma", "mag1", "mag2")]
+    joined = check_files(files, taps=plan_taps(files))
+    narrow = check_files(files, taps=plan_taps(files, window_ns=100_000))
+    assert len(narrow.messages) == 2 * len(joined.messages)
+    assert not any(m.observations for m in narrow.messages)

@@ -9,6 +9,10 @@ The analysis stage fills ``Handover.timings`` (seconds; the keys are
 ``ctd_ctdr``           first CTD/PCTD -> first CTDR after it
 ``cr_ca``              context ready -> context activated (when the analysis provides it)
 ``attach_registered``  first sign of the MN at the nMAG -> registration complete (PBA)
+``attach_activated``   the MN's RS (or logged ATT) -> first CTD/PCTD (access-side captures, event logs)
+``att_pbu``            logged ATT event -> the nMAG's PBU
+``pht_transfer``       logged PHT event -> first context-transfer message
+``pba_ra``             PBA -> the RA carrying the HNP on the new access link
 ``interruption``       last downlink packet tunnelled to the pMAG -> first one to the nMAG
 ``hi_hack``            RFC 5949 HI -> HAck
 ``dereg_pba``          pMAG's de-registration PBU -> its PBA
@@ -34,6 +38,10 @@ TIMING_LABELS: Mapping[str, str] = {
     "ctd_ctdr": "CTD → CTDR",
     "cr_ca": "context ready → activated",
     "attach_registered": "attach → registration complete",
+    "attach_activated": "attach (RS/ATT) → context activated",
+    "att_pbu": "ATT event → PBU",
+    "pht_transfer": "PHT event → context transfer",
+    "pba_ra": "PBA → RA with the HNP",
     "interruption": "data-path interruption",
     "hi_hack": "HI → HAck",
     "dereg_pba": "de-registration → PBA",
