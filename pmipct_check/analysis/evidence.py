@@ -25,14 +25,25 @@ def seconds(msg: Message) -> float:
     return msg.time_ns / 1e9
 
 
+def _option_index(msg: Message) -> dict[str, list[dict[str, Any]]]:
+    """The message's options by key, grouped once: the rules look options up many times."""
+    index = msg.option_index
+    if index is None:
+        index = {}
+        for o in msg.fields.get("options") or ():
+            if isinstance(o, dict):
+                index.setdefault(o.get("key"), []).append(o)  # type: ignore[arg-type]
+        msg.option_index = index
+    return index
+
+
 def options(msg: Message, key: str) -> list[dict[str, Any]]:
     """Every option of ``msg`` whose registry key is ``key`` (decoded, not truncated)."""
-    found = msg.fields.get("options") or []
-    return [o for o in found if isinstance(o, dict) and o.get("key") == key]
+    return list(_option_index(msg).get(key, ()))
 
 
 def option(msg: Message, key: str) -> dict[str, Any] | None:
-    found = options(msg, key)
+    found = _option_index(msg).get(key)
     return found[0] if found else None
 
 

@@ -39,6 +39,9 @@ class Message:
     frames: tuple[int, ...] = ()
     warnings: tuple[Notice, ...] = ()
     observations: tuple[tuple[str, int], ...] = field(default=())  # (file, frame) per tap
+    #: fields["options"] grouped by registry key, made on first use by analysis.evidence.options
+    #: (the rules ask a message for its options ~20 times); not part of the record's value.
+    option_index: dict[str, list[dict[str, Any]]] | None = field(default=None, compare=False, repr=False)
 
     @property
     def time(self) -> Decimal:
