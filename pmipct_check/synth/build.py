@@ -167,6 +167,8 @@ class _Builder:
                 ip = ip[:at] + bytes(b ^ 0x5A for b in ip[at:at + 2]) + ip[at + 2:]
             transport = "mh"
         record = {"type": kind, "src": self.addr(src), "dst": self.addr(dst), "transport": transport, **info}
+        if bad_checksum and not self.v4:
+            record["bad_checksum"] = True
         self.emit(ms, ip, src.name, dst.name, "mh", record)
 
     # ---- PMIPv6 registration and the LMA's answer ---------------------------------------------
@@ -363,8 +365,9 @@ class _Builder:
                 cxtp = craft.cxtp_ctd(prev, cdbs, ack=step.get("ack"), elapsed_ms=step.get("elapsed_ms"))
             message["ack"] = step.get("ack")
         elif action == "ctdr":
-            ok = step.get("success")
-            cxtp = craft.cxtp_ctdr(prev, [(craft.MLD_FPT, 0 if ok else BAD_CHECKSUM)], success=ok)
+            ok, status = step.get("success"), step.get("status")
+            status = (0 if ok else BAD_CHECKSUM) if status < 0 else status
+            cxtp = craft.cxtp_ctdr(prev, [(craft.MLD_FPT, status)], success=ok)
         else:
             cxtp = craft.cxtp_ctc(prev)
         kind = registry.TABLES["cxtp_type"][cxtp.cxtp_type]

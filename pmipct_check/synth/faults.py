@@ -160,6 +160,32 @@ def _sctp_ordered(sc: Scenario, h: Handover) -> list[Step]:
     return _replace(sc, cxtp, [edit(s, ordered=True) for s in cxtp])
 
 
+def _mh_bad_checksum(sc: Scenario, h: Handover) -> list[Step]:
+    if sc.transport != "ipv6":
+        raise ScenarioError("mh-bad-checksum needs IPv6 transport (over IPv4 UDP the MH checksum is unused)")
+    # The LMA drops the corrupt PBU silently; the nMAG retransmits after INITIAL_BINDACK_TIMEOUT
+    # (1 s) and everything of this MN after it happens a second later.
+    retry_ms = 1000.0
+    later = [s for s in h.steps if s.at_ms > h.register.at_ms]
+    return _replace(sc, [h.register, *later], [
+        edit(h.register, mh_bad_checksum=True, reply="never"),
+        edit(h.register, at_ms=h.register.at_ms + retry_ms),
+        *(edit(s, at_ms=s.at_ms + retry_ms) for s in later),
+    ])
+
+
+def _dereg_wrong_hi(sc: Scenario, h: Handover) -> list[Step]:
+    dereg = [s for s in h.of("deregister") if s.get("mag") == h.pmag]
+    if not dereg:
+        raise ScenarioError(f"dereg-wrong-hi needs a de-registration of {h.mn} by {h.pmag}")
+    return _replace(sc, dereg[:1], [edit(dereg[0], hi=1)])
+
+
+def _ctdr_status_mismatch(sc: Scenario, h: Handover) -> list[Step]:
+    ctdr = h.first("ctdr")
+    return _replace(sc, [ctdr], [edit(ctdr, success=True, status=1)])
+
+
 @dataclass(frozen=True, slots=True)
 class Fault:
     name: str
@@ -220,6 +246,13 @@ FAULTS: Mapping[str, Fault] = MappingProxyType(
                   _stale_dereg_acknowledged),
             Fault("ctd-late", "the CTD answers the CT-Req 350 ms late (CT_MAX_TRANSFER_TIME is 200 ms)",
                   ("CXTP-C18",), _CXTP_PULL, _ctd_late),
+            Fault("mh-bad-checksum",
+                  "the nMAG's PBU has a wrong MH checksum; the LMA drops it and the nMAG retransmits 1 s later",
+                  ("PMIP-P1",), _ALL, _mh_bad_checksum),
+            Fault("dereg-wrong-hi", "the pMAG's (accepted) de-registration carries Handoff Indicator 1 instead of 4",
+                  ("PMIP-P15",), ("none",), _dereg_wrong_hi),
+            Fault("ctdr-status-mismatch", "the CTDR sets S (all received) yet reports BAD_CHECKSUM for FPT 1",
+                  ("CXTP-C9",), _WITH_CTD, _ctdr_status_mismatch),
             Fault("sctp-ordered", "CXTP rides in SCTP DATA chunks with the U (unordered) bit clear",
                   ("CXTP-C6",), _WITH_CTD, _sctp_ordered),
         )
