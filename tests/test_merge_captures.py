@@ -10,6 +10,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from test_taps_three import SHIFTS, write_taps
 
 from pmipct_check.capture import CaptureWriter, Carried, Tunnelled
@@ -134,3 +136,22 @@ def test_merge_keeps_each_input_interface_of_a_pcapng(tmp_path, monkeypatch, cap
     rows = subprocess.run([tshark, "-r", str(out), "-T", "fields", "-e", "frame.interface_id", "-e",
                            "frame.interface_name"], capture_output=True, text=True, check=True).stdout.split()
     assert rows == ["0", "two-if.pcapng", "1", "two-if.pcapng#1"]
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    seen=st.lists(st.sets(st.integers(0, 3), min_size=1), min_size=1, max_size=25),
+    offsets=st.lists(st.integers(-10**10, 10**10), min_size=4, max_size=4),
+    jitter=st.lists(st.integers(0, 400_000), min_size=4, max_size=4),
+)
+def test_merge_and_dedup_return_each_packet_once_with_the_taps_that_saw_it(seen, offsets, jitter):
+    """Packets 10 ms apart, each seen by some of 4 taps within 0.4 ms: one group per packet, in order."""
+    files = [f"tap{k}" for k in range(4)]
+    streams = [[_carried(files[k], n + 1, n * 10_000_000 + jitter[k] + offsets[k], n.to_bytes(2, "big"))
+                for n, taps in enumerate(seen) if k in taps] for k in range(4)]
+    merged = list(merge_items(streams, offsets))
+    assert [c.time_ns for c in merged] == sorted(c.time_ns for c in merged)
+    assert len(merged) == sum(len(s) for s in streams)
+    groups = list(dedup(merged, window_ns=1_000_000))
+    assert [sorted(f for f, _ in g.observations()) for g in groups] == \
+        [sorted(files[k] for k in taps) for taps in seen]
