@@ -216,8 +216,11 @@ class _Builder:
         pba_ms = ms + step.get("reply_ms") + self.rng.uniform(0.0, 0.4)
         if accepted and binding.coa != previous:
             self.transitions.append((self.ns(pba_ms), mn.name, binding.coa))
+        # The MAG that served the MN before this one (the BCE outlives an accepted de-registration
+        # by MinDelayBeforeBCEDelete): what the draft's pMAG option names.
+        pmag = previous or binding.former
         self._pba(step, pba_ms, mag, mn, seq, status, lifetime if accepted else 0, sent, ts_ns, hi,
-                  (previous or binding.former) if (previous or binding.former) != mag.name else None)
+                  pmag if pmag != mag.name else None)
 
     def _judge(self, step: Step, mag: Node, binding: _Binding, sent: set[str], ts_ns: int,
                lifetime: int) -> tuple[int, bool]:

@@ -191,7 +191,7 @@ class Fault:
     name: str
     description: str
     rules: tuple[str, ...]
-    scenarios: tuple[str, ...]  # built-ins it applies to; the first makes captures/<fault>.*
+    scenarios: tuple[str, ...]  # the built-ins it applies to (the tests apply it to each)
     apply: Edit
 
 
