@@ -11,9 +11,9 @@ not here: they are profile settings, with defaults in :data:`PROFILE_DEFAULTS`.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Mapping
 
 # --------------------------------------------------------------------------------------------
 # Layout vocabulary
@@ -36,7 +36,8 @@ from typing import Mapping
 #:  cdbs      repeated CXTP Context Data Blocks (RFC 4067 section 2.4)
 #:  key       octets whose count is the preceding ``key_length`` field (CXTP PCTD)
 KINDS = frozenset(
-    "uint flags bits ipv6 ipv4 addr text lladdr bytes ident ts48_16 tlvs statuses cdbs key".split()
+    {"uint", "flags", "bits", "ipv6", "ipv4", "addr", "text", "lladdr", "bytes", "ident", "ts48_16", "tlvs",
+     "statuses", "cdbs", "key"}
 )
 
 
