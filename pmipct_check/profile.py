@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import ipaddress
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from . import registry
 
@@ -50,7 +51,7 @@ class Profile:
     cxtp_header_check: bool = True
     cxtp_length_includes_header: bool = True
     pmip_udp_ports: frozenset[int] = frozenset({registry.PMIP6_UDP_PORT})
-    timers: registry.Timers = registry.Timers()
+    timers: registry.Timers = field(default_factory=registry.Timers)
 
     def node_for(self, address: str) -> Node | None:
         """The profile node that owns ``address`` (compared in canonical form)."""
@@ -140,7 +141,7 @@ class _Reader:
                 raise self.fail(key, "IP addresses", item) from None
         return tuple(out)
 
-    def table_at(self, key: str) -> "_Reader":
+    def table_at(self, key: str) -> _Reader:
         value = self.get(key, {})
         if not isinstance(value, dict):
             raise self.fail(key, "a table", value)
@@ -201,7 +202,7 @@ def parse_profile(text: str, path: str = "<profile>") -> Profile:
         type_map[int(wire)] = raw_map.integer(wire, 0, 0, 255)
 
     dialect = cp.get("dialect", "")
-    if dialect != "" and dialect not in registry.DIALECTS:
+    if dialect != "" and (not isinstance(dialect, str) or dialect not in registry.DIALECTS):
         raise cp.fail("dialect", "one of " + ", ".join(repr(d) for d in registry.DIALECTS), dialect)
 
     cx = top.table_at("cxtp")

@@ -5,7 +5,8 @@ from __future__ import annotations
 import os
 import sys
 import traceback
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import click
 
@@ -63,7 +64,7 @@ def run_cli(group: click.Group) -> int:
         return 130
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else EXIT_UNUSABLE
-    except Exception as exc:  # noqa: BLE001 - the CLI's promise: no traceback without --debug
+    except Exception as exc:
         if debug_enabled():
             traceback.print_exc()
         else:
