@@ -18,6 +18,7 @@ from .rules.model import CheckResult, InputInfo
 
 if TYPE_CHECKING:
     from .events import Event
+    from .parallel import Extracted
     from .taps import TapPlan
 
 
@@ -41,8 +42,12 @@ class InputTally:
 def decode_files(
     paths: Iterable[str], profile: Profile = DEFAULT_PROFILE, *, tally: InputTally | None = None,
     track_user_plane: bool = False, taps: TapPlan | None = None,
+    extracted: Sequence[Extracted] | None = None,
 ) -> Iterator[Message | Notice | Tunnelled]:
     """Every signalling message of the files (in file order, then frame order), with Notices.
+
+    ``extracted`` (one per path, from :func:`parallel.extract_files`, ``--jobs``) stands in for
+    reading the files here; the result is the same.
 
     With ``taps`` the files are one view instead: merged in corrected time order, a packet seen
     at several taps one message with its observations (see :mod:`.taps`).
@@ -50,15 +55,18 @@ def decode_files(
     """
     tally = InputTally() if tally is None else tally
     if taps is not None:
-        yield from _decode_taps(list(paths), profile, tally, track_user_plane, taps)
+        yield from _decode_taps(list(paths), profile, tally, track_user_plane, taps, extracted)
         return
-    for path in paths:
+    for index, path in enumerate(paths):
         tally.frames[path] = 0
         file_error = False
-        stream = decode_stream(
-            iter_carried([path], profile, track_user_plane=track_user_plane, frame_counts=tally.frames),
-            profile,
-        )
+        if extracted is not None:
+            from .parallel import replay
+
+            items = replay(extracted[index], tally.frames)
+        else:
+            items = iter_carried([path], profile, track_user_plane=track_user_plane, frame_counts=tally.frames)
+        stream = decode_stream(items, profile)
         for item in stream:
             if isinstance(item, Carried):  # access-side RS/RA pass decode_stream: records for the analysis
                 item = decode_carried(item, profile)
@@ -76,14 +84,15 @@ def check_files(
     paths: Sequence[str], profile: Profile = DEFAULT_PROFILE, select: Sequence[str] = (),
     ignore: Sequence[str] = (), severity_overrides: Mapping[str, str] | None = None,
     *, clock_offsets: Mapping[str, int] | None = None, events: Sequence[Event] = (),
-    taps: TapPlan | None = None,
+    taps: TapPlan | None = None, extracted: Sequence[Extracted] | None = None,
 ) -> CheckResult:
     """Decode, analyse and judge the captures: the one result every renderer reads.
 
     Several files are taps of one domain: merged, de-duplicated and clock-corrected (``taps``,
     else planned here from ``clock_offsets`` and a first pass).  ``events`` (an event log) add
-    what no capture shows.  Raises ``rules.selection.SelectionError`` for an unknown rule id in
-    select/ignore, ValueError for a clock offset of a file not given.
+    what no capture shows.  ``extracted``: the files already read (``--jobs``).  Raises
+    ``rules.selection.SelectionError`` for an unknown rule id in select/ignore, ValueError for a
+    clock offset of a file not given.
     """
     from .analysis import analyze
     from .rules.engine import load_rules, run_rules
@@ -92,11 +101,16 @@ def check_files(
 
     select_rules(load_rules(), select, ignore)  # fail on a bad --select before reading gigabytes
     if taps is None and (len(paths) > 1 or clock_offsets):
-        taps = plan_taps(paths, profile, clock_offsets)
+        if extracted is not None:
+            from .parallel import plan_taps_from
+
+            taps = plan_taps_from(extracted, clock_offsets)
+        else:
+            taps = plan_taps(paths, profile, clock_offsets)
     tally = InputTally()
     messages: list[Message] = []
     notices: list[Notice] = []
-    for item in decode_files(paths, profile, tally=tally, taps=taps):
+    for item in decode_files(paths, profile, tally=tally, taps=taps, extracted=extracted):
         if isinstance(item, Message):
             messages.append(item)
         elif isinstance(item, Notice):
@@ -108,14 +122,21 @@ def check_files(
 
 
 def _decode_taps(paths: list[str], profile: Profile, tally: InputTally, track_user_plane: bool,
-                 taps: TapPlan) -> Iterator[Message | Notice | Tunnelled]:
+                 taps: TapPlan, extracted: Sequence[Extracted] | None = None,
+                 ) -> Iterator[Message | Notice | Tunnelled]:
     from .taps import tap_stream
 
     for path in paths:
         tally.frames[path] = 0
     failed: set[str] = set()
-    for item in tap_stream(paths, profile, taps.offsets, window_ns=taps.window_ns, own=taps.own,
-                           track_user_plane=track_user_plane, frame_counts=tally.frames):
+    if extracted is not None:
+        from .parallel import tap_stream_from
+
+        stream = tap_stream_from(extracted, profile, taps, tally.frames)
+    else:
+        stream = tap_stream(paths, profile, taps.offsets, window_ns=taps.window_ns, own=taps.own,
+                            track_user_plane=track_user_plane, frame_counts=tally.frames)
+    for item in stream:
         if isinstance(item, Message):
             for file in dict.fromkeys(f for f, _ in (item.observations or ((item.file, item.frame),))):
                 tally.messages[file] = tally.messages.get(file, 0) + 1

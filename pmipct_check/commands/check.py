@@ -45,8 +45,11 @@ def report_unusable(result) -> bool:
 
 
 def tap_options(files: list[str], profile, clock_offsets: tuple[str, ...], event_log: str | None,
-                tap_window: float):
-    """(TapPlan or None, events) from --clock-offset / --event-log / --tap-window; bad ones exit 2."""
+                tap_window: float, extracted=None):
+    """(TapPlan or None, events) from --clock-offset / --event-log / --tap-window; bad ones exit 2.
+
+    ``extracted``: the files already read by ``--jobs`` workers (no first pass then).
+    """
     from ..capture.clock import parse_clock_offset
     from ..events import EventLogError, read_events
     from ..taps import plan_taps
@@ -56,7 +59,11 @@ def tap_options(files: list[str], profile, clock_offsets: tuple[str, ...], event
     try:
         given = dict(parse_clock_offset(text) for text in clock_offsets)
         taps = None
-        if len(files) > 1 or given:
+        if extracted is not None and (len(files) > 1 or given):
+            from ..parallel import plan_taps_from
+
+            taps = plan_taps_from(extracted, given, round(tap_window * 1e9))
+        elif len(files) > 1 or given:
             taps = plan_taps(files, profile, given, round(tap_window * 1e9))
         events = read_events(event_log) if event_log else ()
     except (ValueError, EventLogError) as exc:
@@ -85,26 +92,37 @@ def tap_options(files: list[str], profile, clock_offsets: tuple[str, ...], event
               help="Events no capture shows (JSON lines or CSV: time,node,event,mn,target), e.g. PHT, ATT.")
 @click.option("--tap-window", type=float, default=1.0, show_default=True, metavar="SECONDS",
               help="Several files: sightings of the same packet at most this far apart are one message.")
+@click.option("-j", "--jobs", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Read this many files at once, in worker processes (one combined report).")
 @profile_option
 def command(files: tuple[str, ...], fmt: str, output: str | None, select: tuple[str, ...],
             ignore: tuple[str, ...], fail_on: str, ladder_mode: str, include_messages: bool, quiet: bool,
-            clock_offsets: tuple[str, ...], event_log: str | None, tap_window: float,
+            clock_offsets: tuple[str, ...], event_log: str | None, tap_window: float, jobs: int,
             profile_path: str | None) -> int:
     """Check each MN's handovers against the draft's four cases and the RFCs' rules.
 
     Exit status: 0 nothing at the --fail-on level, 1 findings at or above it, 2 unusable input.
     """
     from ..pipeline import check_files
+    from ..progress import track
     from ..report import render
-    from ..rules.engine import exceeds
-    from ..rules.selection import SelectionError
+    from ..rules.engine import exceeds, load_rules
+    from ..rules.selection import SelectionError, select_rules
 
     profile = load_profile_or_fail(profile_path)
-    taps, events = tap_options(list(files), profile, clock_offsets, event_log, tap_window)
-    try:
-        result = check_files(list(files), profile, _split(select), _split(ignore), events=events, taps=taps)
-    except SelectionError as exc:
-        raise UsageFailure(str(exc)) from None
+    with track(files, quiet) as bar:  # a bar on stderr when it is a terminal and not --quiet
+        extracted = None
+        try:
+            if jobs > 1 and len(files) > 1:
+                from ..parallel import extract_files
+
+                select_rules(load_rules(), _split(select), _split(ignore))  # before reading gigabytes
+                extracted = extract_files(list(files), profile, jobs, on_done=bar.file_done)
+            taps, events = tap_options(list(files), profile, clock_offsets, event_log, tap_window, extracted)
+            result = check_files(list(files), profile, _split(select), _split(ignore), events=events,
+                                 taps=taps, extracted=extracted)
+        except SelectionError as exc:
+            raise UsageFailure(str(exc)) from None
     unusable = report_unusable(result)
     if not quiet and fmt == "text":
         for clock in result.clocks:
