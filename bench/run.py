@@ -1,0 +1,233 @@
+"""Benchmark: ``pmipct-check check`` against tshark's filter and a scapy-only baseline.
+
+    python bench/run.py            # 1M-frame mixed capture, 100k-frame pure signalling
+    python bench/run.py --quick    # 100k mixed, 10k signalling
+    python bench/run.py --big      # also a 10M-frame mixed capture: memory must stay flat
+
+Captures are synthesized (seeded) into ``bench/out/`` once and reused.  Every tool runs as a
+child process on the same file in the same run; its time, CPU time and peak RSS come from
+``os.wait4`` (per child).  The machine may be shared: CPU time (user + sys) is the steadier
+measure, wall time is what a user waits.  Ratios are tshark's time over the tool's (above 1:
+faster than tshark).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(HERE.parent))
+
+TSHARK_FILTER = "mipv6 || sctp"
+MEMORY_LIMIT_MB = 200
+SIGNALLING_SHARE = 0.01  # of the mixed captures' frames
+
+
+@dataclass(slots=True)
+class Run:
+    capture: str
+    tool: str
+    frames: int  # frames of the capture the tool went through
+    found: int  # what it reports finding (messages, matching frames), to see they agree
+    wall_s: float
+    cpu_s: float
+    rss_mb: float
+    exit: int
+
+    @property
+    def pps(self) -> float:
+        return self.frames / self.wall_s if self.wall_s else 0.0
+
+    @property
+    def cpu_pps(self) -> float:
+        return self.frames / self.cpu_s if self.cpu_s else 0.0
+
+
+def measure(cmd: list[str], stdout: Path) -> tuple[float, float, float, int]:
+    """(wall s, user+sys CPU s, peak RSS MB, exit status) of one child process."""
+    with open(stdout, "wb") as out, open(stdout.with_suffix(".stderr"), "wb") as err:
+        start = time.perf_counter()
+        proc = subprocess.Popen(cmd, stdout=out, stderr=err)
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, proc.returncode
+
+
+def run_check(capture: Path, frames: int, out: Path, extra: tuple[str, ...] = ()) -> Run:
+    report = out / f"{capture.stem}.check.json"
+    exe = shutil.which("pmipct-check")
+    cmd = [exe] if exe else [sys.executable, "-m", "pmipct_check.cli"]
+    cmd += ["check", str(capture), "--format", "json", "-o", str(report), "--fail-on", "never", *extra]
+    wall, cpu, rss, code = measure(cmd, out / "check.stdout")
+    found = 0
+    try:
+        data = json.loads(report.read_text())
+        found = sum(i.get("messages", 0) for i in data.get("inputs", []))
+    except (OSError, ValueError, AttributeError):
+        pass
+    return Run(capture.name, "pmipct-check check", frames, found, wall, cpu, rss, code)
+
+
+def run_tshark(capture: Path, frames: int, out: Path) -> Run:
+    listing = out / f"{capture.stem}.tshark.txt"
+    cmd = ["tshark", "-r", str(capture), "-Y", TSHARK_FILTER, "-T", "fields", "-e", "frame.number"]
+    wall, cpu, rss, code = measure(cmd, listing)
+    with open(listing, "rb") as lines:
+        found = sum(1 for _ in lines)
+    return Run(capture.name, "tshark -Y 'mipv6 || sctp'", frames, found, wall, cpu, rss, code)
+
+
+def run_scapy(capture: Path, frames: int, out: Path, limit: int) -> Run:
+    listing = out / f"{capture.stem}.scapy.txt"
+    cmd = [sys.executable, str(HERE / "scapy_baseline.py"), str(capture), str(limit)]
+    wall, cpu, rss, code = measure(cmd, listing)
+    lines = listing.read_text().split()
+    seen, found = (int(lines[0]), int(lines[1])) if len(lines) == 2 else (0, 0)
+    label = "scapy PcapReader" + ("" if seen >= frames else f" (first {seen} frames)")
+    return Run(capture.name, label, seen, found, wall, cpu, rss, code)
+
+
+# ----------------------------------------------------------------------------------------------
+
+
+def ensure_signalling(out: Path, frames: int, seed: int) -> Path:
+    """The pure-signalling capture of ``frames`` frames (cut from a bigger pool when one exists)."""
+    from captures import read_frames, write_signalling
+    from pmipct_check.capture import CaptureWriter
+
+    path = out / f"signalling-{frames}-seed{seed}.pcapng"
+    if path.exists():
+        return path
+    bigger = sorted((p for p in out.glob(f"signalling-*-seed{seed}.pcapng")
+                     if int(p.name.split("-")[1]) > frames), key=lambda p: int(p.name.split("-")[1]))
+    t = time.perf_counter()
+    if bigger:
+        with CaptureWriter(str(path) + ".part", fmt="pcapng") as writer:
+            for time_ns, data in read_frames(str(bigger[0]), frames):
+                writer.write(time_ns, data)
+        os.replace(str(path) + ".part", path)
+    else:
+        print(f"synthesizing {path.name} (scapy builds the handovers: minutes) ...", file=sys.stderr)
+        write_signalling(str(path), frames, seed)
+    print(f"  {path.name}: {time.perf_counter() - t:.0f} s", file=sys.stderr)
+    return path
+
+
+def ensure_mixed(out: Path, frames: int, seed: int) -> Path:
+    from captures import write_mixed
+
+    path = out / f"mixed-{frames}-seed{seed}.pcapng"
+    if path.exists():
+        return path
+    pool = ensure_signalling(out, max(1, round(frames * SIGNALLING_SHARE)), seed)
+    print(f"writing {path.name} ...", file=sys.stderr)
+    t = time.perf_counter()
+    write_mixed(str(path), frames, str(pool), seed, SIGNALLING_SHARE)
+    print(f"  {path.name}: {time.perf_counter() - t:.0f} s", file=sys.stderr)
+    return path
+
+
+def machine() -> dict[str, str]:
+    def sh(cmd: str) -> str:
+        try:
+            return subprocess.run(cmd, shell=True, capture_output=True, text=True, check=False).stdout.strip()
+        except OSError:
+            return ""
+
+    return {
+        "nproc": sh("nproc"),
+        "cpu": sh("lscpu | grep -E '^(Model name|Architecture|CPU\\(s\\)|Thread|Core|Socket|CPU max MHz)'"),
+        "memory": sh("free -m | head -2"),
+        "load": sh("cat /proc/loadavg"),
+        "python": platform.python_version(),
+        "tshark": sh("tshark --version | head -1"),
+        "scapy": sh(f"{sys.executable} -c 'import scapy; print(scapy.VERSION)'"),
+    }
+
+
+def table(runs: list[Run]) -> str:
+    head = ("| capture | tool | frames | found | wall s | CPU s | frames/s (wall) | frames/s (CPU) "
+            "| peak RSS MB | vs tshark (wall) | vs tshark (CPU) |")
+    rows = [head, "|" + "---|" * 11]
+    for r in runs:
+        ref = next((t for t in runs if t.capture == r.capture and t.tool.startswith("tshark")), None)
+        if ref is not None and r.frames:
+            # per-frame cost ratio, so a scapy run on the first N frames compares fairly
+            ratio_wall = (ref.wall_s / ref.frames) / (r.wall_s / r.frames) if r.wall_s else 0.0
+            ratio_cpu = (ref.cpu_s / ref.frames) / (r.cpu_s / r.frames) if r.cpu_s else 0.0
+            ratios = f"{ratio_wall:.2f}x | {ratio_cpu:.2f}x"
+        else:
+            ratios = "- | -"
+        rows.append(f"| {r.capture} | {r.tool} | {r.frames:,} | {r.found:,} | {r.wall_s:.2f} | {r.cpu_s:.2f} "
+                    f"| {r.pps:,.0f} | {r.cpu_pps:,.0f} | {r.rss_mb:.0f} | {ratios} |")
+    return "\n".join(rows)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="100k mixed and 10k signalling frames")
+    parser.add_argument("--big", action="store_true", help="also check a 10M-frame mixed capture (memory)")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--out", type=Path, default=HERE / "out")
+    parser.add_argument("--scapy-limit", type=int, default=0,
+                        help="scapy dissects only the first N frames of each capture (0: all)")
+    parser.add_argument("--no-scapy", action="store_true", help="skip the scapy baseline")
+    parser.add_argument("--repeat", type=int, default=1, help="runs per tool; the fastest (CPU) is kept")
+    args = parser.parse_args(argv)
+
+    out: Path = args.out
+    out.mkdir(parents=True, exist_ok=True)
+    mixed_frames = 100_000 if args.quick else 1_000_000
+    sig_frames = 10_000 if args.quick else 100_000
+    captures = [(ensure_mixed(out, mixed_frames, args.seed), mixed_frames),
+                (ensure_signalling(out, sig_frames, args.seed), sig_frames)]
+    runs: list[Run] = []
+    for path, frames in captures:
+        tools = [lambda p=path, f=frames: run_tshark(p, f, out),
+                 lambda p=path, f=frames: run_check(p, f, out)]
+        if not args.no_scapy:
+            tools.append(lambda p=path, f=frames: run_scapy(p, f, out, args.scapy_limit))
+        for tool in tools:
+            best = min((tool() for _ in range(args.repeat)), key=lambda r: r.cpu_s)
+            runs.append(best)
+            print(f"  {best.capture}: {best.tool}: {best.wall_s:.2f} s wall, {best.cpu_s:.2f} s CPU, "
+                  f"{best.rss_mb:.0f} MB, found {best.found}", file=sys.stderr)
+    memory: list[Run] = [runs[1]]
+    if args.big:
+        big = ensure_mixed(out, 10_000_000, args.seed)
+        memory.append(run_check(big, 10_000_000, out))
+        print(f"  {big.name}: check {memory[-1].wall_s:.1f} s, {memory[-1].rss_mb:.0f} MB", file=sys.stderr)
+
+    info = machine()
+    print(table(runs))
+    print()
+    print("Memory (check, peak RSS): " + ", ".join(f"{r.frames:,} frames {r.rss_mb:.0f} MB" for r in memory)
+          + f" (limit {MEMORY_LIMIT_MB} MB)")
+    if len(memory) > 1:
+        print(table(memory[1:]))
+    print()
+    print("Machine: " + "; ".join(f"{k}: {v}" for k, v in info.items() if k != "cpu"))
+    print(info["cpu"])
+    (out / "results.json").write_text(json.dumps(
+        {"runs": [asdict(r) for r in runs], "memory": [asdict(r) for r in memory], "machine": info,
+         "args": {k: str(v) for k, v in vars(args).items()}}, indent=2))
+    failed = [r for r in runs + memory if r.exit not in (0, 1)]
+    for r in failed:
+        print(f"warning: {r.tool} on {r.capture} exited {r.exit}", file=sys.stderr)
+    over = [r for r in memory if r.rss_mb >= MEMORY_LIMIT_MB]
+    return 1 if failed or over else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
