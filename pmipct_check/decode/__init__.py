@@ -58,6 +58,8 @@ DECODED_TRANSPORTS = _MH_TRANSPORTS | _CXTP_TRANSPORTS | {"nd"}
 
 
 def _notices(walk: Walk, carried: Carried) -> tuple[Notice, ...]:
+    if not walk.problems:
+        return ()
     return tuple(
         Notice(code, message, carried.file, carried.frame, None, severity)  # type: ignore[arg-type]
         for code, message, severity in walk.problems
@@ -65,19 +67,10 @@ def _notices(walk: Walk, carried: Carried) -> tuple[Notice, ...]:
 
 
 def _message(carried: Carried, protocol: str, type_: str, fields: dict, walk: Walk) -> Message:
-    return Message(
-        file=carried.file,
-        frame=carried.frame,
-        time_ns=carried.time_ns,
-        src=carried.src,
-        dst=carried.dst,
-        protocol=protocol,  # type: ignore[arg-type]
-        type=type_,
-        fields=fields,
-        transport=carried.transport,
-        frames=carried.frames,
-        warnings=_notices(walk, carried),
-    )
+    # Positional (Message's field order) because this runs once per message on the hot path.
+    return Message(carried.file, carried.frame, carried.time_ns, carried.src, carried.dst,
+                   protocol, type_, fields, carried.transport, carried.frames,  # type: ignore[arg-type]
+                   _notices(walk, carried))
 
 
 def decode_carried(carried: Carried, profile: Profile = DEFAULT_PROFILE) -> Message | Notice:

@@ -36,6 +36,9 @@ class Resolved:
     lengths: frozenset[int]  # permitted Length values of the data after any sub-type; empty = any
     min_length: int
     prefix_text: bool  # the layout has prefix + prefix_len: add "prefix_text"
+    whole: int  # Length for which the generated prefix decodes the entire option (-1: none)
+    align_n: int  # option must start at align_n * x + align_k (1, 0 when unconstrained)
+    align_k: int
 
     @property
     def name(self) -> str:
@@ -49,8 +52,14 @@ def _make(spec: OptionSpec, wire: int, reported: int, dialect: str = "") -> Reso
     if dialect:
         head["dialect"] = dialect
     names = {f.name for f in spec.layout}
-    return Resolved(spec, compile_layout(spec.layout), head, frozenset(spec.lengths), spec.min_length,
-                    {"prefix", "prefix_len"} <= names)
+    plan = compile_layout(spec.layout)
+    lengths = frozenset(spec.lengths)
+    whole = plan.fast_size if plan.fast is not None and not plan.rest else -1
+    if whole >= 0 and ((lengths and whole not in lengths) or whole < spec.min_length):
+        whole = -1
+    align_n, align_k = spec.align or (1, 0)
+    return Resolved(spec, plan, head, lengths, spec.min_length, {"prefix", "prefix_len"} <= names, whole,
+                    align_n, align_k)
 
 
 @dataclass(frozen=True, slots=True)
@@ -219,6 +228,7 @@ def walk_options(
 ) -> list[dict[str, Any]]:
     """Every option from ``pos`` to ``end``, each walked by its own Length; stops cleanly on overrun."""
     options: list[dict[str, Any]] = []
+    by_wire, experimental, hint_types = table.by_wire, table.experimental, table.hint_types
     while pos < end:
         wire = buf[pos]
         if wire == 0:  # Pad1: a single octet, no Length field
@@ -239,8 +249,17 @@ def walk_options(
                             "key": "truncated", "length": length, "truncated": True,
                             "data": buf[pos + 2:end].hex()})
             break
+        res = by_wire.get(wire)
         if wire == 1 and length == 0:  # PadN of two octets, the commonest option of all
             options.append({"type": 1, "name": "PadN", "key": "padn", "length": 0, "padding": ""})
+        elif (res is not None and res.whole == length and wire != experimental and wire not in hint_types
+              and pos % res.align_n == res.align_k):
+            # Hot path: a fixed-size option of exactly its size, where it belongs.
+            option = {**res.head, "length": length}
+            res.plan.fast(buf, pos + 2, option, walk)  # type: ignore[misc]
+            if res.prefix_text:
+                option["prefix_text"] = f"{option['prefix']}/{option['prefix_len']}"
+            options.append(option)
         else:
             options.append(_decode_option(table, buf, pos, wire, length, walk, hints))
         pos += 2 + length
@@ -253,6 +272,7 @@ def walk_options(
 
 
 _BODY_PLANS = {t: compile_layout(body) for t, body in registry.MH_BODIES.items()}
+_MH_TYPE_NAMES = dict(registry.TABLES["mh_type"])
 _BR_PLANS = {t: compile_layout(body) for t, body in registry.BR_BODIES.items()}
 
 
@@ -284,7 +304,7 @@ def decode_mh(
         return None
     mh_type = data[2]
     fields: dict[str, Any] = {"payload_proto": data[0], "header_len": data[1], "mh_type": mh_type,
-                              "mh_type_name": registry.TABLES["mh_type"].get(mh_type, f"unassigned ({mh_type})")}
+                              "mh_type_name": _MH_TYPE_NAMES.get(mh_type) or f"unassigned ({mh_type})"}
     hints: list[str] = []
     if transport == "mh-old":
         hints.append("carried in IPv6 next header 62, the pre-RFC 3775 Mobility Header number")
