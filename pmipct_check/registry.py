@@ -419,7 +419,7 @@ OPTIONS: Mapping[int, OptionSpec] = MappingProxyType(
             OptionSpec(31, "nat_detect", (Field("flags", "flags", 2, bits=(("F", 0x8000),)),
                                           u32("refresh_time")), (6,), ref="RFC 5555"),
             OptionSpec(32, "ipv4_coa", (reserved(2), Field("address", "ipv4", 4)), (6,), ref="RFC 5555"),
-            OptionSpec(33, "gre_key", (reserved(2), u32("key")), (6,), ref="RFC 5845"),
+            OptionSpec(33, "gre_key", (reserved(2), u32("gre_key", title="GRE Key Identifier")), (6,), ref="RFC 5845"),
             OptionSpec(36, "ipv4_hoa_req", (Field("prefix", "bits", 2, bits=(("prefix_len", 0xFC00),)),
                                             Field("address", "ipv4", 4)), (6,), ref="RFC 5844 3.1"),
             OptionSpec(37, "ipv4_hoa_rep", (u8("status", "ipv4_hoa_status"),

@@ -288,3 +288,19 @@ def test_decode_stream_decodes_nd_and_passes_other_transports_through() -> None:
     assert isinstance(record, Message) and record.protocol == "nd"
     odd = carried(b"x", "esp")  # type: ignore[arg-type]
     assert list(decode_stream([odd])) == [odd]
+
+
+def test_gre_key_option_keeps_its_record_key() -> None:
+    """RFC 5845 GRE Key: the identifier must not overwrite the option record's own ``key``."""
+    import struct
+
+    from pmipct_check.decode.mh import decode_mh, option_table
+    from pmipct_check.profile import DEFAULT_PROFILE
+
+    body = struct.pack("!HHH", 1, 0x8200, 10) + bytes([33, 6, 0, 0]) + struct.pack("!I", 0xDEADBEEF) + bytes([1, 2, 0, 0])
+    mh = bytes([59, (6 + len(body)) // 8 - 1, 5, 0, 0, 0]) + body
+    _type, _protocol, fields, _walk = decode_mh(mh, option_table(DEFAULT_PROFILE), transport="mh",
+                                                src="2001:db8::1", dst="2001:db8::2", ip_payload_len=len(mh))
+    (gre,) = [o for o in fields["options"] if o["type"] == 33]
+    assert gre["key"] == "gre_key"
+    assert gre["gre_key"] == 0xDEADBEEF

@@ -50,7 +50,7 @@ WS_OPTION_FIELDS = {
     "mip6.nemo.mnp.pfl": "prefix_len", "mip6.nemo.mnp.mnp": "prefix", "mip6.hi": "value", "mip6.att": "value",
     "mip6.mnlli.lli": "identifier", "mip6.lila_lla": "address", "mip6.mnid.subtype": "subtype",
     "mip6.mnid.identifier": "identifier", "mip6.acoa.acoa": "address", "mip6.ni.hni": "home_nonce_index",
-    "mip6.ni.cni": "care_of_nonce_index", "mip6.rc": "counter", "mip6.gre_key": "key",
+    "mip6.ni.cni": "care_of_nonce_index", "mip6.rc": "counter", "mip6.gre_key": "gre_key",
     "mip6.vsm.vendorId": "vendor_id", "mip6.vsm.subtype": "subtype", "mip6.ipv4ha.ha": "address",
     "mip6.ipv4dra.dra": "address", "mip6.ipv4aa.sts": "status", "mip6.lmaa.opt_code": "code",
     "mip6.lmaa.ipv6": "address", "mip6.lmaa.ipv4": "address",
