@@ -26,6 +26,23 @@ def dumps(value: Any, indent: int | None = 2) -> str:
     return "".join(parts)
 
 
+#: What ``json.dumps(text, ensure_ascii=False)`` does to a string, without making an encoder per call.
+_encode_text = json.encoder.encode_basestring
+
+
+def _scalar(value: bool | int | str | None) -> str:
+    """``json.dumps(value, ensure_ascii=False)`` for None, bool, int and str, as json writes them."""
+    if value is None:
+        return "null"
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if isinstance(value, str):
+        return _encode_text(value)
+    return int.__repr__(value)  # as json does for int subclasses (IntEnum) too
+
+
 def _encode(value: Any, out: list[str], indent: int | None, level: int) -> None:
     if isinstance(value, Decimal):
         if not value.is_finite():
@@ -35,7 +52,7 @@ def _encode(value: Any, out: list[str], indent: int | None, level: int) -> None:
     elif isinstance(value, float):
         out.append(json.dumps(value) if math.isfinite(value) else "null")
     elif value is None or isinstance(value, (bool, int, str)):
-        out.append(json.dumps(value, ensure_ascii=False))
+        out.append(_scalar(value))
     elif isinstance(value, Mapping):
         items = [(str(k), v) for k, v in value.items()]
         _container(items, "{", "}", out, indent, level, keyed=True)
@@ -62,7 +79,7 @@ def _container(items: list[tuple[str | None, Any]], start: str, end: str, out: l
             out.append(sep)
         out.append(inner)
         if keyed:
-            out.append(json.dumps(key, ensure_ascii=False) + ": ")
+            out.append(_encode_text(key) + ": ")
         _encode(item, out, indent, level + 1)
     out.append(close + end)
 
