@@ -23,7 +23,9 @@ from .evidence import (
     mn_identifier,
     network,
     node_of,
+    num,
     prefixes,
+    prev_addr,
 )
 from .model import Binding, Exchange
 
@@ -141,11 +143,11 @@ def _pair_pbas(pmip: list[Message], ids: _Identities, mn_of: dict[int, str]) -> 
             mn_of[id(msg)] = mn
             item = _Pending(msg, mn)
             pending.append(item)
-            by_seq.setdefault((msg.src, msg.dst, msg.fields.get("seq")), []).append(item)
+            by_seq.setdefault((msg.src, msg.dst, num(msg, "seq")), []).append(item)
             by_mn.setdefault((msg.src, msg.dst, mn), []).append(item)
             continue
         own = ids.identify(msg, create=False)
-        candidates = [p for p in by_seq.get((msg.dst, msg.src, msg.fields.get("seq")), ())
+        candidates = [p for p in by_seq.get((msg.dst, msg.src, num(msg, "seq")), ())
                       if p.pba is None and p.pbu.time_ns <= msg.time_ns]
         same_mn = [p for p in candidates if own is None or p.mn == own]
         chosen = (same_mn or candidates)[-1:] if candidates else []
@@ -219,7 +221,7 @@ def correlate(messages: list[Message], profile: Profile) -> Correlation:
     hi_mn: dict[tuple[str, str, object], str] = {}
     for msg in messages:
         if msg.protocol == "cxtp":
-            mn = ids.by_address(msg.fields.get("mn_prev_addr"))
+            mn = ids.by_address(prev_addr(msg))
             if mn is not None:
                 mn_of[id(msg)] = mn
             if msg.type in CXTP_ACCESS:
@@ -238,9 +240,9 @@ def correlate(messages: list[Message], profile: Profile) -> Correlation:
         elif msg.type in FHO:
             mn = ids.identify(msg, create=False)
             if msg.type == "HI" and mn is not None:
-                hi_mn[(msg.src, msg.dst, msg.fields.get("seq"))] = mn
+                hi_mn[(msg.src, msg.dst, num(msg, "seq"))] = mn
             if mn is None and msg.type == "HAck":
-                mn = hi_mn.get((msg.dst, msg.src, msg.fields.get("seq")))
+                mn = hi_mn.get((msg.dst, msg.src, num(msg, "seq")))
             if mn is None:
                 continue
             mn_of[id(msg)] = mn
@@ -317,7 +319,7 @@ def _orphan_drafts(orphans: list[Message], profile: Profile, mn_of: dict[int, st
     groups: list[Draft] = []
     last: dict[tuple[str, frozenset[str | None]], Draft] = {}
     for msg in orphans:
-        mn = mn_of.get(id(msg)) or str(msg.fields.get("mn_prev_addr") or UNIDENTIFIED)
+        mn = mn_of.get(id(msg)) or prev_addr(msg) or UNIDENTIFIED
         mn_of.setdefault(id(msg), mn)
         key = (mn, frozenset({node_of(profile, msg.src), node_of(profile, msg.dst)}))
         d = last.get(key)

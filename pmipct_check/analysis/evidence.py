@@ -21,6 +21,33 @@ CXTP_ACCESS = frozenset({"CTAR", "CTAA"})  # between an MN and an AR
 FHO = frozenset({"HI", "HAck"})
 
 
+def num(msg: Message, name: str) -> int | None:
+    """An integer field, or None when absent or of another type (a damaged record)."""
+    value = msg.fields.get(name)
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def text(msg: Message, name: str) -> str | None:
+    value = msg.fields.get(name)
+    return value if isinstance(value, str) else None
+
+
+def items(msg: Message, name: str) -> list[dict[str, Any]]:
+    """A list-of-records field (options, CDBs, statuses), keeping only the records."""
+    value = msg.fields.get(name)
+    return [x for x in value if isinstance(x, dict)] if isinstance(value, list) else []
+
+
+def flags_of(msg: Message) -> dict[str, Any]:
+    value = msg.fields.get("flags")
+    return value if isinstance(value, dict) else {}
+
+
+def prev_addr(msg: Message) -> str | None:
+    """CXTP's "MN's previous IP address"."""
+    return text(msg, "mn_prev_addr")
+
+
 def seconds(msg: Message) -> float:
     return msg.time_ns / 1e9
 
@@ -30,7 +57,7 @@ def _option_index(msg: Message) -> dict[str, list[dict[str, Any]]]:
     index = msg.option_index
     if index is None:
         index = {}
-        for o in msg.fields.get("options") or ():
+        for o in items(msg, "options"):
             if isinstance(o, dict):
                 index.setdefault(o.get("key"), []).append(o)  # type: ignore[arg-type]
         msg.option_index = index
@@ -52,11 +79,14 @@ def option_value(msg: Message, key: str, name: str = "value") -> Any:
     return None if opt is None else opt.get(name)
 
 
+def option_num(msg: Message, key: str, name: str = "value") -> int | None:
+    value = option_value(msg, key, name)
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
 def flag(msg: Message, name: str) -> bool | None:
-    flags = msg.fields.get("flags")
-    if not isinstance(flags, dict) or name not in flags:
-        return None
-    return bool(flags[name])
+    flags = flags_of(msg)
+    return bool(flags[name]) if name in flags else None
 
 
 def mn_identifier(msg: Message) -> str | None:
@@ -70,8 +100,8 @@ def mn_identifier(msg: Message) -> str | None:
 def ll_att_key(msg: Message) -> str | None:
     """RFC 5213 section 5.4.1's second key: MN link-layer identifier with the access technology."""
     ll = option_value(msg, "mn_ll_id", "identifier")
-    att = option_value(msg, "att")
-    if not ll or att is None or set(str(ll)) <= {"0", ":"}:
+    att = option_num(msg, "att")
+    if not isinstance(ll, str) or not ll or att is None or set(ll) <= {"0", ":"}:
         return None
     return f"ll:{ll}/att:{att}"
 
@@ -114,14 +144,15 @@ def prefixes(msg: Message) -> list[Network]:
 def timestamp(msg: Message) -> str | None:
     """The Timestamp option's exact value as text (seconds with fraction), or None."""
     value = option_value(msg, "timestamp")
-    if isinstance(value, dict):
-        text = value.get("value")
-        return str(text) if text is not None else None
-    return None
+    found = value.get("value") if isinstance(value, dict) else None
+    if not isinstance(found, str):
+        return None
+    whole, _, frac = found.partition(".")
+    return found if whole.isdigit() and (frac == "" or frac.isdigit()) else None
 
 
-def timestamp_key(text: str) -> tuple[int, int]:
-    whole, _, frac = text.partition(".")
+def timestamp_key(value: str) -> tuple[int, int]:
+    whole, _, frac = value.partition(".")
     return int(whole or 0), int((frac or "0").ljust(16, "0")[:16])
 
 
@@ -132,8 +163,8 @@ def named_pmag(msg: Message, profile: Profile) -> tuple[str | None, str]:
     profile's node table), or "pmag_id-unresolved" when the profile knows no such identifier.
     """
     addr = option(msg, registry.PMAG_ADDRESS_KEY)
-    if addr is not None and addr.get("address"):
-        return canonical(str(addr["address"])), registry.PMAG_ADDRESS_KEY
+    if addr is not None and isinstance(addr.get("address"), str) and addr["address"]:
+        return canonical(addr["address"]), registry.PMAG_ADDRESS_KEY
     ident = option(msg, registry.PMAG_ID_KEY)
     if ident is not None:
         raw = ident.get("identifier")
@@ -170,7 +201,7 @@ def node_of(profile: Profile, address: str | None) -> str | None:
 
     Memoised on the profile's node table (a hashable tuple): signalling repeats its addresses.
     """
-    if address is None:
+    if not isinstance(address, str):
         return None
     return _node_key(profile.nodes, address)
 
@@ -206,4 +237,4 @@ def is_pre_rfc(msg: Message) -> bool:
     """Whether the message is in a pre-RFC 5213 dialect: decoded under one, or the decoder says so."""
     if msg.transport == "mh-old" or any(w.code == PRE_RFC_NOTICE for w in msg.warnings):
         return True
-    return any(isinstance(o, dict) and o.get("dialect") for o in msg.fields.get("options") or ())
+    return any(o.get("dialect") for o in items(msg, "options"))

@@ -66,7 +66,8 @@ class Exchange:
 
     @property
     def lifetime(self) -> int:
-        return int(self.pbu.fields.get("lifetime") or 0)
+        value = self.pbu.fields.get("lifetime")
+        return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0
 
     @property
     def accepted(self) -> bool | None:
@@ -74,7 +75,7 @@ class Exchange:
         if self.pba is None:
             return None
         status = self.pba.fields.get("status")
-        return isinstance(status, int) and status < 128
+        return isinstance(status, int) and not isinstance(status, bool) and status < 128
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,7 +8,7 @@ from fnmatch import fnmatchcase
 from typing import Literal
 
 from ..analysis.cases import Case
-from ..analysis.evidence import node_of, same_node
+from ..analysis.evidence import node_of, prev_addr, same_node
 from ..analysis.model import Analysis, Exchange, Handover
 from ..decode.model import Message
 from ..notices import Notice
@@ -106,7 +106,7 @@ class Context:
 
     def pair_key(self, m: Message) -> tuple[str | None, str | None, object]:
         """(sender node, receiver node, MN previous address): how CXTP messages find each other."""
-        return self.node(m.src), self.node(m.dst), m.fields.get("mn_prev_addr")
+        return self.node(m.src), self.node(m.dst), prev_addr(m)
 
     def node(self, address: str | None) -> str | None:
         return node_of(self.profile, address)

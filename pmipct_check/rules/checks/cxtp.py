@@ -7,7 +7,16 @@ import itertools
 from collections.abc import Iterator
 
 from ... import registry
-from ...analysis.evidence import CXTP_ACCESS, CXTP_TRANSFER, transport_info
+from ...analysis.evidence import (
+    CXTP_ACCESS,
+    CXTP_TRANSFER,
+    flags_of,
+    items,
+    num,
+    prev_addr,
+    text,
+    transport_info,
+)
 from ...decode.model import Message
 from ..context import Context, Hit
 from ..model import Rule
@@ -15,12 +24,12 @@ from .common import answer_of, at, in_clear, ms
 from .notices import notice_codes
 
 
-def _prev(m: Message) -> object:
-    return m.fields.get("mn_prev_addr")
+def _prev(m: Message) -> str | None:
+    return prev_addr(m)
 
 
 def _flags(m: Message) -> dict:
-    return m.fields.get("flags") or {}
+    return flags_of(m)
 
 
 def direction(ctx: Context, rule: Rule) -> Iterator[Hit]:
@@ -80,7 +89,7 @@ def ack_requested(ctx: Context, rule: Rule) -> Iterator[Hit]:
 def ctdr_status(ctx: Context, rule: Rule) -> Iterator[Hit]:
     """CXTP-C9: S set means every status is zero; S clear means some FPT failed."""
     for m in ctx.of_type("CTDR"):
-        statuses = [s for s in m.fields.get("statuses") or [] if isinstance(s, dict)]
+        statuses = items(m, "statuses")
         failed = [s for s in statuses if s.get("status")]
         if _flags(m).get("S") and failed:
             yield Hit(f"{at(m)} has S set but reports status {failed[0].get('status')} for FPT {failed[0].get('fpt')}", (m,))
@@ -123,7 +132,7 @@ def elapsed_time(ctx: Context, rule: Rule) -> Iterator[Hit]:
     for m in ctx.of_type("CTD", "PCTD"):
         key = (ctx.node(m.src), ctx.node(m.dst), _prev(m))
         before = last.get(key)
-        now, then = m.fields.get("elapsed_ms"), before.fields.get("elapsed_ms") if before else None
+        now, then = num(m, "elapsed_ms"), num(before, "elapsed_ms") if before else None
         if isinstance(now, int) and isinstance(then, int) and now < then:
             yield Hit(f"{at(m)} Elapsed Time {now} ms is less than {then} ms in {at(before)}", (before, m))  # type: ignore[arg-type]
         last[key] = m
@@ -132,7 +141,7 @@ def elapsed_time(ctx: Context, rule: Rule) -> Iterator[Hit]:
 def token_key(ctx: Context, rule: Rule) -> Iterator[Hit]:
     """CXTP-C12: after a zero-token CT-Req RFC 4067 wants key material (PCTD layout) in the answer."""
     for m in ctx.of_type("CT-Req"):
-        if m.fields.get("token") != 0:
+        if num(m, "token") != 0:
             continue
         answer = answer_of(ctx, m)
         if answer is not None and answer.type == "CTD":
@@ -145,7 +154,7 @@ def pctd_key(ctx: Context, rule: Rule) -> Iterator[Hit]:
     """CXTP-C13: PCTD Algorithm is HMAC_SHA1 (1) and Key Length counts the key's octets."""
     yield from notice_codes(ctx, rule)
     for m in ctx.of_type("PCTD"):
-        algorithm, length, key = m.fields.get("algorithm"), m.fields.get("key_length"), m.fields.get("key")
+        algorithm, length, key = num(m, "algorithm"), num(m, "key_length"), text(m, "key")
         if algorithm not in registry.TABLES["cxtp_algorithm"]:
             yield Hit(f"{at(m)} Algorithm {algorithm} is not a registered token algorithm (1 = HMAC_SHA1)", (m,))
         if isinstance(key, str) and isinstance(length, int) and len(key) // 2 != length:
@@ -158,8 +167,8 @@ def known_fpt(ctx: Context, rule: Rule) -> Iterator[Hit]:
     for m in ctx.messages:
         if m.protocol != "cxtp":
             continue
-        for entry in (m.fields.get("cdbs") or []) + (m.fields.get("statuses") or []):
-            if isinstance(entry, dict) and entry.get("fpt") not in known:
+        for entry in items(m, "cdbs") + items(m, "statuses"):
+            if entry.get("fpt") not in known:
                 yield Hit(f"{at(m)} uses Feature Profile Type {entry.get('fpt')}, not in the IANA registry", (m,))
                 break
 
@@ -171,7 +180,7 @@ def ctar_retransmission(ctx: Context, rule: Rule) -> Iterator[Hit]:
     tolerance = float(rule.params.get("tolerance", 0.1))
     groups: dict[tuple[str, str, object, object], list[Message]] = {}
     for m in ctx.of_type("CTAR"):
-        groups.setdefault((m.src, m.dst, m.fields.get("seq"), _prev(m)), []).append(m)
+        groups.setdefault((m.src, m.dst, num(m, "seq"), _prev(m)), []).append(m)
     for sends in groups.values():
         want = retry
         for a, b in itertools.pairwise(sends):

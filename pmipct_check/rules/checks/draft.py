@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ... import registry
-from ...analysis.evidence import named_pmag, options
+from ...analysis.evidence import flags_of, named_pmag, num, options
 from ...analysis.model import Handover
 from ...decode.model import Message
 from ..context import Context, Hit
@@ -152,9 +152,10 @@ def _binding_end(ctx: Context, h: Handover) -> tuple[int, Message, str] | None:
         elif ex.pba is None:
             t = ex.pbu.time_ns + int(ctx.timers.initial_bindack_timeout * 1e9)
             ends.append((t, ex.pbu, "INITIAL_BINDACK_TIMEOUT passed after its unanswered de-registration"))
-    if h.previous_pba is not None and h.previous_pba.fields.get("status", 255) < 128:
-        granted = h.previous_pba.fields.get("lifetime")
-        if isinstance(granted, int) and granted > 0:
+    status = num(h.previous_pba, "status") if h.previous_pba is not None else None
+    if h.previous_pba is not None and status is not None and status < 128:
+        granted = num(h.previous_pba, "lifetime")
+        if granted is not None and granted > 0:
             ends.append((h.previous_pba.time_ns + granted * 1_000_000_000, h.previous_pba,
                          f"the {granted} s lifetime it was granted ran out"))
     return min(ends, key=lambda e: e[0]) if ends else None
@@ -171,7 +172,7 @@ def _transfers(ctx: Context, h: Handover) -> Iterator[tuple[Message, int]]:
         if ctd is None:
             yield start, start.time_ns + limit
             continue
-        if not (ctd.fields.get("flags") or {}).get("A"):
+        if not flags_of(ctd).get("A"):
             yield start, ctd.time_ns
             continue
         ctdr = first((m for m in h.cxtp if ctx.same(m.src, ctd.dst)), ("CTDR",), ctd.time_ns)

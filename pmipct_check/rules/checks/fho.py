@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ...analysis.evidence import FHO, flag, mn_identifier, option, options
+from ...analysis.evidence import FHO, flag, items, mn_identifier, num, option, options
 from ...decode.model import Message
 from ..context import Context, Hit
 from ..model import Rule
@@ -14,8 +14,8 @@ from .common import at, first, in_clear, order_hits
 def _hi_for(ctx: Context, hack: Message) -> Message | None:
     """The HI a HAck answers: swapped addresses and the same sequence number."""
     found = None
-    his = ctx.index("hi-by-seq", ("HI",), lambda m: (m.src, m.dst, m.fields.get("seq")))
-    for m in his.get((hack.dst, hack.src, hack.fields.get("seq")), ()):
+    his = ctx.index("hi-by-seq", ("HI",), lambda m: (m.src, m.dst, num(m, "seq")))
+    for m in his.get((hack.dst, hack.src, num(hack, "seq")), ()):
         if m.time_ns > hack.time_ns:
             break
         found = m
@@ -70,11 +70,12 @@ def predictive(ctx: Context, rule: Rule) -> Iterator[Hit]:
         if missing:
             yield Hit(f"{at(hi)} (predictive) lacks {', '.join(missing)}", (hi,), h.id)
         hack = first(h.fho, ("HAck",), hi.time_ns)
-        if hack is not None and hack.fields.get("code") not in success:
+        if hack is not None and num(hack, "code") not in success:
             yield Hit(f"{at(hack)} code {hack.fields.get('code')} ({hack.fields.get('code_name', '')}): the context "
                       "was not accepted", (hack,), h.id)
         lmaa = option(hi, "lmaa")
-        if lmaa is not None and h.pbu is not None and lmaa.get("address") and not ctx.same(h.pbu.dst, lmaa["address"]):
+        address = lmaa.get("address") if lmaa is not None else None
+        if isinstance(address, str) and address and h.pbu is not None and not ctx.same(h.pbu.dst, address):
             yield Hit(f"{at(h.pbu)} goes to {ctx.name(h.pbu.dst)}, not to the LMA {ctx.name(lmaa['address'])} "
                       f"that {at(hi)} named", (h.pbu, hi), h.id)
 
@@ -86,7 +87,7 @@ def reactive(ctx: Context, rule: Rule) -> Iterator[Hit]:
         hack = first(h.fho, ("HAck",), hi.time_ns if hi else None)
         if hack is None:
             continue
-        code = hack.fields.get("code")
+        code = num(hack, "code")
         if code in (0, 5, 6) and not (options(hack, "hnp") or options(hack, "ipv4_hoa_rep")):
             yield Hit(f"{at(hack)} (code {code}) carries no HNP or IPv4 home address option", (hack,), h.id)
         if hi is not None and code == 132 and not flag(hi, "F"):
@@ -99,7 +100,7 @@ def codes(ctx: Context, rule: Rule) -> Iterator[Hit]:
     allowed = {"HI": set(rule.params.get("hi", [0, 2, 3])), "HAck": set(rule.params.get("hack", [0, 5, 6, 128, 129,
                                                                                                   130, 131, 132]))}
     for m in ctx.of_type(*FHO):
-        code = m.fields.get("code")
+        code = num(m, "code")
         if flag(m, "P") and code not in allowed[m.type]:
             yield Hit(f"{at(m)} code {code} is not defined for {m.type} with the P flag", (m,))
 
@@ -119,9 +120,7 @@ def buffer_then_forward(ctx: Context, rule: Rule) -> Iterator[Hit]:
 def option_formats(ctx: Context, rule: Rule) -> Iterator[Hit]:
     """PFMIP-F8: LMAA option code matches its length; MN LLA-IID is 8 octets; Context Request has requests."""
     for m in ctx.messages:
-        for o in (m.fields.get("options") or []) if m.protocol != "cxtp" else []:
-            if not isinstance(o, dict):
-                continue
+        for o in items(m, "options") if m.protocol != "cxtp" else []:
             if o.get("key") == "lmaa" and (o.get("code"), o.get("length")) not in ((1, 18), (2, 6)):
                 yield Hit(f"{at(m)} LMA Address option code {o.get('code')} with Length {o.get('length')} "
                           "(1 needs 18, 2 needs 6)", (m,))

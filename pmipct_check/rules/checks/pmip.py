@@ -9,7 +9,9 @@ from ... import registry
 from ...analysis.evidence import (
     flag,
     is_all_zero_prefix,
+    num,
     option,
+    option_num,
     option_value,
     options,
     prefixes,
@@ -27,8 +29,7 @@ AT_MOST_ONE = ("mn_id", "handoff", "att", "timestamp", "mn_ll_id", "lla")
 
 
 def _status(m: Message | None) -> int | None:
-    status = None if m is None else m.fields.get("status")
-    return status if isinstance(status, int) else None
+    return None if m is None else num(m, "status")
 
 
 def _by_mn(ctx: Context) -> dict[str, list[Exchange]]:
@@ -68,7 +69,7 @@ def option_values(ctx: Context, rule: Rule) -> Iterator[Hit]:
     """PMIP-P6: Handoff Indicator and Access Technology Type values are defined ones."""
     allowed_hi = set(rule.params.get("handoff", [1, 2, 3, 4, 5, 6]))
     for m in ctx.of_type("PBU", "PBA"):
-        hi, att = option_value(m, "handoff"), option_value(m, "att")
+        hi, att = option_num(m, "handoff"), option_num(m, "att")
         if m.type == "PBU" and hi is not None and hi not in allowed_hi:
             yield Hit(f"{at(m)} Handoff Indicator {hi} is not a defined value", (m,))
         if m.type == "PBU" and att is not None and (att == 0 or att not in registry.TABLES["att"]):
@@ -82,7 +83,7 @@ def pba_matches(ctx: Context, rule: Rule) -> Iterator[Hit]:
             yield Hit(f"{at(m)} has the P flag clear although it answers a proxy registration", (m,))
         paired = ctx.exchange_of(m)
         if paired is not None:
-            if paired.pbu.fields.get("seq") != m.fields.get("seq"):
+            if num(paired.pbu, "seq") != num(m, "seq"):
                 yield Hit(f"{at(m)} carries sequence number {m.fields.get('seq')}, but the PBU it answers "
                           f"({at(paired.pbu)}) has {paired.pbu.fields.get('seq')}", (m, paired.pbu))
             continue
@@ -205,15 +206,15 @@ def sequence_numbers(ctx: Context, rule: Rule) -> Iterator[Hit]:
     for exchanges in groups.values():
         last: int | None = None
         for ex in exchanges:
-            seq, status = ex.pbu.fields.get("seq"), _status(ex.pba)
-            if not isinstance(seq, int) or status is None or timestamp(ex.pbu) is not None:
+            seq, status = num(ex.pbu, "seq"), _status(ex.pba)
+            if seq is None or status is None or timestamp(ex.pbu) is not None:
                 continue
             if status < 128:
                 if last is not None and not _newer(seq, last):
                     yield Hit(f"{at(ex.pba)} accepts {at(ex.pbu)} with sequence number {seq}, not newer than the "
                               f"last accepted {last} (status 135 expected)", (ex.pbu, ex.pba))  # type: ignore[arg-type]
                 last = seq
-            elif status == 135 and last is not None and ex.pba.fields.get("seq") != last:  # type: ignore[union-attr]
+            elif status == 135 and last is not None and num(ex.pba, "seq") != last:  # type: ignore[union-attr]
                 yield Hit(f"{at(ex.pba)} (status 135) carries {ex.pba.fields.get('seq')}, not the last accepted "  # type: ignore[union-attr]
                           f"sequence number {last}", (ex.pba, ex.pbu))  # type: ignore[arg-type]
 
@@ -313,8 +314,8 @@ def retransmission(ctx: Context, rule: Rule) -> Iterator[Hit]:
                           f"{wait:g} s retransmission timeout", (a.pbu, b.pbu))
             ts_a, ts_b = timestamp(a.pbu), timestamp(b.pbu)
             newer_ts = ts_a is not None and ts_b is not None and timestamp_key(ts_b) > timestamp_key(ts_a)
-            seq_a, seq_b = a.pbu.fields.get("seq"), b.pbu.fields.get("seq")
-            if not newer_ts and not (isinstance(seq_a, int) and isinstance(seq_b, int) and _newer(seq_b, seq_a)):
+            seq_a, seq_b = num(a.pbu, "seq"), num(b.pbu, "seq")
+            if not newer_ts and not (seq_a is not None and seq_b is not None and _newer(seq_b, seq_a)):
                 yield Hit(f"{at(b.pbu)} retransmits {at(a.pbu)} with neither a greater sequence number nor a newer "
                           "timestamp", (a.pbu, b.pbu))
             wait = min(wait * 2, ctx.timers.max_bindack_timeout)
