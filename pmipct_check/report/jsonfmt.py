@@ -17,6 +17,9 @@ from ..rules.model import CheckResult
 from . import common, timings
 
 DOCUMENT_VERSION = 1
+#: Containers this shallow join each item's text at once: a document of 80k messages is held as
+#: one string per record while it is written, not as millions of small ones (peak memory).
+JOIN_LEVELS = 3
 
 
 def dumps(value: Any, indent: int | None = 2) -> str:
@@ -80,7 +83,12 @@ def _container(items: list[tuple[str | None, Any]], start: str, end: str, out: l
         out.append(inner)
         if keyed:
             out.append(_encode_text(key) + ": ")
-        _encode(item, out, indent, level + 1)
+        if level < JOIN_LEVELS:  # one string per finding/handover/message, not thousands of pieces
+            piece: list[str] = []
+            _encode(item, piece, indent, level + 1)
+            out.append("".join(piece))
+        else:
+            _encode(item, out, indent, level + 1)
     out.append(close + end)
 
 
