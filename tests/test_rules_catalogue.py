@@ -201,3 +201,17 @@ def test_explain_command() -> None:
     assert as_json["id"] == "PMIP-P7" and as_json["severity"] == "error"
     missing = CliRunner().invoke(command, ["CXTP-C"])
     assert missing.exit_code == 2 and "did you mean CXTP-C1" in missing.output
+
+
+def test_refs_name_every_tap_that_saw_the_guilty_message() -> None:
+    from test_analysis_fixtures import MAG1, MAG2, PREV, Lab
+
+    lab = Lab()
+    lab.register(MAG1, "mn1@lab.example", 1, hi=1)
+    lab.wait(500)
+    lab.register(MAG2, "mn1@lab.example", 2)
+    bad = lab.ctd(MAG2, MAG1, PREV)
+    bad.observations = (("lab.pcap", bad.frame), ("mag2.pcap", 7))
+    result = run_rules(analyze(lab.out), select=["CXTP-C4"])
+    (finding,) = result.findings
+    assert [(r.file, r.frame) for r in finding.refs] == [("lab.pcap", bad.frame), ("mag2.pcap", 7)]

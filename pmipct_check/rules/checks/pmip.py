@@ -248,18 +248,18 @@ def re_and_deregistration(ctx: Context, rule: Rule) -> Iterator[Hit]:
                 current = None
 
 
-def _binding_at(ctx: Context, exchanges: list[Exchange], upto: Exchange) -> tuple[Exchange | None, Exchange | None]:
-    """(registration the LMA holds, de-registration that ended the last one) just before ``upto``."""
+def _bindings_before(ctx: Context, exchanges: list[Exchange]) -> dict[int, tuple[Exchange | None, Exchange | None]]:
+    """id(exchange) -> (registration the LMA holds, de-registration that ended the last one) just before it."""
+    out: dict[int, tuple[Exchange | None, Exchange | None]] = {}
     current: Exchange | None = None
     ended: Exchange | None = None
     for ex in exchanges:
-        if ex is upto:
-            break
+        out[id(ex)] = (current, ended)
         if ex.lifetime > 0 and ex.accepted:
             current, ended = ex, None
         elif ex.lifetime == 0 and current is not None and ctx.same(current.mag, ex.mag) and ex.accepted:
             current, ended = None, ex
-    return current, ended
+    return out
 
 
 def late_deregistration(ctx: Context, rule: Rule) -> Iterator[Hit]:
@@ -268,10 +268,11 @@ def late_deregistration(ctx: Context, rule: Rule) -> Iterator[Hit]:
     delay = int(ctx.timers.min_delay_before_bce_delete * 1e9)
     no_session = bool(rule.params.get("no_session"))
     for mn, exchanges in _by_mn(ctx).items():
+        before = _bindings_before(ctx, exchanges)
         for ex in exchanges:
             if ex.lifetime != 0 or ex.pba is None:
                 continue
-            current, ended = _binding_at(ctx, exchanges, ex)
+            current, ended = before[id(ex)]
             if not no_session and current is not None and not ctx.same(current.mag, ex.mag):
                 yield Hit(f"{at(ex.pbu)} de-registers {mn} from {ctx.name(ex.mag)} after {ctx.name(current.mag)} "
                           f"registered it ({at(current.pbu)}); the LMA must ignore it, yet {at(ex.pba)} answers it",
@@ -292,7 +293,7 @@ def reregistration_after_dereg(ctx: Context, rule: Rule) -> Iterator[Hit]:
                 continue  # only a valid PBU must be accepted; one lacking an option is P10's business
             if any(not options(ex.pbu, key) for key, _ in MANDATORY):
                 continue
-            _, ended = _binding_at(ctx, exchanges, ex)
+            _, ended = _bindings_before(ctx, exchanges)[id(ex)]
             if ended is not None and ended.pba is not None and ex.pbu.time_ns - ended.pba.time_ns <= delay:
                 yield Hit(f"{at(ex.pba)} rejects {at(ex.pbu)} (status {_status(ex.pba)}) sent within "
                           f"MinDelayBeforeBCEDelete of the de-registration {at(ended.pba)}; it should update the "
