@@ -28,6 +28,7 @@ from test_analysis_fixtures import (
 from pmipct_check.analysis import analyze
 from pmipct_check.decode.model import Message
 from pmipct_check.notices import Notice
+from pmipct_check.profile import parse_profile
 from pmipct_check.rules.engine import load_rules, run_rules
 from pmipct_check.rules.model import CheckResult, Finding
 
@@ -35,8 +36,11 @@ NAI = "mn1@lab.example"
 Built = tuple[list[Message], list[Notice], Message | Notice]
 
 
+PROFILE = parse_profile("[cxtp]\nsctp_ports = [5500]\n")  # so that CXTP-C7 has something to check
+
+
 def run(messages: list[Message], notices: list[Notice] | None = None, select: tuple[str, ...] = ()) -> CheckResult:
-    return run_rules(analyze(messages), notices or [], select=select)
+    return run_rules(analyze(messages, PROFILE), notices or [], PROFILE, select=select)
 
 
 def of(result: CheckResult, rule: str) -> list[Finding]:
@@ -253,6 +257,21 @@ def c6_conforming() -> list[Message]:
     for m in lab.out:
         if m.protocol == "cxtp":
             m.fields["sctp"] = {"unordered": True}
+    return lab.out
+
+
+def c7() -> Built:
+    lab = _reactive1()
+    ctd = first_of(lab, "CTD")
+    ctd.fields["sctp"] = {"ppi": 0, "sport": 40000, "dport": 40001, "unordered": True}
+    return lab.out, [], ctd
+
+
+def c7_conforming() -> list[Message]:
+    lab = _reactive1()
+    for m in lab.out:
+        if m.protocol == "cxtp":
+            m.fields["sctp"] = {"ppi": 0, "sport": 40000, "dport": 5500, "unordered": True}
     return lab.out
 
 
@@ -596,6 +615,7 @@ VIOLATIONS: dict[str, tuple[Callable[[], Built], Callable[[], list[Message]]]] =
     "CXTP-C4": (c4, lambda: scenario("reactive-1").out),
     "CXTP-C5": (c5, lambda: scenario("reactive-1").out),
     "CXTP-C6": (c6, c6_conforming),
+    "CXTP-C7": (c7, c7_conforming),
     "CXTP-C8": (c8, lambda: scenario("reactive-1").out),
     "CXTP-C9": (c9, lambda: scenario("reactive-1").out),
     "CXTP-C10": (c10, lambda: scenario("reactive-1").out),
@@ -800,3 +820,13 @@ def test_protection_findings_judge_no_handover() -> None:
 
 def test_timestamp_scenario_uses_the_timestamp_helper() -> None:
     assert timestamp(5, 32768)["value"]["value"] == "5.5"
+
+
+def test_c5_ctar_hop_limit_when_the_decoder_passes_it_on() -> None:
+    lab = _ctars([0])
+    ctar = lab.out[0]
+    ctar.fields["sctp"] = {"hop_limit": 64}
+    (finding,) = of(run(lab.out), "CXTP-C5")
+    assert "Hop Limit 64" in finding.message and finding.refs[0].frame == ctar.frame
+    ctar.fields["sctp"] = {"hop_limit": 255}
+    assert of(run(lab.out), "CXTP-C5") == []

@@ -57,6 +57,24 @@ def transport(ctx: Context, rule: Rule) -> Iterator[Hit]:
     for m in ctx.of_type(*CXTP_ACCESS):
         if m.transport not in ("icmpv6", "icmpv4"):
             yield Hit(f"{at(m)} is carried over {m.transport}, not ICMP Experimental Mobility", (m,))
+        hop_limit = transport_info(m).get("hop_limit")
+        if isinstance(hop_limit, int) and hop_limit != 255:
+            yield Hit(f"{at(m)} has IP Hop Limit {hop_limit}, not 255", (m,))
+
+
+def sctp_identification(ctx: Context, rule: Rule) -> Iterator[Hit]:
+    """CXTP-C7: CXTP uses the SCTP PPI / ports the profile configures (when it configures any)."""
+    ppis, ports = ctx.profile.cxtp_sctp_ppis, ctx.profile.cxtp_sctp_ports
+    if not ppis and not ports:
+        return
+    for m in ctx.of_type(*CXTP_TRANSFER):
+        info = transport_info(m)
+        if m.transport != "sctp" or not info:
+            continue
+        ppi, used = info.get("ppi"), {info.get("sport"), info.get("dport")}
+        if (not ppis or ppi not in ppis) and (not ports or not used & ports):
+            yield Hit(f"{at(m)} rides SCTP PPI {ppi}, ports {sorted(p for p in used if isinstance(p, int))}: none is "
+                      f"the profile's CXTP PPI {sorted(ppis)} or port {sorted(ports)}", (m,))
 
 
 def sctp_unordered(ctx: Context, rule: Rule) -> Iterator[Hit]:
@@ -224,7 +242,7 @@ def protected(ctx: Context, rule: Rule) -> Iterator[Hit]:
 
 
 CHECKS = {
-    "cxtp_direction": direction, "cxtp_transport": transport, "cxtp_sctp_unordered": sctp_unordered,
+    "cxtp_direction": direction, "cxtp_transport": transport, "cxtp_sctp_identification": sctp_identification, "cxtp_sctp_unordered": sctp_unordered,
     "cxtp_ack_requested": ack_requested, "cxtp_ctdr_status": ctdr_status, "cxtp_one_operation": one_operation,
     "cxtp_elapsed_time": elapsed_time, "cxtp_token_key": token_key, "cxtp_pctd_key": pctd_key,
     "cxtp_known_fpt": known_fpt, "cxtp_ctar_retransmission": ctar_retransmission, "cxtp_ctar_rate": ctar_rate,
