@@ -13,7 +13,6 @@ from pathlib import Path
 import pytest
 
 from pmipct_check.analysis import analyze
-from pmipct_check.analysis.evidence import transport_info
 from pmipct_check.analysis.model import CASES
 from pmipct_check.capture import iter_carried
 from pmipct_check.decode import decode_stream
@@ -67,8 +66,6 @@ def test_capture_library_expectations(name: str, case: str, expected: str) -> No
         return
     rules = set(RULE_ID.findall(expected))
     assert rules, expected
-    if "CXTP-C6" in rules and not any(transport_info(m) for m in analysis.messages if m.protocol == "cxtp"):
-        pytest.xfail("the decoder does not pass the SCTP chunk flags on (Message.info or fields['sctp'])")
     mn1 = {h.id for h in analysis.handovers if h.mn == "mn1@lab.example"}
     for rule in rules:
         found = [f for f in result.findings if f.rule == rule and f.outcome == "fail"]

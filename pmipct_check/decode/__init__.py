@@ -70,7 +70,7 @@ def _message(carried: Carried, protocol: str, type_: str, fields: dict, walk: Wa
     # Positional (Message's field order) because this runs once per message on the hot path.
     return Message(carried.file, carried.frame, carried.time_ns, carried.src, carried.dst,
                    protocol, type_, fields, carried.transport, carried.frames,  # type: ignore[arg-type]
-                   _notices(walk, carried))
+                   _notices(walk, carried), info=carried.info)
 
 
 def decode_carried(carried: Carried, profile: Profile = DEFAULT_PROFILE) -> Message | Notice:

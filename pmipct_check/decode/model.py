@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Literal
@@ -9,6 +10,13 @@ from typing import Any, Literal
 from ..notices import Notice
 
 Protocol = Literal["pmipv6", "mipv6", "fmipv6", "cxtp", "nd"]
+
+
+#: Carried.info keys worth showing in a record (the rest are the decoder's own inputs).
+CARRIER_KEYS = frozenset(
+    {"ip_version", "hop_limit", "sport", "dport", "ppi", "stream", "tsn", "ssn", "unordered", "vtag",
+     "checksum_ok", "code", "subtype"}
+)
 
 
 def epoch_text(time_ns: int) -> str:
@@ -42,6 +50,9 @@ class Message:
     #: fields["options"] grouped by registry key, made on first use by analysis.evidence.options
     #: (the rules ask a message for its options ~20 times); not part of the record's value.
     option_index: dict[str, list[dict[str, Any]]] | None = field(default=None, compare=False, repr=False)
+    #: what the capture stage knew of the carrier (Carried.info: SCTP ports/PPI/stream/U bit, UDP
+    #: ports, IP hop limit, tunnel layers); rules such as CXTP-C5/C6/C7 judge the transport by it.
+    info: Mapping[str, object] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def time(self) -> Decimal:
@@ -65,4 +76,7 @@ class Message:
             record["frames"] = list(self.frames)
         if self.observations:
             record["observations"] = [{"file": f, "frame": n} for f, n in self.observations]
+        carrier = {k: v for k, v in self.info.items() if isinstance(v, (bool, int, str)) and k in CARRIER_KEYS}
+        if carrier:
+            record["carrier"] = carrier
         return record
