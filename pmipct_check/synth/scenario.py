@@ -47,6 +47,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import math
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -60,6 +61,10 @@ from .. import registry
 DEFAULT_BASE_TIME = "2024-01-01T00:00:00Z"
 DEFAULT_CXTP_SCTP_PORT = 5500  # RFC 4065's "Seamoby SCTP port" was never assigned; profile-settable
 TRANSPORTS = ("ipv6", "ipv4")
+#: Bounds on what a scenario file may ask for, so a typo cannot make synth run for hours:
+#: the last step at most a day after base_time, at most this many user-plane packets.
+MAX_TIMELINE_MS = 86_400_000.0
+MAX_USER_PLANE_PACKETS = 5_000_000
 ROLES = ("lma", "mag")
 #: Option keys a PBU may leave out (faults) and a PBA may fail to echo.
 PBU_OPTION_KEYS = ("mn_id", "hnp", "handoff", "att", "timestamp", "mn_ll_id", "ipv4_hoa_req")
@@ -306,8 +311,17 @@ def validate(scenario: Scenario) -> None:
         raise ScenarioError(f"{src}: scenario.lifetime_s: expected 0..{0xFFFF * 4}")
     if not 1 <= scenario.cxtp_sctp_port <= 0xFFFF:
         raise ScenarioError(f"{src}: scenario.cxtp_sctp_port: expected 1..65535")
-    if scenario.traffic_interval_ms < 0 or scenario.jitter_ms < 0:
-        raise ScenarioError(f"{src}: scenario.traffic_interval_ms/jitter_ms: expected >= 0")
+    for key in ("traffic_interval_ms", "jitter_ms"):  # not (x >= 0) also refuses nan
+        if not 0 <= getattr(scenario, key) < math.inf:
+            raise ScenarioError(f"{src}: scenario.{key}: expected a finite number >= 0, got {getattr(scenario, key)!r}")
+    last = max((s.at_ms for s in scenario.steps), default=0.0)
+    if not last <= MAX_TIMELINE_MS:
+        raise ScenarioError(f"{src}: steps.at_ms: expected at most {MAX_TIMELINE_MS:.0f} (one day), got {last!r}")
+    if scenario.traffic_interval_ms and (last + 1000.0) / scenario.traffic_interval_ms * max(1, len(scenario.mns)) \
+            > MAX_USER_PLANE_PACKETS:
+        raise ScenarioError(f"{src}: scenario.traffic_interval_ms: {scenario.traffic_interval_ms!r} ms over a "
+                            f"{last:.0f} ms timeline is more than {MAX_USER_PLANE_PACKETS} user-plane packets; "
+                            "expected a longer interval (or 0 for none)")
     names = [n.name for n in scenario.nodes] + [m.name for m in scenario.mns]
     dup = next((n for n in names if names.count(n) > 1), None)
     if dup:
