@@ -36,11 +36,15 @@ def write_output(text: str, output: str | None) -> None:
 
 
 def report_unusable(result) -> bool:
-    """One line per unusable input on stderr; True when any input could not be used at all."""
+    """One line per file problem on stderr (an unusable file, or one cut short or corrupt after
+    frames that are still analysed); True when any input could not be used at all."""
+    from .common import notice_line
+
     unusable = [i.file for i in result.inputs if not i.usable]
     for notice in result.notices:
-        if notice.frame is None and notice.severity == "error":
-            click.echo(f"pmipct-check: error: {notice.where()}: {notice.message}", err=True)
+        if notice.frame is None and (notice.severity == "error" or (
+                notice.severity == "warning" and notice.code.startswith("capture."))):
+            click.echo(notice_line(notice), err=True)
     return bool(unusable)
 
 

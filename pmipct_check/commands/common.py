@@ -24,6 +24,16 @@ class UsageFailure(click.ClickException):
         click.echo(f"pmipct-check: error: {self.format_message()}", err=True)
 
 
+def notice_line(notice: Any, code: bool = False) -> str:
+    """``pmipct-check: error: file@offset: what``: one line per problem, the file named once."""
+    level = "error" if notice.severity == "error" else "warning"
+    message = notice.message
+    if notice.file and message.startswith(f"{notice.file}: "):
+        message = message[len(notice.file) + 2 :]
+    line = f"pmipct-check: {level}: {notice.where()}: {message}" + (f" [{notice.code}]" if code else "")
+    return " ".join(line.split())  # a message from an exception may hold a newline
+
+
 def profile_option(func: Callable[..., Any]) -> Callable[..., Any]:
     return click.option(
         "--profile", "profile_path", type=click.Path(dir_okay=False), default=None,

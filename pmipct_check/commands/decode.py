@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from .common import EXIT_CLEAN, EXIT_UNUSABLE, load_profile_or_fail, profile_option
+from .common import EXIT_CLEAN, EXIT_UNUSABLE, load_profile_or_fail, notice_line, profile_option
 
 
 @click.command("decode")
@@ -38,8 +38,7 @@ def command(files: tuple[str, ...], fmt: str, output: str | None, profile_path: 
             else:
                 rows.append(item)
         elif isinstance(item, Notice):
-            level = "error" if item.severity == "error" else "warning"
-            click.echo(f"pmipct-check: {level}: {item.where()}: {item.message} [{item.code}]", err=True)
+            click.echo(notice_line(item, code=True), err=True)
     if fmt == "jsonl":
         write_output("".join(out), output)
     else:

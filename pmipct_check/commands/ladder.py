@@ -26,7 +26,7 @@ def build_result(paths: Sequence[str], profile, select: Sequence[str] = (), igno
 
 
 @click.command("ladder")
-@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.argument("files", nargs=-1, required=True, type=click.Path())  # a directory: one line, exit 2
 @click.option("--mn", default=None, help="Only the handovers of this MN (its identifier, e.g. an NAI).")
 @click.option("--handover", "which", default=None,
               help="Only this handover: its id (H3) or its number N (the N-th, of --mn's if given).")

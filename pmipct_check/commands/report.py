@@ -9,7 +9,7 @@ from .ladder import build_result
 
 
 @click.command("report")
-@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.argument("files", nargs=-1, required=True, type=click.Path())  # a directory: one line, exit 2
 @click.option("-o", "--output", "output", type=click.Path(dir_okay=False), default="report.html",
               show_default=True, help="The HTML file to write.")
 @click.option("--title", default="pmipct-check report", show_default=True, help="The page's title.")
