@@ -246,7 +246,7 @@ def load_profile(path: str | Path | None) -> Profile:
     try:
         text = Path(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise ProfileError(f"{path}: cannot read profile: {exc.strerror or exc}") from None
+        raise ProfileError(f"{path}: cannot read profile: {getattr(exc, 'strerror', None) or exc}") from None
     return parse_profile(text, str(path))
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from .common import EXIT_CLEAN, EXIT_UNUSABLE, load_profile_or_fail, notice_line, profile_option
+from .common import EXIT_CLEAN, EXIT_UNUSABLE, UsageFailure, load_profile_or_fail, notice_line, profile_option
 
 
 @click.command("decode")
@@ -71,5 +71,8 @@ def _print_table(rows, profile, output: str | None) -> None:
     if output is None or output == "-":
         Console(highlight=False, emoji=False).print(table)
         return
-    with open(output, "w", encoding="utf-8") as fh:
-        Console(file=fh, highlight=False, emoji=False, width=160, no_color=True).print(table)
+    try:
+        with open(output, "w", encoding="utf-8") as fh:
+            Console(file=fh, highlight=False, emoji=False, width=160, no_color=True).print(table)
+    except OSError as exc:
+        raise UsageFailure(f"{output}: cannot write: {exc.strerror or exc}") from None
