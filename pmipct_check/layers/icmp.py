@@ -15,6 +15,7 @@ from scapy.packet import Packet
 from scapy.utils import checksum
 
 from ..registry import CXTP_ICMP_SUBTYPE, CXTP_ICMPV4_TYPE, CXTP_ICMPV6_TYPE, TABLES
+from .fields import TolerantPacket
 
 IPPROTO_ICMPV6 = 58
 IPPROTO_ICMP = 1
@@ -30,7 +31,7 @@ def exp_mobility_fields(icmp_type: int) -> list[Any]:
     ]
 
 
-class ICMPv6ExpMobility(Packet):
+class ICMPv6ExpMobility(TolerantPacket):  # a cut header dissects, never raises
     """ICMPv6 Experimental Mobility (type 150); the checksum covers the IPv6 pseudo-header."""
 
     name = "ICMPv6 Experimental Mobility"
@@ -44,7 +45,7 @@ class ICMPv6ExpMobility(Packet):
         return p
 
 
-class ICMPExpMobility(Packet):
+class ICMPExpMobility(TolerantPacket):
     """ICMPv4 Experimental Mobility (type 41)."""
 
     name = "ICMP Experimental Mobility"
