@@ -38,11 +38,22 @@ def to_fields(pkt: Packet) -> Record:
         layer = _find(top.__class__(bytes(top)))
     else:
         layer = pkt if isinstance(pkt, (_MobilityHeader, _CXTPMessage)) else _find(pkt)
+    if isinstance(layer, (_MobilityHeader, _CXTPMessage)):
+        layer = _as_dispatched(layer)
     if isinstance(layer, _MobilityHeader):
         return _mh_record(layer)
     if isinstance(layer, _CXTPMessage):
         return _cxtp_record(layer)
     return "", "", {}, ["record.no-signalling"]
+
+
+def _as_dispatched(layer: Packet) -> Packet:
+    """A message class applied to octets of another type (``BU(octets of type 108)``) is read as
+    the dispatcher would read those octets: a record never mixes one type's layout with another's
+    type code (that raised KeyError)."""
+    base = MobilityHeader if isinstance(layer, _MobilityHeader) else CXTP
+    raw = bytes(layer)
+    return layer if base.dispatch_hook(raw) is type(layer) else base(raw)
 
 
 def _find(pkt: Packet) -> Packet | None:
