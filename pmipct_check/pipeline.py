@@ -10,7 +10,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
-from .capture import Carried, Tunnelled, iter_carried
+from .capture import Carried, PathSwitch, Tunnelled, iter_carried
 from .decode import Message, decode_carried, decode_stream
 from .notices import Notice
 from .profile import DEFAULT_PROFILE, Profile
@@ -43,8 +43,10 @@ def decode_files(
     paths: Iterable[str], profile: Profile = DEFAULT_PROFILE, *, tally: InputTally | None = None,
     track_user_plane: bool = False, taps: TapPlan | None = None,
     extracted: Sequence[Extracted] | None = None,
-) -> Iterator[Message | Notice | Tunnelled]:
+) -> Iterator[Message | Notice | Tunnelled | PathSwitch]:
     """Every signalling message of the files (in file order, then frame order), with Notices.
+
+    Tunnel path changes (:class:`capture.PathSwitch`) pass through in their place.
 
     ``extracted`` (one per path, from :func:`parallel.extract_files`, ``--jobs``) stands in for
     reading the files here; the result is the same.
@@ -95,6 +97,7 @@ def check_files(
     clock offset of a file not given.
     """
     from .analysis import analyze
+    from .analysis.datapath import with_interruptions
     from .rules.engine import load_rules, run_rules
     from .rules.selection import select_rules
     from .taps import plan_taps, with_access
@@ -110,12 +113,16 @@ def check_files(
     tally = InputTally()
     messages: list[Message] = []
     notices: list[Notice] = []
+    switches: list[PathSwitch] = []  # tunnel path changes per prefix: the data-path interruption
     for item in decode_files(paths, profile, tally=tally, taps=taps, extracted=extracted):
         if isinstance(item, Message):
             messages.append(item)
         elif isinstance(item, Notice):
             notices.append(item)
+        elif isinstance(item, PathSwitch):
+            switches.append(item)
     analysis = with_access(analyze(messages, profile), events, profile)
+    analysis = with_interruptions(analysis, switches, profile)
     result = run_rules(analysis, notices, profile, select, ignore, severity_overrides,
                        inputs=tally.infos(paths))
     return replace(result, clocks=taps.clocks if taps else (), events=tuple(events))

@@ -12,7 +12,7 @@ from .classify import classify, facts, transfer_messages
 from .correlate import Draft, correlate
 from .evidence import CXTP_ACCESS, CXTP_TRANSFER, FHO, node_of, same_node
 from .model import Analysis, Handover
-from .timings import timings
+from .timings import context_timings, timings
 
 
 def analyze(
@@ -95,8 +95,9 @@ def _handover(hid: str, d: Draft, profile: Profile, cases: Mapping[str, Case],
     return Handover(
         id=hid, mn=d.mn, case=case, case_reason=reason, pmag=d.pmag, nmag=d.nmag,
         lma=d.pbu.lma if d.pbu else None, messages=tuple(everything),
-        timings=timings(pbu=pbu, pba=pba, deregs=deregs, transfer=moves, nmag_started=started,
-                        everything=everything),
+        timings={**timings(pbu=pbu, pba=pba, deregs=deregs, transfer=moves, nmag_started=started,
+                           everything=everything),
+                 **(context_timings(cases[case].steps, pba=pba, transfer=moves) if case in cases else {})},
         vantage=frozenset(vantage), pbu=pbu, pba=pba,
         previous=d.previous.pbu if d.previous else None, previous_pba=d.previous.pba if d.previous else None,
         deregs=deregs, cxtp=cxtp, fho=fho,

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 from ..decode.model import Message
 
 #: timing name -> what it measures (for renderers' legends).
@@ -9,6 +12,9 @@ TIMINGS = {
     "pbu_pba": "nMAG's PBU -> the LMA's PBA",
     "ctreq_ctd": "first CT-Req -> first CTD/PCTD after it",
     "ctd_ctdr": "first CTD/PCTD -> first CTDR after it",
+    "cr_ca": "context ready [CR] -> context activated [CA], where the case draws both: [CR] at the message the "
+             "figure puts it after (the PBA in reactive cases 1 and 2, the CT-Req in proactive case 2), [CA] at "
+             "the CTD/PCTD's arrival",
     "hi_hack": "first HI -> first HAck after it",
     "attach_registered": "first sign of the MN at the nMAG (its RS or logged ATT, else its PBU or a transfer "
                          "it started) -> PBA",
@@ -16,6 +22,8 @@ TIMINGS = {
     "att_pbu": "logged ATT event -> the nMAG's PBU",
     "pht_transfer": "logged PHT event -> first context-transfer message",
     "pba_ra": "PBA -> the Router Advertisement carrying the HNP on the new access link",
+    "interruption": "last downlink packet tunnelled LMA -> pMAG for the MN's prefix -> first one LMA -> nMAG",
+    "interruption_up": "last uplink packet tunnelled pMAG -> LMA from the MN's prefix -> first one nMAG -> LMA",
     "dereg_pba": "pMAG's de-registration PBU -> its PBA",
     "transfer": "first -> last context-transfer message",
     "handover": "first -> last signalling message of the handover",
@@ -71,3 +79,27 @@ def attach_timings(*, attach_ns: int | None, pba: Message | None, transfer: list
         out["attach_activated"] = (ctd.time_ns - attach_ns) / 1e9 if ctd and ctd.time_ns >= attach_ns else None
     out["pba_ra"] = _span(pba, ra)
     return {k: round(v, 9) for k, v in out.items() if v is not None}
+
+
+def context_timings(steps: Sequence[Any], *, pba: Message | None, transfer: list[Message]) -> dict[str, float]:
+    """``cr_ca`` from the case's steps (``rules/cases.toml``): [CR] and [CA] sit right after a message.
+
+    Each event is placed at the message the case draws just before it: the nMAG's PBA, else the
+    first transfer message of that type (CTD standing for PCTD too).  Left out when the case
+    draws no such pair, a message is missing, or the context was "activated" before it was ready.
+    """
+    at: dict[str, int] = {}
+    for k, step in enumerate(steps):
+        if getattr(step, "event", "") not in ("CR", "CA"):
+            continue
+        previous = next((s for s in reversed(steps[:k]) if getattr(s, "message", "")), None)
+        if previous is None:
+            continue
+        types = tuple(previous.types)
+        after = at.get("CR") if step.event == "CA" else None
+        message = pba if "PBA" in types else _first(transfer, types, after)
+        if message is not None:
+            at[step.event] = message.time_ns
+    if "CR" not in at or "CA" not in at or at["CA"] < at["CR"]:
+        return {}
+    return {"cr_ca": round((at["CA"] - at["CR"]) / 1e9, 9)}

@@ -6,7 +6,7 @@ headers, CXTP and (optionally) tunnelled user plane in the frames; ``CaptureWrit
 """
 
 from .extract import Extractor, iter_carried, iter_file
-from .model import Carried, Packet, Tunnelled
+from .model import Carried, Packet, PathSwitch, Tunnelled
 from .readers import iter_records, read_packets
 from .writer import CaptureWriter, frame_ip
 
@@ -15,6 +15,7 @@ __all__ = [
     "Carried",
     "Extractor",
     "Packet",
+    "PathSwitch",
     "Tunnelled",
     "frame_ip",
     "iter_carried",

@@ -19,7 +19,8 @@ from .. import registry
 from ..notices import Notice
 from ..profile import DEFAULT_PROFILE, Profile
 from .link import ETHERNET_HEADER_LEN, LINK_PARSERS, LINKTYPE_ETHERNET, ethernet
-from .model import Carried, Packet, Tunnelled
+from .model import Carried, Packet, PathSwitch, Tunnelled
+from .paths import IGNORED, PathTracker
 from .readers import iter_records
 from .sctp import SctpAssembler, checksum_ok
 
@@ -60,7 +61,7 @@ _NOTHING: tuple = ()
 _IP_ETHERTYPES = (b"\x86\xdd", b"\x08\x00")
 _NAME_CACHE = 65536
 
-Item = Carried | Tunnelled | Notice
+Item = Carried | Tunnelled | PathSwitch | Notice
 
 
 class Extractor:
@@ -71,7 +72,7 @@ class Extractor:
     """
 
     def __init__(self, profile: Profile = DEFAULT_PROFILE, track_user_plane: bool = False,
-                 verify_sctp_checksum: bool = True) -> None:
+                 verify_sctp_checksum: bool = True, track_paths: bool = True) -> None:
         self.profile = profile
         self.track_user_plane = track_user_plane
         self.verify_sctp_checksum = verify_sctp_checksum
@@ -81,6 +82,9 @@ class Extractor:
         self._sctp = SctpAssembler(frozenset(profile.cxtp_sctp_ppis), frozenset(profile.cxtp_sctp_ports),
                                    profile.cxtp_header_check)
         self._names: dict[bytes, str] = {}
+        # Which tunnel each inner flow is in (the data-path interruption): PathSwitch items, no packets kept.
+        self._paths = PathTracker(self._name)
+        self._flows = self._paths.flows if track_paths else None
         self._unknown_links: set[tuple[str, int]] = set()
         self.stats: dict[str, int] = dict.fromkeys(
             ("not_ip", "non_first_fragments", "esp", "tunnel_depth", "truncated"), 0)
@@ -168,9 +172,23 @@ class Extractor:
                     return self._signalling(file, frame, time_ns, data, off, nh, p, layers)
             else:
                 return self._signalling(file, frame, time_ns, data, off, nh, p, layers)
-        if layers is None or not self.track_user_plane:
+        if layers is None:
             return _NOTHING
-        return self._user_plane(file, frame, time_ns, data, off, layers)
+        found: Sequence[Item] = _NOTHING
+        flows = self._flows
+        if flows is not None:  # which tunnel each inner flow is in: PathTracker.packet, inline
+            o = layers[-1]
+            tunnel = data[o + 8 : o + 40] if data[o] >> 4 == 6 else data[o + 12 : o + 20]
+            flow = data[off + 8 : off + 40] if version == 6 else data[off + 12 : off + 20]
+            state = flows.get(flow)
+            if state is not None and state[0] == tunnel:
+                state[1] = time_ns
+                state[2] = frame
+            elif state is not IGNORED:
+                found = self._paths.change(flow, tunnel, state, file, frame, time_ns)
+        if self.track_user_plane:
+            return (*found, *self._user_plane(file, frame, time_ns, data, off, layers))
+        return found
 
     # -- layers ------------------------------------------------------------------------------
 

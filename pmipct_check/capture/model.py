@@ -64,3 +64,23 @@ class Tunnelled:
     outer_dst: str
     inner_src: str
     inner_dst: str
+
+
+@dataclass(frozen=True, slots=True)
+class PathSwitch:
+    """The tunnel for an MN prefix moved to another MAG (see :mod:`.paths`); made from per-prefix state.
+
+    ``frame``/``time_ns`` is the first packet on the new path; ``old_frame`` and ``gap_ns`` back
+    from ``time_ns`` the last one on the old path (a gap, so a clock correction moves both ends).
+    """
+
+    file: str
+    frame: int
+    time_ns: int
+    direction: Literal["down", "up"]  # down: LMA -> MAG, by inner destination; up: MAG -> LMA, by source
+    prefix: str  # "2001:db8:1:1::/64" (the inner address's /64), or an IPv4 address "/32"
+    old: str  # the MAG end of the tunnel before
+    new: str  # and after
+    old_frame: int
+    gap_ns: int
+    lma: str = ""  # the tunnel's other end

@@ -14,6 +14,7 @@ The analysis stage fills ``Handover.timings`` (seconds; the keys are
 ``pht_transfer``       logged PHT event -> first context-transfer message
 ``pba_ra``             PBA -> the RA carrying the HNP on the new access link
 ``interruption``       last downlink packet tunnelled to the pMAG -> first one to the nMAG
+``interruption_up``    last uplink packet tunnelled from the pMAG -> first one from the nMAG
 ``hi_hack``            RFC 5949 HI -> HAck
 ``dereg_pba``          pMAG's de-registration PBU -> its PBA
 ``transfer``           first -> last context-transfer message
@@ -43,6 +44,7 @@ TIMING_LABELS: Mapping[str, str] = {
     "pht_transfer": "PHT event → context transfer",
     "pba_ra": "PBA → RA with the HNP",
     "interruption": "data-path interruption",
+    "interruption_up": "uplink interruption",
     "hi_hack": "HI → HAck",
     "dereg_pba": "de-registration → PBA",
     "transfer": "context transfer (first → last)",
