@@ -33,6 +33,16 @@ NOTE_MEANINGS: Mapping[str, str] = {
     "[CA]": "context transferred and activated on the nMAG (Context Activation)",
     "[PHT]": "proactive handover trigger (local event implied by the case)",
 }
+#: The same notes when the event log recorded them (``--event-log``).
+LOGGED_MEANINGS: Mapping[str, str] = {
+    "[ATT]": "MN attached to the nMAG (from the event log)",
+    "[PHT]": "proactive handover trigger (from the event log)",
+    "[CR]": "nMAG ready to receive context (from the event log)",
+    "[CA]": "context activated on the nMAG (from the event log)",
+}
+#: How far before the handover's first message (and after its last) a logged event may be and
+#: still be drawn on its ladder (the access side's window, taps.ACCESS_WINDOW_NS).
+EVENT_WINDOW_NS = 10_000_000_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +87,8 @@ class Arrow:
 class Note:
     lane: int
     text: str  # "[ATT]", "[CR]", ...
+    time: Decimal | None = None  # seconds since the ladder's first message: an event-log record
+    logged: bool = False  # from the event log (else implied by the case and the messages)
 
 
 Row = Arrow | Note
@@ -202,8 +214,15 @@ def build_ladder(result: CheckResult, handover: Handover, profile: Profile = DEF
         a for m in messages for a in (m.src, m.dst)
         if a in mn_addresses or (m.protocol == "cxtp" and m.type in ("CTAR", "CTAA") and _in_prefixes(a, prefixes))
     ]
+    access = [m for m in messages if m.protocol == "nd"]
     if is_mn:
         add(is_mn[0], "mn")
+    elif access:  # RS/RA: the MN's own lifeline, whatever link-local or multicast address they use
+        rs = next((m for m in access if m.type == "RS" and m.src not in ("::", "")), None)
+        ra = next((m for m in access if m.type == "RA" and not m.dst.lower().startswith("ff")), None)
+        address = rs.src if rs else ra.dst if ra else ""
+        lanes.append(Lifeline("MN", "mn", "MN", common.clean(address)))
+        lane_of["MN"] = len(lanes) - 1
     if handover.pmag:
         add(handover.pmag, "pmag")
     add(handover.nmag, "nmag")
@@ -225,13 +244,19 @@ def build_ladder(result: CheckResult, handover: Handover, profile: Profile = DEF
     start = messages[0].time if messages else None
     rows: list[Row] = []
     placed: set[int] = set()
+    mn_lane = next((i for i, lane in enumerate(lanes) if lane.role == "mn"), None)
+    nmag_lane = lane_of.get(key_for(handover.nmag))
     for message in messages:
-        src = lane_of.get(key_for(message.src))
-        if src is None:
-            src = add(message.src, "mn" if message.src in mn_addresses else "other")
-        dst = lane_of.get(key_for(message.dst))
-        if dst is None:
-            dst = add(message.dst, "mn" if message.dst in mn_addresses else "other")
+        if message.protocol == "nd" and mn_lane is not None and nmag_lane is not None:
+            # access side: the MN solicits the nMAG's advertisement (link-local / multicast addresses)
+            src, dst = (mn_lane, nmag_lane) if message.type == "RS" else (nmag_lane, mn_lane)
+        else:
+            src = lane_of.get(key_for(message.src))
+            if src is None:
+                src = add(message.src, "mn" if message.src in mn_addresses else "other")
+            dst = lane_of.get(key_for(message.dst))
+            if dst is None:
+                dst = add(message.dst, "mn" if message.dst in mn_addresses else "other")
         cited: list[Marker] = []
         keys = {(message.file, message.frame), *((message.file, n) for n in message.frames),
                 *message.observations}
@@ -246,6 +271,8 @@ def build_ladder(result: CheckResult, handover: Handover, profile: Profile = DEF
                           message.time - start if start is not None else Decimal(0), tuple(cited)))
     steps = (load_case_steps() if cases is None else cases).get(handover.case)
     rows = _with_notes(rows, steps, lanes)
+    if start is not None and result.events:
+        rows = _with_events(rows, _events_of(result, handover, messages), steps, lanes, start, key_for, profile)
     files = tuple(dict.fromkeys(m.file for m in messages))
     unplaced = tuple(m for m in markers if id(m.finding) not in placed)
     return Ladder(handover, common.verdict_of(result, handover), tuple(lanes), tuple(rows), start,
@@ -320,6 +347,53 @@ def _with_notes(rows: list[Row], steps: tuple | None, lanes: Sequence[Lifeline])
     return out
 
 
+def _events_of(result: CheckResult, handover: Handover, messages: Sequence) -> list:
+    """Logged events of this handover's MN (identifier, link-layer id or HNP) around its messages."""
+    keys = {handover.mn.lower()}
+    for m in (handover.pbu, handover.pba):
+        for o in (m.fields.get("options") or []) if m is not None else ():
+            if isinstance(o, dict) and o.get("key") in ("mn_ll_id", "hnp"):
+                keys.add(str(o.get("identifier") or o.get("prefix_text")).lower())
+    lo, hi = messages[0].time_ns - EVENT_WINDOW_NS, messages[-1].time_ns
+    return [e for e in result.events if e.mn.lower() in keys and lo <= e.time_ns <= hi
+            and f"[{e.event}]" in LOGGED_MEANINGS]
+
+
+def _with_events(rows: list[Row], events: Sequence, steps: tuple | None, lanes: Sequence[Lifeline],
+                 start: Decimal, key_for, profile: Profile) -> list[Row]:
+    """Logged events as notes at their node's lifeline, in time order among the arrows.
+
+    The node is the profile's name (or an address) of a lifeline; else the role the case draws
+    the event at (else the nMAG; the pMAG for a [PHT] naming a target).  A logged event replaces the
+    same note implied on that lane.
+    """
+    role_lane = {lane.role: i for i, lane in reversed(list(enumerate(lanes)))}
+    by_name = {lane.key.lower(): i for i, lane in enumerate(lanes)}
+    by_name.update({lane.address.lower(): i for i, lane in enumerate(lanes)})
+    drawn: list[Note] = []
+    for e in events:
+        lane = by_name.get(e.node.lower())
+        if lane is None:
+            lane = by_name.get(key_for(e.node).lower()) if profile.nodes else None
+        if lane is None:
+            fallback = "pmag" if e.event == "PHT" and e.target else "nmag"  # a PHT names where the MN goes
+            at = next((s.at for s in steps or () if s.event == e.event), fallback)
+            lane = role_lane.get(at)
+        if lane is not None:
+            drawn.append(Note(lane, f"[{e.event}]", e.time - start, True))
+    if not drawn:
+        return rows
+    logged = {(n.lane, n.text) for n in drawn}
+    rows = [r for r in rows if not (isinstance(r, Note) and not r.logged and (r.lane, r.text) in logged)]
+    out: list[Row] = []
+    pending = sorted(drawn, key=lambda n: n.time)
+    for row in rows:
+        while pending and isinstance(row, Arrow) and pending[0].time <= row.time:
+            out.append(pending.pop(0))
+        out.append(row)
+    return out + pending
+
+
 def _de_registration(arrow: Arrow) -> bool:
     return any(d.startswith("lt=0s") for d in arrow.label.details)
 
@@ -333,12 +407,21 @@ def _accepted(arrow: Arrow) -> bool:
 
 
 def time_text(value: Decimal) -> str:
-    """Relative time in seconds, microsecond resolution: ``+0.012345``."""
-    return f"+{value.quantize(Decimal('0.000001'))}"
+    """Relative time in seconds, microsecond resolution: ``+0.012345`` (``-0.020000`` before the first)."""
+    value = value.quantize(Decimal("0.000001"))
+    return f"{value}" if value < 0 else f"+{value}"
 
 
 def notes_used(ladder: Ladder) -> list[str]:
     return list(dict.fromkeys(row.text for row in ladder.rows if isinstance(row, Note)))
+
+
+def note_meaning(ladder: Ladder, note: str) -> str:
+    """What a note means on this ladder: logged when every such note came from the event log."""
+    notes = [r for r in ladder.rows if isinstance(r, Note) and r.text == note]
+    if notes and all(n.logged for n in notes):
+        return LOGGED_MEANINGS.get(note, note)
+    return NOTE_MEANINGS.get(note, LOGGED_MEANINGS.get(note, note))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -463,6 +546,9 @@ def render_rich(ladder: Ladder, width: int = 100, ascii_only: bool = False) -> T
             lifelines(y)
             x = xs[row.lane]
             canvas.put(y, x - len(row.text) // 2, row.text, "bold cyan")
+            if row.time is not None:  # a logged event: its time in the gutter, "log" for its frame
+                stamp = f"{time_text(row.time)} log"
+                canvas.put(y, 0, (stamp if len(stamp) <= gutter - 1 else "log").rjust(gutter - 1), "dim")
             continue
         kind = row.kind
         style = common.SEVERITY_STYLE.get(kind, "magenta") if kind else ""
@@ -528,7 +614,7 @@ def legend(ladder: Ladder, ascii_only: bool = False, width: int = 100) -> Text:
             head = common.clean(f"  [{marker.tag}] {f.rule} {marker.kind}: ")
             _wrapped(out, head, style, common.clean(f"{f.message} ({common.refs_text(f)}){placed}"), width)
     for note in notes_used(ladder):
-        _wrapped(out, f"  {note} ", "bold cyan", NOTE_MEANINGS[note], width, "dim")
+        _wrapped(out, f"  {note} ", "bold cyan", note_meaning(ladder, note), width, "dim")
     if len(ladder.files) > 1:
         files = ", ".join(f"{i}={f}" for i, f in enumerate(ladder.files, 1))
         _wrapped(out, "Files: ", "dim", common.clean(files), width, "dim")

@@ -25,6 +25,7 @@ TABLE_TIMINGS = {"pbu_pba": "PBU→PBA", "ctreq_ctd": "CT-Req→CTD", "interrupt
 #: Below this many columns findings are a list, not a table; timings leave the handover table.
 WIDE = 100
 MAX_NOTICES = 20
+MAX_EVENTS = 20
 
 
 def renderables(result: CheckResult, profile: Profile = DEFAULT_PROFILE,
@@ -38,6 +39,9 @@ def renderables(result: CheckResult, profile: Profile = DEFAULT_PROFILE,
     notices = notices_table(result)
     if notices is not None:
         out.append(notices)
+    events = events_table(result)
+    if events is not None:
+        out.append(events)
     out += list(ladders)
     return out
 
@@ -153,6 +157,22 @@ def notices_table(result: CheckResult) -> RenderableType | None:
                       common.clean(n.message), common.clean(n.where()))
     if len(result.notices) > MAX_NOTICES:
         table.caption = f"... and {len(result.notices) - MAX_NOTICES} more (--format json lists all)"
+    return table
+
+
+def events_table(result: CheckResult) -> RenderableType | None:
+    """The event log's records (``--event-log``), briefly: when, where, what, for which MN."""
+    if not result.events:
+        return None
+    table = Table(title=f"Event log ({len(result.events)})", box=box.SIMPLE_HEAD, title_justify="left",
+                  title_style="bold", pad_edge=False)
+    for column in ("time", "node", "event", "mn", "target"):
+        table.add_column(column, overflow="fold", no_wrap=column == "time")
+    for e in result.events[:MAX_EVENTS]:
+        table.add_row(str(e.time), common.clean(e.node), common.clean(e.event), common.clean(e.mn or "-"),
+                      common.clean(e.target or "-"))
+    if len(result.events) > MAX_EVENTS:
+        table.caption = f"... and {len(result.events) - MAX_EVENTS} more (--format json lists all)"
     return table
 
 
