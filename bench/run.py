@@ -14,6 +14,7 @@ faster than tshark).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
@@ -29,6 +30,7 @@ sys.path.insert(0, str(HERE.parent))
 
 TSHARK_FILTER = "mipv6 || sctp"
 MEMORY_LIMIT_MB = 200
+GNU_TIME = "/usr/bin/time"
 SIGNALLING_SHARE = 0.01  # of the mixed captures' frames
 #: What the pmipct-check console script runs, so the tree measured is the one this Python imports
 #: (PYTHONPATH=/some/checkout python bench/run.py measures that checkout).
@@ -56,14 +58,25 @@ class Run:
 
 
 def measure(cmd: list[str], stdout: Path) -> tuple[float, float, float, int]:
-    """(wall s, user+sys CPU s, peak RSS MB, exit status) of one child process."""
+    """(wall s, user+sys CPU s, peak RSS MB, exit status) of one child process.
+
+    CPU time comes from ``os.wait4``.  Peak RSS comes from GNU time's ``%M`` where it is installed:
+    Linux hands a child that was spawned from this (large, scapy-importing) process the parent's
+    high-water RSS at exec, so ``wait4``'s ``ru_maxrss`` cannot go below this process's own.
+    """
+    rss_file = stdout.with_suffix(".rss")
+    timer = [GNU_TIME, "-f", "%M", "-o", str(rss_file)] if os.access(GNU_TIME, os.X_OK) else []
     with open(stdout, "wb") as out, open(stdout.with_suffix(".stderr"), "wb") as err:
         start = time.perf_counter()
-        proc = subprocess.Popen(cmd, stdout=out, stderr=err)
+        proc = subprocess.Popen([*timer, *cmd], stdout=out, stderr=err)
         _, status, usage = os.wait4(proc.pid, 0)
         wall = time.perf_counter() - start
     proc.returncode = os.waitstatus_to_exitcode(status)
-    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, proc.returncode
+    rss = usage.ru_maxrss / 1024
+    if timer:
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            rss = int(rss_file.read_text().split()[-1]) / 1024
+    return wall, usage.ru_utime + usage.ru_stime, rss, proc.returncode
 
 
 def run_check(capture: Path, frames: int, out: Path, extra: tuple[str, ...] = ()) -> Run:
