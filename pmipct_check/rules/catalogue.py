@@ -36,7 +36,7 @@ def parse_rules(text: str, path: str, checks: Collection[str] | None = None) -> 
         if key != "rule":
             raise CatalogueError(f"{path}: {key}: no such top-level key (expected [[rule]] tables)")
     tables = data.get("rule", [])
-    if not isinstance(tables, list):
+    if not isinstance(tables, list) or not all(isinstance(t, dict) for t in tables):  # rule = [1]
         raise CatalogueError(f"{path}: rule: expected [[rule]] tables")
     rules = []
     for index, raw in enumerate(tables):
