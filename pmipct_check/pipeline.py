@@ -2,6 +2,9 @@
 
 Commands call these two functions; nothing here knows about terminals or output formats.
 Only signalling is kept in memory: the capture stage drops user plane frame by frame.
+Notices are kept up to ``MAX_NOTICES_PER_CODE`` per file and code (a capture whose every frame
+is broken must not keep a million of them); the rest are counted in one ``notice.limit``
+warning.
 """
 
 from __future__ import annotations
@@ -20,6 +23,10 @@ if TYPE_CHECKING:
     from .events import Event
     from .parallel import Extracted
     from .taps import TapPlan
+
+
+#: Notices of one code kept per file by check_files; beyond it they are counted, not kept.
+MAX_NOTICES_PER_CODE = 1000
 
 
 @dataclass(slots=True)
@@ -114,13 +121,19 @@ def check_files(
     messages: list[Message] = []
     notices: list[Notice] = []
     switches: list[PathSwitch] = []  # tunnel path changes per prefix: the data-path interruption
+    per_code: dict[tuple[str, str], int] = {}
     for item in decode_files(paths, profile, tally=tally, taps=taps, extracted=extracted):
         if isinstance(item, Message):
             messages.append(item)
         elif isinstance(item, Notice):
-            notices.append(item)
+            seen = per_code[item.file, item.code] = per_code.get((item.file, item.code), 0) + 1
+            if seen <= MAX_NOTICES_PER_CODE:
+                notices.append(item)
         elif isinstance(item, PathSwitch):
             switches.append(item)
+    notices += [Notice("notice.limit", f"{seen - MAX_NOTICES_PER_CODE} more {code} notices not kept "
+                       f"(bound: {MAX_NOTICES_PER_CODE} per file and code)", file=file, severity="warning")
+                for (file, code), seen in per_code.items() if seen > MAX_NOTICES_PER_CODE]
     analysis = with_access(analyze(messages, profile), events, profile)
     analysis = with_interruptions(analysis, switches, profile)
     result = run_rules(analysis, notices, profile, select, ignore, severity_overrides,

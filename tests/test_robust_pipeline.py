@@ -217,3 +217,20 @@ def test_absurd_number_of_options_is_bounded_by_the_message(tmp_path: Path) -> N
     message = decode_carried(carried(mh(5, struct.pack("!HHHH", 9, 0xF000, 0, 10) + many, header_len=255),
                                      "mh", "2001:db8::1", "2001:db8::2"))
     assert message.type in ("BU", "PBU") and len(message.fields.get("options", ())) <= 1020
+
+
+def test_notices_are_bounded_per_file_and_code(tmp_path: Path) -> None:
+    """A capture whose every frame is broken keeps MAX_NOTICES_PER_CODE notices and counts the rest."""
+    from pmipct_check.pipeline import MAX_NOTICES_PER_CODE
+
+    path = tmp_path / "all-broken.pcap"
+    extra = 250
+    with CaptureWriter(path, "pcap") as writer:
+        for i in range(MAX_NOTICES_PER_CODE + extra):
+            writer.write(10**18 + i * 1000, BROKEN["mh-two-octets"])
+    result = check_files([str(path)])
+    codes = [n.code for n in result.notices]
+    assert codes.count("mh.truncated") == MAX_NOTICES_PER_CODE
+    limit = [n for n in result.notices if n.code == "notice.limit"]
+    assert len(limit) == 1 and f"{extra} more mh.truncated" in limit[0].message and limit[0].file == str(path)
+    assert {"INPUT-I1", "INPUT-I5"} <= {f.rule for f in result.findings}
