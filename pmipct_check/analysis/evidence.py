@@ -7,6 +7,7 @@ as the decoder writes them; nothing here knows a code point.
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
 
@@ -224,8 +225,8 @@ def transport_info(msg: Message) -> dict[str, Any]:
     Read from ``Message.info`` when the decoder provides it, else ``fields["sctp"]``.
     """
     info = getattr(msg, "info", None)
-    if isinstance(info, dict):
-        return info
+    if isinstance(info, Mapping) and info:
+        return dict(info)
     sctp = msg.fields.get("sctp")
     return sctp if isinstance(sctp, dict) else {}
 
