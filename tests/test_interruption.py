@@ -180,3 +180,35 @@ def test_cr_ca_needs_both_events() -> None:
     cases = load_cases()
     assert context_timings(cases["proactive-1"].steps, pba=None, transfer=[]) == {}
     assert context_timings(cases["reactive-1"].steps, pba=None, transfer=[]) == {}
+
+
+# -- matching switches to handovers ----------------------------------------------------------------
+
+
+def test_switches_match_by_prefix_pair_and_time(tmp_path: Path) -> None:
+    from pmipct_check.analysis import analyze
+    from pmipct_check.analysis.datapath import MATCH_WINDOW_NS, with_interruptions
+    from pmipct_check.decode import Message
+    from pmipct_check.pipeline import decode_files
+
+    path = synth(tmp_path, "reactive-1", "--mns", "2")
+    analysis = analyze(m for m in decode_files([str(path)]) if isinstance(m, Message))
+    h1 = next(h for h in analysis.handovers if h.mn == "mn1@lab.example")
+    pba = h1.pba.time_ns
+    prefix = next(b.prefixes[0] for b in analysis.bindings if b.mn == h1.mn)
+    other = next(b.prefixes[0] for b in analysis.bindings if b.mn != h1.mn)
+
+    def switch(t: int, gap: int, pfx: str = prefix, old: str = MAG1_6, new: str = MAG2_6,
+               direction: str = "down") -> PathSwitch:
+        return PathSwitch("f", 1, t, direction, pfx, old, new, 1, gap, LMA6)
+
+    found = with_interruptions(analysis, [
+        switch(pba + 50_000_000, 80_000_000),  # flow 1: last old at pba - 30 ms
+        switch(pba + 40_000_000, 60_000_000),  # flow 2: last old at pba - 20 ms, first new at +40 ms
+        switch(pba + 1_000_000, 1_000, pfx=other),  # another MN's prefix: not H1's
+        switch(pba + 2_000_000, 1_000, old=MAG2_6, new=MAG1_6),  # the other way round
+        switch(pba + MATCH_WINDOW_NS + 1, 1_000, direction="up"),  # too far from the registration
+    ])
+    timings = next(h for h in found.handovers if h.id == h1.id).timings
+    assert timings["interruption"] == 0.06  # first new (+40 ms) - last old (-20 ms), over both flows
+    assert "interruption_up" not in timings

@@ -4,7 +4,9 @@ The capture stage never keeps user plane: it hands on a :class:`~..capture.model
 each time the MAG end of the tunnel for a prefix changes (see ``capture/paths.py``).  A switch
 belongs to a handover when its prefix is the MN's (an HNP of its binding or PBU/PBA, or its IPv4
 home address), it goes from the handover's pMAG to its nMAG, and of that MN's handovers with
-that pair this one's registration (PBA, else PBU, else first message) is nearest in time.
+that pair this one's registration (PBA, else PBU, else first message) is nearest in time, at
+most ``MATCH_WINDOW_NS`` away (the LMA moves the tunnel when it accepts the registration: a
+switch far from any registration is traffic that was idle, or paths that flap, not this move).
 Switches are per flow: the interruption runs from the last packet on the old path of any of the
 MN's flows that moved to the first packet on the new path of any of them.
 
@@ -25,6 +27,8 @@ from .model import Analysis, Handover
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
+#: How far a switch's first packet on the new path may be from the handover's registration.
+MATCH_WINDOW_NS = 10_000_000_000
 #: Timing key per switch direction.
 TIMING_KEYS = {"down": "interruption", "up": "interruption_up"}
 _V4_OPTIONS = ("ipv4_hoa", "ipv4_hoa_req", "ipv4_hoa_rep", "ipv4_ack")
@@ -77,8 +81,8 @@ def interruptions(analysis: Analysis, switches: Iterable[PathSwitch], profile: P
         prefix = _network(switch.prefix) if pair else None
         if prefix is None or switch.direction not in TIMING_KEYS:
             continue
-        fits = [h for h in pair or () if _overlaps(prefix, nets.get(h.id) or
-                                                   nets.setdefault(h.id, mn_networks(analysis, h)))]
+        fits = [h for h in pair or () if abs(switch.time_ns - (_anchor_ns(h) or 0)) <= MATCH_WINDOW_NS
+                and _overlaps(prefix, nets.get(h.id) or nets.setdefault(h.id, mn_networks(analysis, h)))]
         if fits:
             owner = min(fits, key=lambda h: abs(switch.time_ns - (_anchor_ns(h) or 0)))
             out.setdefault(owner.id, {}).setdefault(TIMING_KEYS[switch.direction], []).append(switch)
