@@ -130,14 +130,18 @@ def _user_frame(outer: tuple[str, str], macs: tuple[bytes, bytes], inner: tuple[
 
 
 def user_plane_templates() -> list[bytes]:
-    """Every user-plane frame shape: per MN of batch 0, per MAG, per direction, per size."""
+    """Every user-plane frame shape: per MN of batch 0, per direction, per size.
+
+    Each MN's flows stay in one tunnel (mag1 or mag2 by the MN's number): a flow whose tunnel
+    flapped from packet to packet would be a path switch per packet, which no network shows.
+    """
     sc = builtin_scenario(SCENARIOS[0], 1)
     lma = sc.lma
     mags = [n for n in sc.nodes if n.role == "mag"][:2]
     mac = {n.name: node_mac(n.name, n.mac) for n in sc.nodes}
     out = []
-    for mn in batch_mns(0):
-        for mag in mags:
+    for i, mn in enumerate(batch_mns(0)):
+        for mag in (mags[i % 2],):
             for size in USER_PAYLOADS:
                 out.append(_user_frame((lma.ipv6, mag.ipv6), (mac[lma.name], mac[mag.name]),
                                        (CN_ADDRESS, mn.home_address), size))

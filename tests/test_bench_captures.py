@@ -60,7 +60,7 @@ def test_mixed_is_time_ordered_with_the_share_of_signalling_asked(made):
     assert [r[1] for r in frames] == sorted(r[1] for r in frames)
     pool_payloads = {r[3] for r in _frames(pool)}
     assert sum(r[3] in pool_payloads for r in frames) == 90
-    # the user plane is IPv6 in IPv6 (next header 41 after a 14-octet Ethernet header)
+    # the user plane is IPv6 in IPv6 (next header 41 after a 14-octet Ethernet header), each MN in one tunnel
     assert sum(r[3][14 + 6] == 41 for r in frames) == 810
 
 
@@ -115,3 +115,15 @@ def test_measure_reports_a_child_of_its_own(tmp_path):
     assert code == 0 and (tmp_path / "out.txt").read_text().strip() == "50000000"
     assert 50 <= rss < 1000  # this child's peak, with its 50 MB, not this test process's
     assert wall > 0 and cpu > 0
+
+
+def test_each_mn_stays_in_one_tunnel(made):
+    _, mixed = made
+    tunnels: dict[bytes, set[bytes]] = {}
+    for r in _frames(mixed):
+        data = r[3]
+        if data[14 + 6] == 41:  # outer IPv6 addresses at 22..54, inner at 62..94
+            mag = data[22:38] if data[62:78] != bytes.fromhex("20010db8cafe" + "00" * 9 + "01") else data[38:54]
+            home = data[78:94] if data[62:78] == bytes.fromhex("20010db8cafe" + "00" * 9 + "01") else data[62:78]
+            tunnels.setdefault(home, set()).add(mag)
+    assert tunnels and all(len(mags) == 1 for mags in tunnels.values())
