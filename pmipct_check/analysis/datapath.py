@@ -69,20 +69,35 @@ def _anchor_ns(h: Handover) -> int | None:
 
 def interruptions(analysis: Analysis, switches: Iterable[PathSwitch], profile: Profile = DEFAULT_PROFILE
                   ) -> dict[str, dict[str, tuple[PathSwitch, ...]]]:
-    """handover id -> {timing key -> the switches (one per flow) that time it}."""
-    by_pair: dict[tuple[str | None, str | None], list[Handover]] = {}
+    """handover id -> {timing key -> the switches (one per flow) that time it}.
+
+    Handovers are indexed by (pMAG, nMAG, prefix) so each switch costs a dict lookup: a capture
+    may hold thousands of handovers and of switches.
+    """
+    exact: dict[tuple[str | None, str | None, str], list[Handover]] = {}
+    other: dict[tuple[str | None, str | None], list[tuple[Handover, list[Network]]]] = {}
     for h in analysis.handovers:
-        if h.pmag and _anchor_ns(h) is not None:
-            by_pair.setdefault((node_of(profile, h.pmag), node_of(profile, h.nmag)), []).append(h)
-    nets: dict[str, list[Network]] = {}
+        if not h.pmag or _anchor_ns(h) is None:
+            continue
+        pair = (node_of(profile, h.pmag), node_of(profile, h.nmag))
+        odd = []
+        for net in mn_networks(analysis, h):
+            if net.prefixlen == (64 if net.version == 6 else 32):  # what a switch names: one lookup
+                exact.setdefault((*pair, str(net)), []).append(h)
+            else:
+                odd.append(net)
+        if odd:
+            other.setdefault(pair, []).append((h, odd))
     out: dict[str, dict[str, list[PathSwitch]]] = {}
     for switch in switches:
-        pair = by_pair.get((node_of(profile, switch.old), node_of(profile, switch.new)))
-        prefix = _network(switch.prefix) if pair else None
-        if prefix is None or switch.direction not in TIMING_KEYS:
+        if switch.direction not in TIMING_KEYS:
             continue
-        fits = [h for h in pair or () if abs(switch.time_ns - (_anchor_ns(h) or 0)) <= MATCH_WINDOW_NS
-                and _overlaps(prefix, nets.get(h.id) or nets.setdefault(h.id, mn_networks(analysis, h)))]
+        pair = (node_of(profile, switch.old), node_of(profile, switch.new))
+        fits = list(exact.get((*pair, switch.prefix), ()))
+        if pair in other:
+            prefix = _network(switch.prefix)
+            fits += [h for h, nets in other[pair] if prefix is not None and _overlaps(prefix, nets)]
+        fits = [h for h in fits if abs(switch.time_ns - (_anchor_ns(h) or 0)) <= MATCH_WINDOW_NS]
         if fits:
             owner = min(fits, key=lambda h: abs(switch.time_ns - (_anchor_ns(h) or 0)))
             out.setdefault(owner.id, {}).setdefault(TIMING_KEYS[switch.direction], []).append(switch)
