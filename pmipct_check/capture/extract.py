@@ -20,7 +20,7 @@ from ..notices import Notice
 from ..profile import DEFAULT_PROFILE, Profile
 from .link import ETHERNET_HEADER_LEN, LINK_PARSERS, LINKTYPE_ETHERNET, ethernet
 from .model import Carried, Packet, PathSwitch, Tunnelled
-from .paths import IGNORED, PathTracker
+from .paths import IGNORED, V6_IN_V6, PathTracker
 from .readers import iter_records
 from .sctp import SctpAssembler, checksum_ok
 
@@ -178,8 +178,11 @@ class Extractor:
         flows = self._flows
         if flows is not None:  # which tunnel each inner flow is in: PathTracker.packet, inline
             o = layers[-1]
-            tunnel = data[o + 8 : o + 40] if data[o] >> 4 == 6 else data[o + 12 : o + 20]
-            flow = data[off + 8 : off + 40] if version == 6 else data[off + 12 : off + 20]
+            if off - o == 40 and version == 6 and data[o] >> 4 == 6:
+                tunnel, flow = V6_IN_V6(data, o + 8)
+            else:
+                tunnel = data[o + 8 : o + 40] if data[o] >> 4 == 6 else data[o + 12 : o + 20]
+                flow = data[off + 8 : off + 40] if version == 6 else data[off + 12 : off + 20]
             state = flows.get(flow)
             if state is not None and state[0] == tunnel:
                 state[1] = time_ns

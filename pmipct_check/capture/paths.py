@@ -22,6 +22,7 @@ followed.  An inner IPv4 packet (an IPv4 home address) is keyed by its whole add
 from __future__ import annotations
 
 import ipaddress
+import struct
 from collections.abc import Callable, Sequence
 
 from ..notices import Notice
@@ -38,6 +39,10 @@ FLAP_NS = 1_000_000_000
 
 _NOTHING: tuple = ()
 
+
+#: (outer source+destination, inner source+destination) of IPv6 in IPv6 without extension headers
+#: (PMIPv6's own tunnel) in one C call: the extractor's hot path, cheaper than two slices.
+V6_IN_V6 = struct.Struct("!32s8x32s").unpack_from
 
 #: The state of a flow no longer followed: its tunnel compares unequal to every tunnel, and the
 #: extractor skips a flow whose state this is.
