@@ -212,3 +212,19 @@ def test_switches_match_by_prefix_pair_and_time(tmp_path: Path) -> None:
     timings = next(h for h in found.handovers if h.id == h1.id).timings
     assert timings["interruption"] == 0.06  # first new (+40 ms) - last old (-20 ms), over both flows
     assert "interruption_up" not in timings
+
+
+def test_ladder_marks_the_first_packet_on_the_new_path(tmp_path: Path, tshark: str) -> None:
+    from pmipct_check.report.ladder import Note, build_ladders, to_text
+
+    path = synth(tmp_path, "reactive-1")
+    result = check_files([str(path)])
+    (ladder,) = build_ladders(result)
+    (h,) = result.handovers
+    prefix = ipaddress.ip_network(result.bindings[0].prefixes[0])
+    first_new = next(frame for _, frame, _, dsts in tshark_rows(tshark, path)
+                     if dsts[0] == h.nmag and ipaddress.ip_address(dsts[1]) in prefix)
+    (note,) = [r for r in ladder.rows if isinstance(r, Note) and r.text == "[DATA]"]
+    lanes = {lane.address: i for i, lane in enumerate(ladder.lifelines)}
+    assert note.lane == lanes[h.nmag] and note.frame == first_new
+    assert f"#{first_new}" in to_text([ladder], width=120)

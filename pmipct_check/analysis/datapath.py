@@ -123,6 +123,7 @@ def with_interruptions(analysis: Analysis, switches: Sequence[PathSwitch],
         if mine:
             timings = dict(h.timings)
             timings.update({key: round(gap_ns(found) / 1e9, 9) for key, found in mine.items()})
-            h = replace(h, timings=timings)
+            switches = sorted((s for found in mine.values() for s in found), key=lambda s: s.time_ns)
+            h = replace(h, timings=timings, data_path=tuple(switches))
         handovers.append(h)
     return replace(analysis, handovers=tuple(handovers))

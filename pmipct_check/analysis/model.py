@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from ..capture.model import PathSwitch
 from ..decode.model import Message
 
 #: Handover cases (draft sections 5.1-5.4, section 4.2, RFC 5949), see rules/cases.toml.
@@ -42,6 +43,7 @@ class Handover:
     cxtp: tuple[Message, ...] = ()  # CXTP messages of this MN between the two MAGs
     fho: tuple[Message, ...] = ()  # RFC 5949 HI/HAck of this MN
     mn_key: str = "mn-id"  # how the MN was identified, see Binding.key_kind
+    data_path: tuple[PathSwitch, ...] = ()  # user-plane tunnel switches that time "interruption(_up)"
 
 
 @dataclass(frozen=True, slots=True)

@@ -32,6 +32,8 @@ NOTE_MEANINGS: Mapping[str, str] = {
     "[CR]": "nMAG ready to receive context (Context Ready)",
     "[CA]": "context transferred and activated on the nMAG (Context Activation)",
     "[PHT]": "proactive handover trigger (local event implied by the case)",
+    "[DATA]": "first downlink user-plane packet tunnelled LMA -> nMAG for the MN's prefix (the data-path "
+              "interruption runs from the last one tunnelled to the pMAG)",
 }
 #: The same notes when the event log recorded them (``--event-log``).
 LOGGED_MEANINGS: Mapping[str, str] = {
@@ -89,6 +91,7 @@ class Note:
     text: str  # "[ATT]", "[CR]", ...
     time: Decimal | None = None  # seconds since the ladder's first message: an event-log record
     logged: bool = False  # from the event log (else implied by the case and the messages)
+    frame: int | None = None  # the frame that shows it ([DATA]: the first packet on the new path)
 
 
 Row = Arrow | Note
@@ -273,6 +276,8 @@ def build_ladder(result: CheckResult, handover: Handover, profile: Profile = DEF
     rows = _with_notes(rows, steps, lanes)
     if start is not None and result.events:
         rows = _with_events(rows, _events_of(result, handover, messages), steps, lanes, start, key_for, profile)
+    if start is not None and nmag_lane is not None:
+        rows = _with_data_path(rows, handover, nmag_lane, start)
     files = tuple(dict.fromkeys(m.file for m in messages))
     unplaced = tuple(m for m in markers if id(m.finding) not in placed)
     return Ladder(handover, common.verdict_of(result, handover), tuple(lanes), tuple(rows), start,
@@ -392,6 +397,16 @@ def _with_events(rows: list[Row], events: Sequence, steps: tuple | None, lanes: 
             out.append(pending.pop(0))
         out.append(row)
     return out + pending
+
+
+def _with_data_path(rows: list[Row], handover: Handover, lane: int, start: Decimal) -> list[Row]:
+    """[DATA] at the nMAG when the first downlink packet reached it through the new tunnel."""
+    first = min((s for s in handover.data_path if s.direction == "down"), key=lambda s: s.time_ns, default=None)
+    if first is None:
+        return rows
+    note = Note(lane, "[DATA]", Decimal(first.time_ns) / Decimal(1_000_000_000) - start, frame=first.frame)
+    at = next((i for i, r in enumerate(rows) if isinstance(r, Arrow) and r.time > note.time), len(rows))
+    return [*rows[:at], note, *rows[at:]]
 
 
 def _de_registration(arrow: Arrow) -> bool:
@@ -546,9 +561,10 @@ def render_rich(ladder: Ladder, width: int = 100, ascii_only: bool = False) -> T
             lifelines(y)
             x = xs[row.lane]
             canvas.put(y, x - len(row.text) // 2, row.text, "bold cyan")
-            if row.time is not None:  # a logged event: its time in the gutter, "log" for its frame
-                stamp = f"{time_text(row.time)} log"
-                canvas.put(y, 0, (stamp if len(stamp) <= gutter - 1 else "log").rjust(gutter - 1), "dim")
+            if row.time is not None:  # a timed note: its time in the gutter ("log": from the event log)
+                stamp = f"{time_text(row.time)} {'log' if row.logged else f'#{row.frame}'}"
+                canvas.put(y, 0, (stamp if len(stamp) <= gutter - 1 else time_text(row.time))
+                           .rjust(gutter - 1)[: gutter - 1], "dim")
             continue
         kind = row.kind
         style = common.SEVERITY_STYLE.get(kind, "magenta") if kind else ""
