@@ -185,7 +185,7 @@ def table(runs: list[Run]) -> str:
             ratios = f"{ratio_wall:.2f}x | {ratio_cpu:.2f}x"
         else:
             ratios = "- | -"
-        rows.append(f"| {r.capture} | {r.tool} | {r.frames:,} | {r.found:,} | {r.wall_s:.2f} | {r.cpu_s:.2f} "
+        rows.append(f"| {r.capture} | {r.tool.replace('|', chr(92) + '|')} | {r.frames:,} | {r.found:,} | {r.wall_s:.2f} | {r.cpu_s:.2f} "
                     f"| {r.pps:,.0f} | {r.cpu_pps:,.0f} | {r.rss_mb:.0f} | {ratios} |")
     return "\n".join(rows)
 
