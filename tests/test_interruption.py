@@ -228,3 +228,19 @@ def test_ladder_marks_the_first_packet_on_the_new_path(tmp_path: Path, tshark: s
     lanes = {lane.address: i for i, lane in enumerate(ladder.lifelines)}
     assert note.lane == lanes[h.nmag] and note.frame == first_new
     assert f"#{first_new}" in to_text([ladder], width=120)
+
+
+def test_extractor_follows_gre_tunnels_and_hands_switches_on() -> None:
+    """RFC 5845 GRE keys between LMA and MAG (RFC 2784/2890 header by hand), through the extractor."""
+    from pmipct_check.capture import Extractor
+
+    def frame(mag: str) -> bytes:
+        gre = struct.pack("!HHI", 0x2000, 0x86DD, 7)  # K bit, IPv6 payload, key 7
+        inner = ipv6("2001:db8:cafe::1", "2001:db8:1:1::100", 59, b"")
+        return bytes(12) + b"\x86\xdd" + ipv6(LMA6, mag, 47, gre + inner)
+
+    ex = Extractor()
+    got = [i for n, mag in enumerate((MAG1_6, MAG1_6, MAG2_6), 1)
+           for i in ex.feed_raw("f", n, n * 1000, 1, frame(mag))]
+    assert got == [PathSwitch("f", 3, 3000, "down", "2001:db8:1:1::/64", MAG1_6, MAG2_6, 2, 1000, LMA6)]
+    assert Extractor(track_paths=False).feed_raw("f", 1, 0, 1, frame(MAG1_6)) == ()
