@@ -58,30 +58,41 @@ def _option_index(msg: Message) -> dict[str, list[dict[str, Any]]]:
     index = msg.option_index
     if index is None:
         index = {}
-        for o in items(msg, "options"):
-            if isinstance(o, dict):
-                index.setdefault(o.get("key"), []).append(o)  # type: ignore[arg-type]
+        value = msg.fields.get("options")
+        if isinstance(value, list):
+            for o in value:
+                if isinstance(o, dict):
+                    index.setdefault(o.get("key"), []).append(o)  # type: ignore[arg-type]
         msg.option_index = index
     return index
 
 
+# The accessors below read ``msg.option_index`` themselves and build it only when it is missing:
+# they run ~20 times per message, so one Python call less each is a tenth of analysis + rules.
+
+
 def options(msg: Message, key: str) -> list[dict[str, Any]]:
     """Every option of ``msg`` whose registry key is ``key`` (decoded, not truncated)."""
-    return list(_option_index(msg).get(key, ()))
+    index = msg.option_index
+    return list((_option_index(msg) if index is None else index).get(key, ()))
 
 
 def option(msg: Message, key: str) -> dict[str, Any] | None:
-    found = _option_index(msg).get(key)
+    index = msg.option_index
+    found = (_option_index(msg) if index is None else index).get(key)
     return found[0] if found else None
 
 
 def option_value(msg: Message, key: str, name: str = "value") -> Any:
-    opt = option(msg, key)
-    return None if opt is None else opt.get(name)
+    index = msg.option_index
+    found = (_option_index(msg) if index is None else index).get(key)
+    return found[0].get(name) if found else None
 
 
 def option_num(msg: Message, key: str, name: str = "value") -> int | None:
-    value = option_value(msg, key, name)
+    index = msg.option_index
+    found = (_option_index(msg) if index is None else index).get(key)
+    value = found[0].get(name) if found else None
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -47,7 +47,18 @@ def _scalar(value: bool | int | str | None) -> str:
 
 
 def _encode(value: Any, out: list[str], indent: int | None, level: int) -> None:
-    if isinstance(value, Decimal):
+    # Exact-type fast paths first (str, int, dict, list, Decimal are nearly every value of a
+    # report); anything else, subclasses included, takes the general branches below.
+    cls = type(value)
+    if cls is str:
+        out.append(_encode_text(value))
+    elif cls is int:
+        out.append(int.__repr__(value))
+    elif cls is dict:
+        _mapping(value, out, indent, level)
+    elif cls is list:
+        _sequence(value, out, indent, level)
+    elif isinstance(value, Decimal):
         if not value.is_finite():
             out.append("null")
         else:
@@ -57,39 +68,59 @@ def _encode(value: Any, out: list[str], indent: int | None, level: int) -> None:
     elif value is None or isinstance(value, (bool, int, str)):
         out.append(_scalar(value))
     elif isinstance(value, Mapping):
-        items = [(str(k), v) for k, v in value.items()]
-        _container(items, "{", "}", out, indent, level, keyed=True)
+        _mapping(value, out, indent, level)
     elif isinstance(value, (list, tuple, set, frozenset)):
-        items_seq = sorted(value, key=str) if isinstance(value, (set, frozenset)) else list(value)
-        _container([(None, v) for v in items_seq], "[", "]", out, indent, level, keyed=False)
+        _sequence(sorted(value, key=str) if isinstance(value, (set, frozenset)) else value, out, indent, level)
     elif isinstance(value, bytes):
         out.append(json.dumps(value.hex()))
     else:
         out.append(json.dumps(str(value), ensure_ascii=False))
 
 
-def _container(items: list[tuple[str | None, Any]], start: str, end: str, out: list[str],
-               indent: int | None, level: int, keyed: bool) -> None:
-    if not items:
-        out.append(start + end)
+def _layout(indent: int | None, level: int) -> tuple[str, str, str]:
+    """(before each item, before the closing bracket, between items) at ``level``."""
+    if indent is None:
+        return "", "", ", "
+    return "\n" + " " * (indent * (level + 1)), "\n" + " " * (indent * level), ","
+
+
+def _mapping(value: Mapping[Any, Any], out: list[str], indent: int | None, level: int) -> None:
+    if not value:
+        out.append("{}")
         return
-    inner = "" if indent is None else "\n" + " " * (indent * (level + 1))
-    close = "" if indent is None else "\n" + " " * (indent * level)
-    sep = ", " if indent is None else ","
-    out.append(start)
-    for i, (key, item) in enumerate(items):
-        if i:
-            out.append(sep)
-        out.append(inner)
-        if keyed:
-            out.append(_encode_text(key) + ": ")
-        if level < JOIN_LEVELS:  # one string per finding/handover/message, not thousands of pieces
+    inner, close, sep = _layout(indent, level)
+    lead = "{" + inner
+    between = sep + inner
+    join = level < JOIN_LEVELS  # one string per finding/handover/message, not thousands of pieces
+    for key, item in value.items():
+        out.append(lead + _encode_text(str(key)) + ": ")
+        lead = between
+        if join:
             piece: list[str] = []
             _encode(item, piece, indent, level + 1)
             out.append("".join(piece))
         else:
             _encode(item, out, indent, level + 1)
-    out.append(close + end)
+    out.append(close + "}")
+
+
+def _sequence(value: Iterable[Any], out: list[str], indent: int | None, level: int) -> None:
+    inner, close, sep = _layout(indent, level)
+    lead = "[" + inner
+    between = sep + inner
+    join = level < JOIN_LEVELS
+    empty = True
+    for item in value:
+        out.append(lead)
+        lead = between
+        empty = False
+        if join:
+            piece: list[str] = []
+            _encode(item, piece, indent, level + 1)
+            out.append("".join(piece))
+        else:
+            _encode(item, out, indent, level + 1)
+    out.append("[]" if empty else close + "]")
 
 
 def _decimal_text(value: Decimal) -> str:
