@@ -40,14 +40,14 @@ decode.internal-error (a decoder bug, reported at its frame instead of ending th
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 
 from ..capture.model import Carried, Tunnelled
 from ..notices import Notice
 from ..profile import DEFAULT_PROFILE, Profile
 from .cxtp import decode_cxtp
 from .fields import Walk
-from .mh import OptionTable, decode_mh, option_table
+from .mh import OptionTable, decode_mh, option_table, remember
 from .model import Message, epoch_text
 from .nd import decode_nd
 
@@ -66,19 +66,35 @@ def _notices(walk: Walk, carried: Carried) -> tuple[Notice, ...]:
     )
 
 
-def _message(carried: Carried, protocol: str, type_: str, fields: dict, walk: Walk) -> Message:
+def _shared_info(info: Mapping[str, object], memo: dict | None) -> Mapping[str, object]:
+    """An equal carrier-info dict seen before in the stream (MH hop limits and lengths repeat)."""
+    if memo is None or not info:
+        return info
+    try:
+        key = ("info", tuple(info.items()), tuple(map(type, info.values())))  # True == 1: keep types apart
+        shared = memo.get(key)
+    except TypeError:  # an unhashable value: keep this one as it is
+        return info
+    if shared is None:
+        remember(memo, key, info)
+        return info
+    return shared
+
+
+def _message(carried: Carried, protocol: str, type_: str, fields: dict, walk: Walk,
+             memo: dict | None = None) -> Message:
     # Positional (Message's field order) because this runs once per message on the hot path.
     return Message(carried.file, carried.frame, carried.time_ns, carried.src, carried.dst,
                    protocol, type_, fields, carried.transport, carried.frames,  # type: ignore[arg-type]
-                   _notices(walk, carried), info=carried.info)
+                   _notices(walk, carried), info=_shared_info(carried.info, memo))
 
 
 def decode_carried(carried: Carried, profile: Profile = DEFAULT_PROFILE) -> Message | Notice:
     """One signalling payload -> its record, or a Notice when not even its type can be known."""
-    return _decode(carried, profile, option_table(profile))
+    return _decode(carried, profile, option_table(profile), None)
 
 
-def _decode(carried: Carried, profile: Profile, table: OptionTable) -> Message | Notice:
+def _decode(carried: Carried, profile: Profile, table: OptionTable, memo: dict | None) -> Message | Notice:
     data = carried.data
     try:
         if carried.transport in _MH_TRANSPORTS:
@@ -88,13 +104,13 @@ def _decode(carried: Carried, profile: Profile, table: OptionTable) -> Message |
             result = decode_mh(
                 data, table, transport=carried.transport, src=src if isinstance(src, str) else carried.src,
                 dst=dst if isinstance(dst, str) else carried.dst,
-                ip_payload_len=payload_len if isinstance(payload_len, int) else None,
+                ip_payload_len=payload_len if isinstance(payload_len, int) else None, memo=memo,
             )
             if result is None:
                 return Notice("mh.truncated", f"{len(data)} octets: too short for a Mobility Header",
                               carried.file, carried.frame, None, "error")
             type_, protocol, fields, walk = result
-            return _message(carried, protocol, type_, fields, walk)
+            return _message(carried, protocol, type_, fields, walk, memo)
         if carried.transport in _CXTP_TRANSPORTS:
             cx = decode_cxtp(data, length_includes_header=profile.cxtp_length_includes_header)
             if cx is None:
@@ -102,7 +118,7 @@ def _decode(carried: Carried, profile: Profile, table: OptionTable) -> Message |
                 return Notice("cxtp.unknown-type", f"not a CXTP message of a known type ({what}, {len(data)} octets)",
                               carried.file, carried.frame, None, "warning")
             type_, fields, walk = cx
-            return _message(carried, "cxtp", type_, fields, walk)
+            return _message(carried, "cxtp", type_, fields, walk, memo)
         if carried.transport == "nd":
             nd = decode_nd(data)
             if nd is None:
@@ -122,11 +138,16 @@ def _decode(carried: Carried, profile: Profile, table: OptionTable) -> Message |
 def decode_stream(
     items: Iterable[Carried | Tunnelled | Notice], profile: Profile = DEFAULT_PROFILE
 ) -> Iterator[Message | Notice | Tunnelled | Carried]:
-    """Decode every signalling Carried; everything else passes through in order."""
+    """Decode every signalling Carried; everything else passes through in order.
+
+    Equal options and flag words share one dict across the stream's records (a bounded memo):
+    a signalling capture repeats them in every message of an MN.
+    """
     table = option_table(profile)
+    memo: dict = {}
     for item in items:
         if isinstance(item, Carried) and item.transport in DECODED_TRANSPORTS:
-            yield _decode(item, profile, table)
+            yield _decode(item, profile, table, memo)
         else:
             yield item
 

@@ -223,10 +223,28 @@ def _dialect_hint(wire: int, length: int, buf: bytes, start: int, hints: list[st
     hints.append(f"option {wire} with Length {length} fits pmip6d-2010's {spec.name}")
 
 
+#: Entries a decode stream's memo holds before it starts afresh (bounds its memory).
+MEMO_LIMIT = 1 << 16
+
+
+def remember(memo: dict[Any, Any], key: Any, value: Any) -> None:
+    """Put ``value`` in a stream's memo, starting it afresh at :data:`MEMO_LIMIT` entries."""
+    if len(memo) >= MEMO_LIMIT:
+        memo.clear()
+    memo[key] = value
+
+
 def walk_options(
-    table: OptionTable, buf: bytes, pos: int, end: int, walk: Walk, hints: list[str]
+    table: OptionTable, buf: bytes, pos: int, end: int, walk: Walk, hints: list[str],
+    memo: dict[Any, Any] | None = None,
 ) -> list[dict[str, Any]]:
-    """Every option from ``pos`` to ``end``, each walked by its own Length; stops cleanly on overrun."""
+    """Every option from ``pos`` to ``end``, each walked by its own Length; stops cleanly on overrun.
+
+    With ``memo`` (one per decode stream and option table), an option whose octets and alignment
+    were seen before, and which decoded without a warning or dialect hint, is the very dict made
+    then: MN Identifier, HNP, ATT, Handoff, PadN repeat in every message of an MN, and sharing
+    them is most of a signalling capture's memory.  Records are read-only downstream.
+    """
     options: list[dict[str, Any]] = []
     by_wire, experimental, hint_types = table.by_wire, table.experimental, table.hint_types
     while pos < end:
@@ -249,9 +267,18 @@ def walk_options(
                             "key": "truncated", "length": length, "truncated": True,
                             "data": buf[pos + 2:end].hex()})
             break
+        nxt = pos + 2 + length
+        if memo is not None:
+            key = (pos & 7, buf[pos:nxt])  # every alignment rule is modulo 8
+            option = memo.get(key)
+            if option is not None:
+                options.append(option)
+                pos = nxt
+                continue
+            marks = len(walk.problems), len(hints)
         res = by_wire.get(wire)
         if wire == 1 and length == 0:  # PadN of two octets, the commonest option of all
-            options.append({"type": 1, "name": "PadN", "key": "padn", "length": 0, "padding": ""})
+            option = {"type": 1, "name": "PadN", "key": "padn", "length": 0, "padding": ""}
         elif (res is not None and res.whole == length and wire != experimental and wire not in hint_types
               and pos % res.align_n == res.align_k):
             # Hot path: a fixed-size option of exactly its size, where it belongs.
@@ -259,10 +286,12 @@ def walk_options(
             res.plan.fast(buf, pos + 2, option, walk)  # type: ignore[misc]
             if res.prefix_text:
                 option["prefix_text"] = f"{option['prefix']}/{option['prefix_len']}"
-            options.append(option)
         else:
-            options.append(_decode_option(table, buf, pos, wire, length, walk, hints))
-        pos += 2 + length
+            option = _decode_option(table, buf, pos, wire, length, walk, hints)
+        options.append(option)
+        if memo is not None and marks == (len(walk.problems), len(hints)):
+            remember(memo, key, option)
+        pos = nxt
     return options
 
 
@@ -295,9 +324,12 @@ def _record_type(mh_type: int, fields: dict[str, Any], table: OptionTable) -> tu
 
 def decode_mh(
     data: bytes, table: OptionTable, *, transport: str, src: str = "", dst: str = "",
-    ip_payload_len: int | None = None
+    ip_payload_len: int | None = None, memo: dict[Any, Any] | None = None
 ) -> tuple[str, str, dict[str, Any], Walk] | None:
-    """Decode one Mobility Header; None when fewer than 3 octets leave even the type unknown."""
+    """Decode one Mobility Header; None when fewer than 3 octets leave even the type unknown.
+
+    ``memo`` (see :func:`walk_options`) also shares equal flag dicts between messages.
+    """
     walk = Walk("mh")
     total = len(data)
     if total < 3:
@@ -351,8 +383,16 @@ def decode_mh(
         fields["data"] = data[6:end].hex()
     else:
         pos = plan.run(data, 6, end, fields, walk)
+        flags = fields.get("flags")
+        if memo is not None and type(flags) is dict:
+            key = ("flags", tuple(flags.items()))
+            shared = memo.get(key)
+            if shared is None:
+                remember(memo, key, flags)
+            else:
+                fields["flags"] = shared
         if pos >= 0:
-            fields["options"] = walk_options(table, data, pos, end, walk, hints)
+            fields["options"] = walk_options(table, data, pos, end, walk, hints, memo)
         else:
             fields["options"] = []
     if hints and not table.dialect:

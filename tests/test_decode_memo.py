@@ -1,0 +1,48 @@
+"""decode_stream shares equal options, flag words and carrier info between records (memory).
+
+The records must be exactly those decode_carried makes one at a time, warnings included: an
+option that warned (here a misaligned HNP) is decoded afresh every time, so each message keeps
+its own warning.  Byte strings from test_decode_build (RFC 5213 section 8 figures).
+"""
+
+from __future__ import annotations
+
+from test_decode_build import carried, opt_hnp, opt_mn_id_nai, opt_ts, padn, pbu
+
+from pmipct_check.decode import Message, decode_carried, decode_stream
+
+
+def _stream(datas: list[bytes]) -> tuple[list[Message], list[Message]]:
+    items = [carried(d, frame=i + 1, info={"ip_version": 6, "hop_limit": 255}) for i, d in enumerate(datas)]
+    streamed = list(decode_stream(items))
+    alone = [decode_carried(c) for c in items]
+    assert all(isinstance(m, Message) for m in streamed + alone)
+    return streamed, alone  # type: ignore[return-value]
+
+
+def test_stream_records_equal_one_at_a_time_and_share_equal_parts() -> None:
+    datas = [pbu(seq=seq) for seq in (1, 2, 3)]
+    streamed, alone = _stream(datas)
+    for s, a in zip(streamed, alone, strict=True):
+        assert s.to_json() == a.to_json() and s.warnings == a.warnings
+    first, second = streamed[0], streamed[1]
+    assert first.fields["seq"] != second.fields["seq"]
+    assert first.fields["flags"] is second.fields["flags"]
+    assert first.info is second.info
+    mn_id = [o for o in first.fields["options"] if o["key"] == "mn_id"]
+    assert mn_id and any(o is mn_id[0] for o in second.fields["options"])
+
+
+def test_a_different_option_is_not_shared() -> None:
+    streamed, alone = _stream([pbu(options=opt_ts(1) + padn(6)), pbu(options=opt_ts(2) + padn(6))])
+    assert [s.to_json() for s in streamed] == [a.to_json() for a in alone]
+    ts = [next(o for o in m.fields["options"] if o["key"] == "timestamp") for m in streamed]
+    assert ts[0] is not ts[1] and ts[0] != ts[1]
+
+
+def test_an_option_that_warned_warns_in_every_message() -> None:
+    misaligned = opt_mn_id_nai() + opt_hnp()  # HNP at MH octet 30, not 8n+4
+    streamed, alone = _stream([pbu(seq=1, options=misaligned), pbu(seq=2, options=misaligned)])
+    for s, a in zip(streamed, alone, strict=True):
+        assert "mh.option-align" in {w.code for w in s.warnings}
+        assert s.warnings == a.warnings and s.to_json() == a.to_json()
