@@ -46,3 +46,12 @@ def test_an_option_that_warned_warns_in_every_message() -> None:
     for s, a in zip(streamed, alone, strict=True):
         assert "mh.option-align" in {w.code for w in s.warnings}
         assert s.warnings == a.warnings and s.to_json() == a.to_json()
+
+
+def test_decode_carried_shares_through_the_callers_memo() -> None:
+    memo: dict = {}
+    items = [carried(pbu(seq=seq), frame=seq) for seq in (1, 2)]
+    first, second = (decode_carried(c, memo=memo) for c in items)
+    assert isinstance(first, Message) and isinstance(second, Message)
+    assert first.fields["flags"] is second.fields["flags"]
+    assert [first.to_json(), second.to_json()] == [decode_carried(c).to_json() for c in items]

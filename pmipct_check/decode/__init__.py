@@ -2,7 +2,7 @@
 
 Public API::
 
-    decode_carried(carried, profile=DEFAULT_PROFILE) -> Message | Notice
+    decode_carried(carried, profile=DEFAULT_PROFILE, memo=None) -> Message | Notice
     decode_stream(items, profile=DEFAULT_PROFILE) -> Iterator[Message | Notice | Tunnelled | Carried]
 
 ``decode_carried`` returns a :class:`Message` whenever the message type can be told (problems
@@ -89,9 +89,13 @@ def _message(carried: Carried, protocol: str, type_: str, fields: dict, walk: Wa
                    _notices(walk, carried), info=_shared_info(carried.info, memo))
 
 
-def decode_carried(carried: Carried, profile: Profile = DEFAULT_PROFILE) -> Message | Notice:
-    """One signalling payload -> its record, or a Notice when not even its type can be known."""
-    return _decode(carried, profile, option_table(profile), None)
+def decode_carried(carried: Carried, profile: Profile = DEFAULT_PROFILE, memo: dict | None = None) -> Message | Notice:
+    """One signalling payload -> its record, or a Notice when not even its type can be known.
+
+    ``memo``: one dict kept by the caller across a run of records of one profile lets equal
+    options, flag words and carrier info share one (read-only) object, as in :func:`decode_stream`.
+    """
+    return _decode(carried, profile, option_table(profile), memo)
 
 
 def _decode(carried: Carried, profile: Profile, table: OptionTable, memo: dict | None) -> Message | Notice:
