@@ -77,6 +77,12 @@ def options(msg: Message, key: str) -> list[dict[str, Any]]:
     return list((_option_index(msg) if index is None else index).get(key, ()))
 
 
+def option_count(msg: Message, key: str) -> int:
+    """How many options of ``msg`` have the registry key ``key`` (``len(options(...))``, no copy)."""
+    index = msg.option_index
+    return len((_option_index(msg) if index is None else index).get(key, ()))
+
+
 def option(msg: Message, key: str) -> dict[str, Any] | None:
     index = msg.option_index
     found = (_option_index(msg) if index is None else index).get(key)

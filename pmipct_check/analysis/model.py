@@ -69,6 +69,8 @@ class Exchange:
     @property
     def lifetime(self) -> int:
         value = self.pbu.fields.get("lifetime")
+        if type(value) is int:  # the usual case, first: rules read this ~5 times per exchange
+            return value if value > 0 else 0
         return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0
 
     @property
@@ -77,6 +79,8 @@ class Exchange:
         if self.pba is None:
             return None
         status = self.pba.fields.get("status")
+        if type(status) is int:
+            return status < 128
         return isinstance(status, int) and not isinstance(status, bool) and status < 128
 
 

@@ -42,6 +42,7 @@ class Context:
     _at: dict[tuple[str, int], Message] | None = None
     _by_type: dict[str, list[Message]] | None = None
     _indexes: dict[str, dict[Hashable, list[Message]]] = field(default_factory=dict)
+    _exchanges_by_mn: dict[str, list[Exchange]] | None = None
 
     def __post_init__(self) -> None:
         for ex in self.analysis.exchanges:
@@ -65,6 +66,14 @@ class Context:
 
     def exchange_of(self, msg: Message) -> Exchange | None:
         return self._exchange.get(id(msg))
+
+    def exchanges_by_mn(self) -> dict[str, list[Exchange]]:
+        """The exchanges per MN in time order, grouped once (several PMIP rules walk them); read only."""
+        if self._exchanges_by_mn is None:
+            self._exchanges_by_mn = {}
+            for ex in self.analysis.exchanges:
+                self._exchanges_by_mn.setdefault(ex.mn, []).append(ex)
+        return self._exchanges_by_mn
 
     def mn_of(self, msg: Message) -> str | None:
         i = self._index.get(id(msg))

@@ -120,7 +120,10 @@ def buffer_then_forward(ctx: Context, rule: Rule) -> Iterator[Hit]:
 def option_formats(ctx: Context, rule: Rule) -> Iterator[Hit]:
     """PFMIP-F8: LMAA option code matches its length; MN LLA-IID is 8 octets; Context Request has requests."""
     for m in ctx.messages:
-        for o in items(m, "options") if m.protocol != "cxtp" else []:
+        if m.protocol == "cxtp" or (option(m, "lmaa") is None and option(m, "mn_lla_iid") is None
+                                    and option(m, "context_req") is None):
+            continue  # most messages carry none of the three: skip the walk over their options
+        for o in items(m, "options"):
             if o.get("key") == "lmaa" and (o.get("code"), o.get("length")) not in ((1, 18), (2, 6)):
                 yield Hit(f"{at(m)} LMA Address option code {o.get('code')} with Length {o.get('length')} "
                           "(1 needs 18, 2 needs 6)", (m,))

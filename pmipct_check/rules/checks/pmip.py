@@ -11,6 +11,7 @@ from ...analysis.evidence import (
     is_all_zero_prefix,
     num,
     option,
+    option_count,
     option_num,
     option_value,
     options,
@@ -33,10 +34,7 @@ def _status(m: Message | None) -> int | None:
 
 
 def _by_mn(ctx: Context) -> dict[str, list[Exchange]]:
-    out: dict[str, list[Exchange]] = {}
-    for ex in ctx.analysis.exchanges:
-        out.setdefault(ex.mn, []).append(ex)
-    return out
+    return ctx.exchanges_by_mn()
 
 
 def pbu_flags(ctx: Context, rule: Rule) -> Iterator[Hit]:
@@ -51,8 +49,8 @@ def pbu_options(ctx: Context, rule: Rule) -> Iterator[Hit]:
     """PMIP-P3: one MN-ID, HI and ATT, at least one HNP, at most one TS, MN-LL-ID, LLA."""
     for m in ctx.of_type("PBU"):
         problems = [f"no {registry.OPTIONS[t].name} option" for t, key in ((8, "mn_id"), (22, "hnp"), (23, "handoff"),
-                                                                           (24, "att")) if not options(m, key)]
-        problems += [f"{len(options(m, k))} {k} options" for k in AT_MOST_ONE if len(options(m, k)) > 1]
+                                                                           (24, "att")) if option(m, key) is None]
+        problems += [f"{n} {k} options" for k in AT_MOST_ONE if (n := option_count(m, k)) > 1]
         if problems:
             yield Hit(f"{at(m)}: {', '.join(problems)}", (m,))
 
@@ -180,15 +178,17 @@ def timestamp_monotonic(ctx: Context, rule: Rule) -> Iterator[Hit]:
     """PMIP-P12: accepted PBUs of one MN carry increasing timestamps, from whichever MAG."""
     for _mn, exchanges in _by_mn(ctx).items():
         last: Exchange | None = None
+        last_ts, last_key = "0", (0, 0)  # the last accepted PBU's Timestamp, and as compared
         for ex in exchanges:
             ts = timestamp(ex.pbu)
             if ts is None or not ex.accepted:
                 continue
-            if last is not None and timestamp_key(ts) <= timestamp_key(timestamp(last.pbu) or "0"):
+            key = timestamp_key(ts)
+            if last is not None and key <= last_key:
                 yield Hit(f"{at(ex.pba)} accepts {at(ex.pbu)} whose Timestamp {ts} is not newer than "
-                          f"{timestamp(last.pbu)} accepted in {at(last.pbu)} (status 157 expected)",
+                          f"{last_ts} accepted in {at(last.pbu)} (status 157 expected)",
                           (ex.pbu, ex.pba, last.pbu))  # type: ignore[arg-type]
-            last = ex
+            last, last_ts, last_key = ex, ts, key
 
 
 def _newer(seq: int, last: int) -> bool:
