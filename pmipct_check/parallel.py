@@ -133,9 +133,10 @@ def tap_stream_from(extracted: Sequence[Extracted], profile: Profile, plan: TapP
 
     offsets = plan.offsets
     merged = merge_items([ex.items for ex in extracted], [offsets.get(ex.path, 0) for ex in extracted])
+    memo: dict = {}
     for item in dedup(merged, plan.window_ns):
         if isinstance(item, Sighted):
-            yield decode_sighted(item, profile, plan.own)
+            yield decode_sighted(item, profile, plan.own, memo)
         else:
             yield item
     if frame_counts is not None:

@@ -95,10 +95,14 @@ def dedup(items: Iterable[Item], window_ns: int = DEFAULT_WINDOW_NS) -> Iterator
         yield pending.popleft()[1]
 
 
-def decode_sighted(group: Sighted, profile: Profile, own: Mapping[str, frozenset[str]]) -> Message | Notice:
-    """The group's message, placed at its primary sighting, with every observation when several."""
+def decode_sighted(group: Sighted, profile: Profile, own: Mapping[str, frozenset[str]],
+                   memo: dict | None = None) -> Message | Notice:
+    """The group's message, placed at its primary sighting, with every observation when several.
+
+    ``memo``: one dict per run lets equal options be shared between records (see decode_carried).
+    """
     primary = group.primary(own)
-    result = decode_carried(primary, profile)
+    result = decode_carried(primary, profile, memo)
     if isinstance(result, Message) and len(group.sightings) > 1:
         primary_first = (primary.file, primary.frame)
         rest = [o for o in group.observations() if o != primary_first]
@@ -112,10 +116,11 @@ def tap_stream(paths: Sequence[str], profile: Profile = DEFAULT_PROFILE, offsets
                ) -> Iterator[Message | Notice | Tunnelled]:
     """Every message of the files once, in corrected time order, with its observations."""
     own = own or {}
+    memo: dict = {}
     merged = iter_merged(paths, profile, offsets, track_user_plane=track_user_plane, frame_counts=frame_counts)
     for item in dedup(merged, window_ns):
         if isinstance(item, Sighted):
-            yield decode_sighted(item, profile, own)
+            yield decode_sighted(item, profile, own, memo)
         else:
             yield item
 
