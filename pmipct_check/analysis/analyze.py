@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import gc
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 
 from ..decode.model import Message
 from ..notices import Notice
@@ -25,6 +27,29 @@ def analyze(
     Messages are put in capture time order (stable for equal times) whatever order they come in.
     """
     msgs = sorted((m for m in messages if isinstance(m, Message)), key=lambda m: m.time_ns)
+    with _collector_paused():  # not while ``messages`` is consumed: it may be a decoding generator
+        return _analyze(msgs, profile, cases)
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Hold the cyclic garbage collector while analysing, then restore it as it was.
+
+    Analysis allocates small dicts and lists per message over millions of long-lived decoded
+    records: each full collection walks them all.  On a 100k-frame signalling capture these
+    collections were over a third of the analysis time; nothing here relies on them (no cycle
+    is garbage before analysis returns).
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _analyze(msgs: list[Message], profile: Profile, cases: Mapping[str, Case] | None) -> Analysis:
     cases = load_cases() if cases is None else cases
     corr = correlate(msgs, profile)
 
