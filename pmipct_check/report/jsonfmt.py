@@ -95,12 +95,7 @@ def _mapping(value: Mapping[Any, Any], out: list[str], indent: int | None, level
     for key, item in value.items():
         out.append(lead + _encode_text(str(key)) + ": ")
         lead = between
-        if join:
-            piece: list[str] = []
-            _encode(item, piece, indent, level + 1)
-            out.append("".join(piece))
-        else:
-            _encode(item, out, indent, level + 1)
+        _member(item, out, indent, level, join)
     out.append(close + "}")
 
 
@@ -114,13 +109,18 @@ def _sequence(value: Iterable[Any], out: list[str], indent: int | None, level: i
         out.append(lead)
         lead = between
         empty = False
-        if join:
-            piece: list[str] = []
-            _encode(item, piece, indent, level + 1)
-            out.append("".join(piece))
-        else:
-            _encode(item, out, indent, level + 1)
+        _member(item, out, indent, level, join)
     out.append("[]" if empty else close + "]")
+
+
+def _member(item: Any, out: list[str], indent: int | None, level: int, join: bool) -> None:
+    """One member of a container; ``join``: as one string (one per finding/handover/message)."""
+    if join:
+        piece: list[str] = []
+        _encode(item, piece, indent, level + 1)
+        out.append("".join(piece))
+    else:
+        _encode(item, out, indent, level + 1)
 
 
 def _decimal_text(value: Decimal) -> str:
