@@ -93,3 +93,21 @@ def test_messages_on_request():
     doc = _load(render(result, "json", include_messages=True))
     assert len(doc["messages"]) == len(result.messages)
     assert doc["messages"][0]["time"] == result.messages[0].time
+
+
+@given(st.integers(min_value=-(10**20), max_value=10**20))
+def test_streamed_epoch_times_match_the_decimal_numbers(ns):
+    # The writer's integer-nanosecond path against the decimal module's own scaling.
+    assert jsonfmt.dumps(jsonfmt.Epoch(ns)) == jsonfmt.dumps(Decimal(ns).scaleb(-9))
+    assert _load(jsonfmt.dumps({"t": jsonfmt.Epoch(ns)}))["t"] == Decimal(ns).scaleb(-9)
+
+
+def test_streamed_document_is_the_document(tmp_path):
+    # check --format json streams record by record; the text is that of the whole document.
+    for result in (sample_result(), empty_result()):
+        whole = jsonfmt.dumps(jsonfmt.to_document(result, include_messages=True)) + "\n"
+        path = tmp_path / "out.json"
+        with path.open("w", encoding="utf-8") as out:
+            jsonfmt.write(result, out, include_messages=True)
+        assert path.read_text(encoding="utf-8") == whole
+        assert render(result, "json", include_messages=True) == whole

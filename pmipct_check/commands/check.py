@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
+from typing import TextIO
 
 import click
 
@@ -22,15 +24,19 @@ def _split(values: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(part.strip() for value in values for part in value.split(",") if part.strip())
 
 
-def write_output(text: str, output: str | None) -> None:
-    """To ``output`` (a file) or stdout; a file that cannot be written is a usage error."""
+def write_output(content: str | Callable[[TextIO], None], output: str | None) -> None:
+    """To ``output`` (a file) or stdout; a file that cannot be written is a usage error.
+
+    ``content``: the text, or a function writing it (a streamed report is never one string).
+    """
+    write = content if callable(content) else lambda out: out.write(content)
     if output is None or output == "-":
-        sys.stdout.write(text)
+        write(sys.stdout)
         sys.stdout.flush()
         return
     try:
         with open(output, "w", encoding="utf-8") as out:
-            out.write(text)
+            write(out)
     except OSError as exc:
         raise UsageFailure(f"{output}: cannot write: {exc.strerror or exc}") from None
 
@@ -109,7 +115,7 @@ def command(files: tuple[str, ...], fmt: str, output: str | None, select: tuple[
     """
     from ..pipeline import check_files
     from ..progress import track
-    from ..report import render
+    from ..report import write
     from ..rules.engine import exceeds, load_rules
     from ..rules.selection import SelectionError, select_rules
 
@@ -144,8 +150,8 @@ def command(files: tuple[str, ...], fmt: str, output: str | None, select: tuple[
                        for lad in ladders_for_check(result, ladder_mode, profile)]
             print_report(result, console, profile, ladders)
         else:
-            write_output(render(result, fmt, profile=profile, fail_on=fail_on,
-                                include_messages=include_messages), output)
+            write_output(lambda out: write(result, fmt, out, profile=profile, fail_on=fail_on,
+                                           include_messages=include_messages), output)
     if unusable:
         return EXIT_UNUSABLE
     return EXIT_FINDINGS if exceeds(result, fail_on) else EXIT_CLEAN

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import TextIO
+
 import click
 
 from .common import EXIT_CLEAN, EXIT_UNUSABLE, UsageFailure, load_profile_or_fail, notice_line, profile_option
@@ -27,23 +30,31 @@ def command(files: tuple[str, ...], fmt: str, output: str | None, profile_path: 
 
     profile = load_profile_or_fail(profile_path)
     tally = InputTally()
-    out: list[str] = []
-    rows: list[Message] = []
-    for item in decode_files(files, profile, tally=tally):
-        if isinstance(item, Message):
-            if fmt == "jsonl":
-                from ..report.jsonfmt import dumps
-
-                out.append(dumps(item.to_json(), indent=None) + "\n")
-            else:
-                rows.append(item)
-        elif isinstance(item, Notice):
-            click.echo(notice_line(item, code=True), err=True)
+    items = decode_files(files, profile, tally=tally)
     if fmt == "jsonl":
-        write_output("".join(out), output)
+        write_output(lambda out: _write_jsonl(items, out), output)  # streamed: flat memory
     else:
+        rows: list[Message] = []
+        for item in items:
+            if isinstance(item, Message):
+                rows.append(item)
+            elif isinstance(item, Notice):
+                click.echo(notice_line(item, code=True), err=True)
         _print_table(rows, profile, output)
     return EXIT_UNUSABLE if tally.unusable else EXIT_CLEAN
+
+
+def _write_jsonl(items: Iterable[object], out: TextIO) -> None:
+    """One JSON line per message as it is decoded; notices to stderr in their place."""
+    from ..decode import Message
+    from ..notices import Notice
+    from ..report.jsonfmt import dumps
+
+    for item in items:
+        if isinstance(item, Message):
+            out.write(dumps(item.to_json(), indent=None) + "\n")
+        elif isinstance(item, Notice):
+            click.echo(notice_line(item, code=True), err=True)
 
 
 def _print_table(rows, profile, output: str | None) -> None:

@@ -3,29 +3,52 @@
 Capture times are :class:`decimal.Decimal` epoch seconds with nine decimals; :func:`dumps`
 writes them as JSON numbers digit for digit (``json`` would go through ``float`` and lose the
 nanoseconds).  Bump :data:`DOCUMENT_VERSION` on any change that is not a pure addition.
+
+:func:`write` streams the document to a file one record at a time (what ``check --format json``
+uses: a report of 80k messages is never one string); :func:`render` is the same text as a string.
 """
 
 from __future__ import annotations
 
+import functools
+import io
 import json
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from decimal import Decimal
-from typing import Any
+from typing import Any, TextIO
 
-from ..rules.model import CheckResult
+from ..analysis.model import Handover
+from ..decode.model import epoch_text
+from ..rules.model import CheckResult, Finding
 from . import common, timings
 
 DOCUMENT_VERSION = 1
-#: Containers this shallow join each item's text at once: a document of 80k messages is held as
-#: one string per record while it is written, not as millions of small ones (peak memory).
-JOIN_LEVELS = 3
 
 
-def dumps(value: Any, indent: int | None = 2) -> str:
-    """JSON text where a Decimal is an exact number; otherwise what ``json.dumps`` writes."""
+class Epoch(int):
+    """A capture time in integer nanoseconds that :func:`dumps` writes as exact epoch seconds.
+
+    The streaming writer uses it where :func:`to_document` has a Decimal: the same digits
+    without parsing and formatting a Decimal per frame.
+    """
+
+    __slots__ = ()
+
+
+def _epoch_text(ns: int) -> str:
+    """Like the Decimal's text: nine decimals with trailing zeros (and a bare point) dropped."""
+    text = epoch_text(ns).rstrip("0").rstrip(".")
+    return text if text not in ("-0", "") else "0"
+
+
+def dumps(value: Any, indent: int | None = 2, level: int = 0) -> str:
+    """JSON text where a Decimal is an exact number; otherwise what ``json.dumps`` writes.
+
+    ``level``: the nesting depth the value sits at (its indentation inside a larger document).
+    """
     parts: list[str] = []
-    _encode(value, parts, indent, 0)
+    _encode(value, parts, indent, level)
     return "".join(parts)
 
 
@@ -58,6 +81,10 @@ def _encode(value: Any, out: list[str], indent: int | None, level: int) -> None:
         _mapping(value, out, indent, level)
     elif cls is list:
         _sequence(value, out, indent, level)
+    elif cls is Epoch:
+        out.append(_epoch_text(value))
+    elif cls is float:
+        out.append(float.__repr__(value) if math.isfinite(value) else "null")
     elif isinstance(value, Decimal):
         if not value.is_finite():
             out.append("null")
@@ -77,6 +104,7 @@ def _encode(value: Any, out: list[str], indent: int | None, level: int) -> None:
         out.append(json.dumps(str(value), ensure_ascii=False))
 
 
+@functools.cache
 def _layout(indent: int | None, level: int) -> tuple[str, str, str]:
     """(before each item, before the closing bracket, between items) at ``level``."""
     if indent is None:
@@ -91,11 +119,17 @@ def _mapping(value: Mapping[Any, Any], out: list[str], indent: int | None, level
     inner, close, sep = _layout(indent, level)
     lead = "{" + inner
     between = sep + inner
-    join = level < JOIN_LEVELS  # one string per finding/handover/message, not thousands of pieces
     for key, item in value.items():
-        out.append(lead + _encode_text(str(key)) + ": ")
+        head = lead + _encode_text(str(key)) + ": "
         lead = between
-        _member(item, out, indent, level, join)
+        cls = type(item)  # strings and ints inline: most values of a report are one of them
+        if cls is str:
+            out.append(head + _encode_text(item))
+        elif cls is int:
+            out.append(head + int.__repr__(item))
+        else:
+            out.append(head)
+            _encode(item, out, indent, level + 1)
     out.append(close + "}")
 
 
@@ -103,24 +137,13 @@ def _sequence(value: Iterable[Any], out: list[str], indent: int | None, level: i
     inner, close, sep = _layout(indent, level)
     lead = "[" + inner
     between = sep + inner
-    join = level < JOIN_LEVELS
     empty = True
     for item in value:
         out.append(lead)
         lead = between
         empty = False
-        _member(item, out, indent, level, join)
-    out.append("[]" if empty else close + "]")
-
-
-def _member(item: Any, out: list[str], indent: int | None, level: int, join: bool) -> None:
-    """One member of a container; ``join``: as one string (one per finding/handover/message)."""
-    if join:
-        piece: list[str] = []
-        _encode(item, piece, indent, level + 1)
-        out.append("".join(piece))
-    else:
         _encode(item, out, indent, level + 1)
+    out.append("[]" if empty else close + "]")
 
 
 def _decimal_text(value: Decimal) -> str:
@@ -130,43 +153,24 @@ def _decimal_text(value: Decimal) -> str:
     return text if text not in ("-0", "") else "0"
 
 
+def _decimal_time(ns: int) -> Decimal:
+    return Decimal(epoch_text(ns))
+
+
 def to_document(result: CheckResult, include_messages: bool = False) -> dict[str, Any]:
     """The JSON document as Python data (Decimals where times are)."""
-    handovers = []
-    for handover in result.handovers:
-        first = min((m.time for m in handover.messages), default=None)
-        last = max((m.time for m in handover.messages), default=None)
-        handovers.append({
-            "id": handover.id,
-            "mn": handover.mn,
-            "case": handover.case,
-            "case_reason": handover.case_reason,
-            "pmag": handover.pmag,
-            "nmag": handover.nmag,
-            "lma": handover.lma,
-            "verdict": common.verdict_of(result, handover),
-            "vantage": sorted(handover.vantage),
-            "start": first,
-            "end": last,
-            "frames": [
-                {"file": m.file, "frame": m.frame, "time": m.time, "type": m.type,
-                 "src": m.src, "dst": m.dst}
-                for m in handover.messages
-            ],
-            "timings": {k: handover.timings[k] for k in timings.timing_keys([handover])},
-        })
-    findings = [
-        {
-            "rule": f.rule,
-            "severity": f.severity,
-            "outcome": f.outcome,
-            "message": f.message,
-            "handover": f.handover,
-            "refs": [{"file": r.file, "frame": r.frame} for r in f.refs],
-            "spec": f.spec,
-        }
-        for f in common.sorted_findings(result.findings)
-    ]
+    document = _document(result, include_messages, _decimal_time)
+    for key in ("handovers", "findings", "messages"):
+        if key in document:
+            document[key] = list(document[key])
+    return document
+
+
+def _document(result: CheckResult, include_messages: bool, time: Callable[[int], Any]) -> dict[str, Any]:
+    """The document with ``handovers``, ``findings`` and ``messages`` as iterators (made as written).
+
+    ``time`` turns capture nanoseconds into the value written (a Decimal, or an :class:`Epoch`).
+    """
     document: dict[str, Any] = {
         "version": DOCUMENT_VERSION,
         "tool": {"name": common.TOOL_NAME, "version": common.version()},
@@ -180,8 +184,8 @@ def to_document(result: CheckResult, include_messages: bool = False) -> dict[str
             {"id": r.id, "title": r.title, "severity": r.severity, "spec": r.spec}
             for r in result.rules
         ],
-        "handovers": handovers,
-        "findings": findings,
+        "handovers": (_handover(result, h, time) for h in result.handovers),
+        "findings": (_finding(f) for f in common.sorted_findings(result.findings)),
         "notices": [n.to_json() for n in result.notices],
         "timing_stats": {k: s.to_json() for k, s in timings.timing_stats(result.handovers).items()},
         "summary": common.summary_counts(result),
@@ -191,10 +195,74 @@ def to_document(result: CheckResult, include_messages: bool = False) -> dict[str
     if result.events:
         document["events"] = [e.to_json() for e in result.events]
     if include_messages:
-        document["messages"] = [m.to_json() for m in result.messages]
+        document["messages"] = (m.to_json() for m in result.messages)
     return document
+
+
+def _handover(result: CheckResult, handover: Handover, time: Callable[[int], Any]) -> dict[str, Any]:
+    messages = handover.messages
+    return {
+        "id": handover.id,
+        "mn": handover.mn,
+        "case": handover.case,
+        "case_reason": handover.case_reason,
+        "pmag": handover.pmag,
+        "nmag": handover.nmag,
+        "lma": handover.lma,
+        "verdict": common.verdict_of(result, handover),
+        "vantage": sorted(handover.vantage),
+        "start": time(min(m.time_ns for m in messages)) if messages else None,
+        "end": time(max(m.time_ns for m in messages)) if messages else None,
+        "frames": [
+            {"file": m.file, "frame": m.frame, "time": time(m.time_ns), "type": m.type,
+             "src": m.src, "dst": m.dst}
+            for m in messages
+        ],
+        "timings": {k: handover.timings[k] for k in timings.timing_keys([handover])},
+    }
+
+
+def _finding(f: Finding) -> dict[str, Any]:
+    return {
+        "rule": f.rule,
+        "severity": f.severity,
+        "outcome": f.outcome,
+        "message": f.message,
+        "handover": f.handover,
+        "refs": [{"file": r.file, "frame": r.frame} for r in f.refs],
+        "spec": f.spec,
+    }
+
+
+def write(result: CheckResult, out: TextIO, *, include_messages: bool = False, indent: int | None = 2,
+          **_: Any) -> None:
+    """The document (and a final newline) to ``out``, one handover/finding/message at a time."""
+    inner, close, sep = _layout(indent, 0)
+    lead = "{" + inner
+    for key, value in _document(result, include_messages, Epoch).items():
+        out.write(lead + _encode_text(key) + ": ")
+        lead = sep + inner
+        if isinstance(value, Iterator):
+            _write_sequence(value, out, indent)
+        else:
+            out.write(dumps(value, indent, 1))
+    out.write(close + "}\n")
+
+
+def _write_sequence(items: Iterator[Any], out: TextIO, indent: int | None) -> None:
+    """A top-level array, each item written as soon as it is encoded (as :func:`_sequence` lays it out)."""
+    inner, close, sep = _layout(indent, 1)
+    lead = "[" + inner
+    empty = True
+    for item in items:
+        out.write(lead + dumps(item, indent, 2))
+        lead = sep + inner
+        empty = False
+    out.write("[]" if empty else close + "]")
 
 
 def render(result: CheckResult, *, include_messages: bool = False, indent: int | None = 2,
            **_: Any) -> str:
-    return dumps(to_document(result, include_messages), indent) + "\n"
+    text = io.StringIO()
+    write(result, text, include_messages=include_messages, indent=indent)
+    return text.getvalue()
