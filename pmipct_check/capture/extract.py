@@ -1,9 +1,11 @@
 """From a frame to the signalling inside it: IP, extension headers, tunnels, the transports.
 
-The hot path: most frames in a lab capture are user plane inside LMA-MAG tunnels.  A frame is
-judged from a handful of octets (link header, each IP header's version, next header and
-length, a UDP port pair, an ICMP type) with plain indexing; objects, address text and info
-dicts are made only for frames that carry signalling.  No scapy here.
+The hot path: most frames in a lab capture are user plane inside LMA-MAG tunnels.  Those of a
+flow that stays in its tunnel never get here: the reader passes over them (``Extractor.screen``,
+see :class:`.paths.UserPlaneScreen`).  Any other frame is judged from a handful of octets (link
+header, each IP header's version, next header and length, a UDP port pair, an ICMP type) with
+plain indexing; objects, address text and info dicts are made only for frames that carry
+signalling.  No scapy here.
 
 Bounds (each stops the walk of one frame; the frame is then not looked into further):
 at most ``MAX_TUNNELS`` nested IP-in-IP / GRE layers (a ``capture.tunnel-depth`` notice),
@@ -20,7 +22,7 @@ from ..notices import Notice
 from ..profile import DEFAULT_PROFILE, Profile
 from .link import ETHERNET_HEADER_LEN, LINK_PARSERS, LINKTYPE_ETHERNET, ethernet
 from .model import Carried, Packet, PathSwitch, Tunnelled
-from .paths import IGNORED, V6_IN_V6, PathTracker
+from .paths import IGNORED, V6_IN_V6, PathTracker, UserPlaneScreen
 from .readers import iter_records
 from .sctp import SctpAssembler, checksum_ok
 
@@ -56,6 +58,9 @@ _EXT6 = frozenset({IPPROTO_HOPOPTS, IPPROTO_ROUTING, IPPROTO_FRAGMENT, IPPROTO_D
                    IPPROTO_ESP})
 _SIGNALLING = frozenset({IPPROTO_MH, IPPROTO_MH_OLD, IPPROTO_SCTP, IPPROTO_UDP, IPPROTO_ICMPV6,
                          IPPROTO_ICMP})
+#: Inner next headers a screened frame must not have (see paths.UserPlaneScreen): what feed_raw
+#: walks into (extension headers, tunnels) or may hand on (signalling; UDP only on its ports).
+_SCREEN_STOP = _EXT6 | _SIGNALLING | {IPPROTO_IPIP, IPPROTO_IPV6, IPPROTO_GRE}
 _ND_TYPES = frozenset(registry.ND_TYPES)  # RS/RA: the MN's attachment on an access link
 _NOTHING: tuple = ()
 _IP_ETHERTYPES = (b"\x86\xdd", b"\x08\x00")
@@ -85,6 +90,10 @@ class Extractor:
         # Which tunnel each inner flow is in (the data-path interruption): PathSwitch items, no packets kept.
         self._paths = PathTracker(self._name)
         self._flows = self._paths.flows if track_paths else None
+        #: For the reader: frames this extractor would only note in the tracker (None: every frame is
+        #: looked at, as when user plane is handed on or paths are not tracked).
+        self.screen = (UserPlaneScreen(self._paths.flows, _SCREEN_STOP, self._udp_ports)
+                       if track_paths and not track_user_plane else None)
         self._unknown_links: set[tuple[str, int]] = set()
         self.stats: dict[str, int] = dict.fromkeys(
             ("not_ip", "non_first_fragments", "esp", "tunnel_depth", "truncated"), 0)
@@ -412,7 +421,8 @@ def iter_file(path: str, profile: Profile = DEFAULT_PROFILE, *,
     extractor = Extractor(profile, track_user_plane)
     feed = extractor.feed_raw
     frames = 0
-    for record in iter_records(path):
+    screen = extractor.screen
+    for record in iter_records(path, screen):
         if type(record) is tuple:
             frames = record[0]
             found = feed(path, record[0], record[1], record[2], record[3])
@@ -421,7 +431,7 @@ def iter_file(path: str, profile: Profile = DEFAULT_PROFILE, *,
         else:
             yield record  # type: ignore[misc]
     if frame_counts is not None:
-        frame_counts[path] = frames
+        frame_counts[path] = max(frames, screen.last_frame) if screen is not None else frames
     yield from extractor.finish()
 
 

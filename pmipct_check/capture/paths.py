@@ -4,7 +4,9 @@ The data-path interruption of a handover (issue 6) is the time from the last dow
 tunnelled LMA -> pMAG for the MN's prefix to the first one tunnelled LMA -> nMAG.  A capture of a
 lab is mostly such packets, so this runs on the hot path and keeps one entry per inner flow
 (inner source and destination addresses): the tunnel (outer source and destination) it was last
-seen in, when, and in which frame.  Per packet that is two slices, a dict lookup and a compare.
+seen in, when, and in which frame.  Per packet that is a dict lookup and a compare, done by the
+reader itself for a flow that stays in its tunnel (:class:`UserPlaneScreen`: no record is made
+for the packet), by the extractor for anything else.
 
 When a flow's tunnel changes at one end, a :class:`~.model.PathSwitch` is handed on at that very
 packet (in time order with everything else the extractor yields): the outer destination changed
@@ -26,6 +28,7 @@ import struct
 from collections.abc import Callable, Sequence
 
 from ..notices import Notice
+from .link import LINKTYPE_ETHERNET
 from .model import PathSwitch
 
 #: Flows followed before the state is started afresh: bounds memory whatever the capture.
@@ -47,6 +50,60 @@ V6_IN_V6 = struct.Struct("!32s8x32s").unpack_from
 #: The state of a flow no longer followed: its tunnel compares unequal to every tunnel, and the
 #: extractor skips a flow whose state this is.
 IGNORED: list = [object(), 0, 0, 0, 0]
+
+
+#: What a reader unpacks to screen a frame (:class:`UserPlaneScreen`), from the frame's first octet:
+#: Ethernet type, outer IPv6 version octet and next header, the tunnel (outer source+destination),
+#: inner IPv6 version octet and next header, the flow (inner source+destination), the first four
+#: octets after the inner header (UDP ports).  Octets and single bytes only, so a reader can append
+#: it to its own record header in the file's byte order and take both in one unpack.
+SCREEN_LAYOUT = "12x2sB5xBx32sB5xBx32s2s2s"
+SCREEN_LEN = 98
+SCREEN = struct.Struct("!" + SCREEN_LAYOUT).unpack_from
+ETHERTYPE_IPV6 = b"\x86\xdd"
+IPPROTO_IPV6 = 41
+IPPROTO_UDP = 17
+
+
+class UserPlaneScreen:
+    """Which frames a reader may pass over without handing them on: plainly tunnelled user plane.
+
+    A frame qualifies when it is Ethernet, IPv6 whose next header is IPv6 (PMIPv6's tunnel, no
+    extension header in between) and the inner packet's next header is none the extractor looks
+    into (``stop``: extension headers, tunnels, signalling; UDP counts only to or from one of the
+    signalling ``ports``), and its flow is followed in that very tunnel already.  For such a frame
+    the extractor would do nothing but note the frame and its time in the flow's state;
+    :meth:`passes` does exactly that.  A new flow, a switch of tunnel, a flow no longer followed,
+    signalling and any other shape are handed on as before: a screen changes how fast, never what.
+
+    Readers call :meth:`passes` per frame or do the same inline (pcapng: one unpack of the block
+    header and :data:`SCREEN_LAYOUT`); both set ``last_frame`` to the frame they passed over last.
+    """
+
+    __slots__ = ("flows", "last_frame", "ports", "stop")
+
+    def __init__(self, flows: dict[bytes, list], stop: frozenset[int], ports: frozenset[int]) -> None:
+        self.flows = flows  # the tracker's own dict (cleared in place, never replaced)
+        self.stop = stop
+        self.ports = frozenset(port.to_bytes(2, "big") for port in ports)  # as SCREEN unpacks them
+        self.last_frame = 0
+
+    def passes(self, data: bytes, start: int, caplen: int, linktype: int, frame: int, time_ns: int) -> bool:
+        """Whether the frame at ``data[start:start + caplen]`` is dealt with (its flow's state updated)."""
+        if linktype != LINKTYPE_ETHERNET or caplen < SCREEN_LEN:
+            return False
+        ethertype, outer_v, outer_nh, tunnel, inner_v, inner_nh, flow, sport, dport = SCREEN(data, start)
+        if (ethertype != ETHERTYPE_IPV6 or outer_nh != IPPROTO_IPV6 or outer_v >> 4 != 6 or inner_v >> 4 != 6
+                or (inner_nh in self.stop and (inner_nh != IPPROTO_UDP or sport in self.ports
+                                               or dport in self.ports))):
+            return False
+        state = self.flows.get(flow)
+        if state is None or state[0] != tunnel:
+            return False
+        state[1] = time_ns
+        state[2] = frame
+        self.last_frame = frame
+        return True
 
 
 def prefix_text(address: bytes) -> str:
