@@ -106,3 +106,17 @@ def test_unusable_input_exits_2_but_still_draws(monkeypatch, capsys):
     monkeypatch.setitem(sys.modules, "pmipct_check.pipeline", module)
     code, out, err = run(monkeypatch, capsys, "ladder", "a.pcap", "junk.pcap")
     assert code == 2 and "H1  " in out and "junk.pcap" in err
+
+
+def test_check_draws_at_most_max_rows_ladders_and_says_how_many_are_left(monkeypatch, capsys):
+    from pathlib import Path
+
+    capture = Path(__file__).parent.parent / "captures" / "proactive-2.pcapng"
+    code, out, _ = run(monkeypatch, capsys, str(capture), "--ladder", "all", "--max-rows", "1",
+                       "--fail-on", "never")
+    assert code == 0
+    total = out.count("verdict: ") + int(out.split(" more ladders not drawn")[0].rsplit("\n", 1)[-1])
+    assert out.count("verdict: ") == 1 and total == 3  # the capture's three handovers
+    code, out, _ = run(monkeypatch, capsys, str(capture), "--ladder", "all", "--max-rows", "0",
+                       "--fail-on", "never")
+    assert out.count("verdict: ") == 3 and "more ladders" not in out

@@ -214,3 +214,30 @@ def test_text_wide_shows_timings_and_frames():
 def test_text_empty():
     text = render(empty_result(), "text", width=80)
     assert "No handover found." in text and "No findings." in text
+
+
+def test_text_row_limit_lists_what_did_not_pass_and_counts_the_rest():
+    result = sample_result()
+    verdicts = {h.id: result.verdicts.get(h.id) for h in result.handovers}
+    listed_first = next(h.id for h in result.handovers if verdicts[h.id] != "pass")
+    text = render(result, "text", profile=PROFILE, width=160, max_rows=1)
+    table = text[text.index("Handovers that did not pass"):text.index("Timings over all")]
+    assert f"(1 listed of {len(result.handovers)})" in table
+    assert listed_first in table
+    assert not any(h for h, v in verdicts.items() if h != listed_first and f" {h} " in table)
+    passed = sum(v == "pass" for v in verdicts.values())
+    assert f"{len(result.handovers) - 1} not listed ({passed} passed)" in table
+    # every finding is counted per rule; only the worst one is listed in full
+    by_rule = text[text.index("Findings by rule"):text.index("Findings (the first 1 of")]
+    for rule in {f.rule for f in result.findings}:
+        assert rule in by_rule
+    assert f"Findings by rule ({len(result.findings)})" in by_rule
+    assert f"{len(result.findings) - 1} more" in text
+
+
+def test_text_without_row_limit_lists_everything():
+    result = sample_result()
+    assert render(result, "text", profile=PROFILE, width=160, max_rows=0) == render(
+        result, "text", profile=PROFILE, width=160, max_rows=len(result.handovers) + len(result.findings))
+    text = render(result, "text", profile=PROFILE, width=160, max_rows=0)
+    assert "Findings by rule" not in text and "not listed" not in text

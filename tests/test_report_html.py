@@ -59,6 +59,19 @@ def test_self_contained_and_linked():
     assert "mag-a" in page
 
 
+def test_ladder_limit_draws_what_did_not_pass_first_and_links_only_drawn_ladders():
+    result = sample_result()
+    page = render(result, "html", profile=PROFILE, max_ladders=2)
+    doc = _parse(page)
+    not_passed = [h.id for h in result.handovers if result.verdicts.get(h.id) != "pass"][:2]
+    assert page.count('class="ladder"') == 2
+    assert {i for i in doc.ids if i.startswith("ho-")} == {f"ho-{h}" for h in not_passed}
+    for href in doc.hrefs:
+        assert href[1:] in doc.ids  # no link to a ladder the page does not have
+    assert f"{len(result.handovers) - 2} more ladders not drawn" in page
+    assert render(result, "html", profile=PROFILE, max_ladders=0).count('class="ladder"') == len(result.handovers)
+
+
 def test_timing_chart_has_a_dot_per_measurement():
     result = sample_result()
     svg = timing_chart_svg(result.handovers)

@@ -8,6 +8,7 @@ from typing import TextIO
 
 import click
 
+from ..report.text import MAX_ROWS
 from .common import (
     EXIT_CLEAN,
     EXIT_FINDINGS,
@@ -94,6 +95,8 @@ def tap_options(files: list[str], profile, clock_offsets: tuple[str, ...], event
 @click.option("--ladder", "ladder_mode", type=click.Choice(("failing", "all", "none")), default="failing",
               show_default=True, help="Text format: also draw the ladder of these handovers.")
 @click.option("--include-messages", is_flag=True, help="JSON format: also list every decoded message.")
+@click.option("--max-rows", type=click.IntRange(min=0), default=MAX_ROWS, show_default=True,
+              help="Text format: at most this many handovers, findings and ladders (the rest counted); 0: all.")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing; the exit code tells.")
 @click.option("--clock-offset", "clock_offsets", multiple=True, metavar="FILE=SECONDS",
               help="FILE's clock runs SECONDS ahead of the reference (e.g. mag1.pcap=+1.250); repeatable. "
@@ -106,7 +109,8 @@ def tap_options(files: list[str], profile, clock_offsets: tuple[str, ...], event
               help="Read this many files at once, in worker processes (one combined report).")
 @profile_option
 def command(files: tuple[str, ...], fmt: str, output: str | None, select: tuple[str, ...],
-            ignore: tuple[str, ...], fail_on: str, ladder_mode: str, include_messages: bool, quiet: bool,
+            ignore: tuple[str, ...], fail_on: str, ladder_mode: str, include_messages: bool, max_rows: int,
+            quiet: bool,
             clock_offsets: tuple[str, ...], event_log: str | None, tap_window: float, jobs: int,
             profile_path: str | None) -> int:
     """Check each MN's handovers against the draft's four cases and the RFCs' rules.
@@ -140,18 +144,23 @@ def command(files: tuple[str, ...], fmt: str, output: str | None, select: tuple[
     if not quiet:
         if fmt == "text" and output is None:
             from rich.console import Console
+            from rich.text import Text
 
-            from ..report.ladder import ladders_for_check, render_rich
+            from ..report.ladder import ladder_handovers, ladders_for_check, render_rich
             from ..report.text import print_report
 
             console = Console(highlight=False, emoji=False)
             plain = not (console.encoding or "").lower().startswith("utf")
             ladders = [render_rich(lad, console.width, plain)
-                       for lad in ladders_for_check(result, ladder_mode, profile)]
-            print_report(result, console, profile, ladders)
+                       for lad in ladders_for_check(result, ladder_mode, profile, max_rows)]
+            more = len(ladder_handovers(result, ladder_mode)) - len(ladders)
+            if more > 0:
+                ladders.append(Text(f"{more} more ladders not drawn: --max-rows 0 draws all; "
+                                    "`pmipct-check ladder FILE --handover ID` draws one."))
+            print_report(result, console, profile, ladders, max_rows)
         else:
             write_output(lambda out: write(result, fmt, out, profile=profile, fail_on=fail_on,
-                                           include_messages=include_messages), output)
+                                           include_messages=include_messages, max_rows=max_rows), output)
     if unusable:
         return EXIT_UNUSABLE
     return EXIT_FINDINGS if exceeds(result, fail_on) else EXIT_CLEAN

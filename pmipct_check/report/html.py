@@ -1,7 +1,9 @@
 """The HTML report: one self-contained page (no script, font or image fetched from anywhere).
 
 Summary, the handover table, the timing statistics with an inline SVG chart of their
-distributions, the findings linked to their handovers, every ladder as inline SVG, notices.
+distributions, the findings linked to their handovers, the ladders as inline SVG, notices.
+A load test's thousands of ladders would make a page no browser opens: at most ``max_ladders``
+are drawn, the handovers that did not pass first, and the page says how many were left out.
 """
 
 from __future__ import annotations
@@ -60,27 +62,55 @@ def _badge(word: str) -> str:
     return f'<span class="badge {escape(word)}">{escape(word)}</span>'
 
 
-def _link(handover_id: str | None) -> str:
+#: Ladders drawn by default (``report --max-ladders``; 0: all).
+MAX_LADDERS = 100
+
+
+def _link(handover_id: str | None, drawn: set[str]) -> str:
+    """The handover's id, a link to its ladder when the page has it."""
     if not handover_id:
         return '<span class="muted">-</span>'
+    if handover_id not in drawn:
+        return escape(handover_id)
     return f'<a href="#ho-{escape(handover_id)}">{escape(handover_id)}</a>'
 
 
+def ladder_choice(result: CheckResult, max_ladders: int = MAX_LADDERS) -> list[Handover]:
+    """The handovers whose ladders the page draws, in their order: those that did not pass
+    first, then passing ones while ``max_ladders`` (0: no limit) allows."""
+    handovers = list(result.handovers)
+    if not max_ladders or len(handovers) <= max_ladders:
+        return handovers
+    others = [h for h in handovers if common.verdict_of(result, h) != "pass"][:max_ladders]
+    room = max_ladders - len(others)
+    passing = [h for h in handovers if common.verdict_of(result, h) == "pass"][:room]
+    chosen = {id(h) for h in others + passing}
+    return [h for h in handovers if id(h) in chosen]
+
+
 def render(result: CheckResult, *, profile: Profile = DEFAULT_PROFILE, title: str = "pmipct-check report",
-           **_: Any) -> str:
+           max_ladders: int = MAX_LADDERS, **_: Any) -> str:
     counts = common.summary_counts(result)
+    chosen = ladder_choice(result, max_ladders)
+    drawn = {h.id for h in chosen}
     inputs = ", ".join(escape(i.file) for i in result.inputs) or "no input"
     body = [
         f"<header><h1>{escape(title)}</h1><div class=\"sub\">{common.TOOL_NAME} {escape(common.version())}"
         f" &middot; {inputs} &middot; vantage: {escape(', '.join(counts['vantage']) or 'unknown')}</div></header><main>",
         _summary(counts),
-        _handover_table(result, profile),
+        _handover_table(result, profile, drawn),
         _timings(result.handovers),
-        _findings(result),
+        _findings(result, drawn),
     ]
     cases = load_case_steps()
-    for handover in result.handovers:
+    for handover in chosen:
         body.append(_handover_section(result, handover, profile, cases))
+    left_out = len(result.handovers) - len(chosen)
+    if left_out:
+        body.append(f'<section id="ladders-left-out"><p class="muted">{left_out} more ladders not drawn '
+                    f'(the page draws {len(chosen)}, those that did not pass first): '
+                    "<code>pmipct-check report --max-ladders 0</code> draws all, "
+                    "<code>pmipct-check ladder FILE --handover ID</code> draws one.</p></section>")
     body.append(_notices(result))
     body.append("</main>")
     return page(title, "".join(body))
@@ -100,7 +130,7 @@ def _summary(counts: dict[str, Any]) -> str:
             f'{counts["messages"]} signalling messages, {counts["notices"]} notices.</p></section>')
 
 
-def _handover_table(result: CheckResult, profile: Profile) -> str:
+def _handover_table(result: CheckResult, profile: Profile, drawn: set[str]) -> str:
     keys = timings.timing_keys(result.handovers)
     head = "".join(f"<th>{escape(timings.label(k))}</th>" for k in keys)
     rows = []
@@ -108,7 +138,7 @@ def _handover_table(result: CheckResult, profile: Profile) -> str:
         pmag = escape(profile.name_for(h.pmag)) if h.pmag else "?"
         cells = "".join(f'<td class="num">{escape(timings.ms(h.timings.get(k)))}</td>' for k in keys)
         rows.append(
-            f"<tr><td>{_link(h.id)}</td><td class=\"mono\">{escape(h.mn)}</td><td>{escape(h.case)}</td>"
+            f"<tr><td>{_link(h.id, drawn)}</td><td class=\"mono\">{escape(h.mn)}</td><td>{escape(h.case)}</td>"
             f"<td>{pmag} &rarr; {escape(profile.name_for(h.nmag))}</td>"
             f"<td>{escape(profile.name_for(h.lma)) if h.lma else '?'}</td>"
             f"<td>{_badge(common.verdict_of(result, h))}</td>{cells}</tr>"
@@ -187,7 +217,7 @@ def timing_chart_svg(handovers: Sequence[Handover]) -> str:
     return "".join(out)
 
 
-def _findings(result: CheckResult) -> str:
+def _findings(result: CheckResult, drawn: set[str]) -> str:
     findings = common.sorted_findings(result.findings)
     if not findings:
         return '<section id="findings"><h2>Findings</h2><p>No finding.</p></section>'
@@ -200,7 +230,7 @@ def _findings(result: CheckResult) -> str:
         rows.append(
             f"<tr><td>{_badge(kind)}</td><td title=\"{escape(title)}\"><code>{escape(f.rule)}</code></td>"
             f"<td>{escape(f.message)}<div class=\"muted\">{escape(f.spec)}</div></td>"
-            f"<td>{_link(f.handover)}</td><td>{refs}</td></tr>"
+            f"<td>{_link(f.handover, drawn)}</td><td>{refs}</td></tr>"
         )
     return ('<section id="findings"><h2>Findings</h2><table><tr><th>Severity</th><th>Rule</th><th>Message</th>'
             f"<th>Handover</th><th>Frames</th></tr>{''.join(rows)}</table></section>")

@@ -151,15 +151,21 @@ def build_ladders(result: CheckResult, profile: Profile = DEFAULT_PROFILE, mn: s
 LADDER_MODES = ("failing", "all", "none")
 
 
-def ladders_for_check(result: CheckResult, mode: str, profile: Profile = DEFAULT_PROFILE) -> list[Ladder]:
-    """``check --ladder failing|all|none``: the ladders to print after the report."""
+def ladder_handovers(result: CheckResult, mode: str) -> list[Handover]:
+    """``check --ladder failing|all|none``: the handovers whose ladders follow the report."""
     if mode not in LADDER_MODES:
         raise ValueError(f"--ladder {mode}: expected one of {', '.join(LADDER_MODES)}")
     if mode == "none":
         return []
+    return [h for h in result.handovers if mode == "all" or common.verdict_of(result, h) == "fail"]
+
+
+def ladders_for_check(result: CheckResult, mode: str, profile: Profile = DEFAULT_PROFILE,
+                      limit: int = 0) -> list[Ladder]:
+    """The ladders of :func:`ladder_handovers`, the first ``limit`` of them (0: all)."""
+    chosen = ladder_handovers(result, mode)
     cases = load_case_steps()
-    return [build_ladder(result, h, profile, cases) for h in result.handovers
-            if mode == "all" or common.verdict_of(result, h) == "fail"]
+    return [build_ladder(result, h, profile, cases) for h in (chosen[:limit] if limit else chosen)]
 
 
 def _mn_addresses(handover: Handover, profile: Profile) -> set[str]:

@@ -2,6 +2,10 @@
 
 Meaning never rides on colour alone: verdicts and severities are words, so the report reads the
 same with ``NO_COLOR`` set or piped into a file; tables take the console's width.
+
+A load test has thousands of handovers: a table longer than ``max_rows`` lists the handovers
+that did not pass (and the worst findings) and says what it left out; findings beyond the limit
+are counted per rule.  ``--format json`` always lists everything.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ..profile import DEFAULT_PROFILE, Profile
-from ..rules.model import CheckResult
+from ..rules.model import CheckResult, Finding
 from . import common, timings
 
 #: Timings shown in the handover table (all of them are in the statistics table).
@@ -26,16 +30,24 @@ TABLE_TIMINGS = {"pbu_pba": "PBU→PBA", "ctreq_ctd": "CT-Req→CTD", "interrupt
 WIDE = 100
 MAX_NOTICES = 20
 MAX_EVENTS = 20
+#: Rows per handover/findings table by default (``check --max-rows``; 0: no limit).
+MAX_ROWS = 50
 
 
 def renderables(result: CheckResult, profile: Profile = DEFAULT_PROFILE,
-                ladders: Sequence[RenderableType] = (), width: int = WIDE) -> list[RenderableType]:
+                ladders: Sequence[RenderableType] = (), width: int = WIDE,
+                max_rows: int = MAX_ROWS) -> list[RenderableType]:
     """What :func:`print_report` prints, for callers that own a Console."""
-    out: list[RenderableType] = [summary(result), handover_table(result, profile, width)]
+    out: list[RenderableType] = [summary(result), handover_table(result, profile, width, max_rows)]
     stats = timing_table(result)
     if stats is not None:
         out.append(stats)
-    out.append(findings_table(result) if width >= WIDE else findings_list(result, width))
+    findings = common.sorted_findings(result.findings)
+    if max_rows and len(findings) > max_rows:
+        out.append(findings_by_rule(findings))
+        findings = findings[:max_rows]
+    out.append(findings_table(findings, len(result.findings)) if width >= WIDE
+               else findings_list(findings, width, len(result.findings)))
     notices = notices_table(result)
     if notices is not None:
         out.append(notices)
@@ -66,9 +78,13 @@ def summary(result: CheckResult) -> Text:
     return text
 
 
-def handover_table(result: CheckResult, profile: Profile = DEFAULT_PROFILE, width: int = WIDE) -> RenderableType:
+def handover_table(result: CheckResult, profile: Profile = DEFAULT_PROFILE, width: int = WIDE,
+                   max_rows: int = MAX_ROWS) -> RenderableType:
     if not result.handovers:
         return Text("No handover found.", style="bold")
+    shown = list(result.handovers)
+    if max_rows and len(shown) > max_rows:  # the ones that need a look, not thousands that passed
+        shown = [h for h in shown if common.verdict_of(result, h) != "pass"][:max_rows]
     keys = [k for k in TABLE_TIMINGS if any(k in h.timings for h in result.handovers)]
     keys = keys[: max(0, (width - 64) // 13)]
     table = Table(title="Handovers", box=box.SIMPLE_HEAD, title_justify="left", title_style="bold",
@@ -80,7 +96,7 @@ def handover_table(result: CheckResult, profile: Profile = DEFAULT_PROFILE, widt
     table.add_column("verdict", no_wrap=True)
     for key in keys:
         table.add_column(TABLE_TIMINGS[key], justify="right", no_wrap=True)
-    for h in result.handovers:
+    for h in shown:
         verdict = common.verdict_of(result, h)
         pmag = profile.name_for(h.pmag) if h.pmag else "?"
         table.add_row(
@@ -88,6 +104,12 @@ def handover_table(result: CheckResult, profile: Profile = DEFAULT_PROFILE, widt
             Text(verdict, style=common.VERDICT_STYLE.get(verdict, "")),
             *(timings.ms(h.timings.get(k)) for k in keys),
         )
+    left_out = len(result.handovers) - len(shown)
+    if left_out:
+        table.title = f"Handovers that did not pass ({len(shown)} listed of {len(result.handovers)})"
+        passed = sum(common.verdict_of(result, h) == "pass" for h in result.handovers)
+        table.caption = (f"{left_out} not listed ({passed} passed): --max-rows 0 lists all, "
+                         "--format json has every one")
     return table
 
 
@@ -106,8 +128,8 @@ def timing_table(result: CheckResult) -> RenderableType | None:
     return table
 
 
-def findings_table(result: CheckResult) -> RenderableType:
-    findings = common.sorted_findings(result.findings)
+def findings_table(findings: Sequence[Finding], total: int | None = None) -> RenderableType:
+    """``findings`` (sorted, worst first) as a table; ``total``: how many there were in all."""
     if not findings:
         return Text("No findings.", style="green")
     table = Table(title="Findings", box=box.SIMPLE_HEAD, title_justify="left", title_style="bold",
@@ -121,16 +143,19 @@ def findings_table(result: CheckResult) -> RenderableType:
         kind = common.mark_kind(f)
         table.add_row(Text(kind, style=common.SEVERITY_STYLE.get(kind, "magenta")), common.clean(f.rule),
                       common.clean(f.handover or "-"), common.clean(f.message), common.clean(common.refs_text(f)))
+    if total is not None and total > len(findings):
+        table.title = f"Findings (the first {len(findings)} of {total}, worst first)"
+        table.caption = f"{total - len(findings)} more (--max-rows 0 lists all; --format json has every one)"
     return table
 
 
-def findings_list(result: CheckResult, width: int = 80) -> RenderableType:
+def findings_list(findings: Sequence[Finding], width: int = 80, total: int | None = None) -> RenderableType:
     """Findings for narrow terminals: a head line, then the message with a hanging indent."""
-    findings = common.sorted_findings(result.findings)
     if not findings:
         return Text("No findings.", style="green")
     out = Text()
-    out.append("Findings\n", style="bold")
+    out.append("Findings\n" if total is None or total <= len(findings)
+               else f"Findings (the first {len(findings)} of {total}, worst first)\n", style="bold")
     for f in findings:
         kind = common.mark_kind(f)
         out.append(kind, style=common.SEVERITY_STYLE.get(kind, "magenta"))
@@ -141,6 +166,29 @@ def findings_list(result: CheckResult, width: int = 80) -> RenderableType:
                                   subsequent_indent="    ", break_on_hyphens=False)
             out.append("".join(line + "\n" for line in lines))
     return out
+
+
+def findings_by_rule(findings: Sequence[Finding]) -> RenderableType:
+    """Every finding counted per rule and kind, with where the first one is: the whole picture
+    of a capture with thousands of findings in a few lines."""
+    groups: dict[tuple[str, str], list[Finding]] = {}
+    for f in findings:  # sorted worst first: so are the groups
+        groups.setdefault((common.mark_kind(f), f.rule), []).append(f)
+    table = Table(title=f"Findings by rule ({len(findings)})", box=box.SIMPLE_HEAD, title_justify="left",
+                  title_style="bold", pad_edge=False)
+    table.add_column("severity", no_wrap=True)
+    table.add_column("rule", no_wrap=True)
+    table.add_column("count", justify="right", no_wrap=True)
+    table.add_column("first", overflow="fold")
+    for (kind, rule), group in groups.items():
+        table.add_row(Text(kind, style=common.SEVERITY_STYLE.get(kind, "magenta")), common.clean(rule),
+                      str(len(group)), common.clean(_first_where(group[0])))
+    return table
+
+
+def _first_where(finding: Finding) -> str:
+    where = common.where(finding.refs[0].file, finding.refs[0].frame) if finding.refs else "-"
+    return f"{where} ({finding.handover})" if finding.handover else where
 
 
 def notices_table(result: CheckResult) -> RenderableType | None:
@@ -177,16 +225,16 @@ def events_table(result: CheckResult) -> RenderableType | None:
 
 
 def print_report(result: CheckResult, console: Console | None = None, profile: Profile = DEFAULT_PROFILE,
-                 ladders: Sequence[RenderableType] = ()) -> None:
+                 ladders: Sequence[RenderableType] = (), max_rows: int = MAX_ROWS) -> None:
     """Print to ``console`` (a default one honours the terminal's width, NO_COLOR and pipes)."""
     console = console or Console(highlight=False, emoji=False)
-    for item in renderables(result, profile, ladders, console.width):
+    for item in renderables(result, profile, ladders, console.width, max_rows):
         console.print(item)
         console.print()
 
 
 def render(result: CheckResult, *, profile: Profile = DEFAULT_PROFILE, width: int | None = None,
-           color: bool | None = None, **_: Any) -> str:
+           color: bool | None = None, max_rows: int = MAX_ROWS, **_: Any) -> str:
     """The report as a string; colour only when asked (or ``None``: never when NO_COLOR is set)."""
     if color is None:
         color = False
@@ -196,5 +244,5 @@ def render(result: CheckResult, *, profile: Profile = DEFAULT_PROFILE, width: in
                       force_terminal=color, no_color=not color, highlight=False, emoji=False,
                       legacy_windows=False)
     with console.capture() as capture:
-        print_report(result, console, profile)
+        print_report(result, console, profile, max_rows=max_rows)
     return capture.get()
