@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
-from typing import Literal
+from typing import Any, Literal, TypeVar
 
 from ..analysis.cases import Case
-from ..analysis.evidence import node_of, prev_addr, same_node
+from ..analysis.evidence import node_of, prev_addr
 from ..analysis.model import Analysis, Exchange, Handover
 from ..decode.model import Message
 from ..notices import Notice
@@ -16,6 +16,7 @@ from ..profile import Profile
 from .model import Rule
 
 Evidence = Message | Notice
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,20 +37,17 @@ class Context:
     profile: Profile
     cases: Mapping[str, Case]
     catalogue: Sequence[Rule]
-    _exchange: dict[int, Exchange] = field(default_factory=dict)
-    _index: dict[int, int] = field(default_factory=dict)
+    _exchange: dict[int, Exchange] | None = None
+    _index: dict[int, int] | None = None
     _claims: dict[str, list[Notice]] | None = None
     _at: dict[tuple[str, int], Message] | None = None
     _by_type: dict[str, list[Message]] | None = None
     _indexes: dict[str, dict[Hashable, list[Message]]] = field(default_factory=dict)
     _exchanges_by_mn: dict[str, list[Exchange]] | None = None
-
-    def __post_init__(self) -> None:
-        for ex in self.analysis.exchanges:
-            self._exchange[id(ex.pbu)] = ex
-            if ex.pba is not None:
-                self._exchange[id(ex.pba)] = ex
-        self._index = {id(m): i for i, m in enumerate(self.analysis.messages)}
+    _merged: dict[tuple[str, ...], list[Message]] = field(default_factory=dict)
+    _nodes: dict[str, str] = field(default_factory=dict)
+    _ends: dict[str | None, int] | None = None
+    _shared: dict[str, Any] = field(default_factory=dict)
 
     # ---- lookups -----------------------------------------------------------------------
     @property
@@ -65,6 +63,10 @@ class Context:
         return self.profile.timers
 
     def exchange_of(self, msg: Message) -> Exchange | None:
+        if self._exchange is None:
+            exchanges = self.analysis.exchanges
+            self._exchange = {id(ex.pbu): ex for ex in exchanges}
+            self._exchange.update({id(ex.pba): ex for ex in exchanges if ex.pba is not None})
         return self._exchange.get(id(msg))
 
     def exchanges_by_mn(self) -> dict[str, list[Exchange]]:
@@ -75,12 +77,17 @@ class Context:
                 self._exchanges_by_mn.setdefault(ex.mn, []).append(ex)
         return self._exchanges_by_mn
 
+    def _position(self, msg: Message) -> int | None:
+        if self._index is None:
+            self._index = {id(m): i for i, m in enumerate(self.analysis.messages)}
+        return self._index.get(id(msg))
+
     def mn_of(self, msg: Message) -> str | None:
-        i = self._index.get(id(msg))
+        i = self._position(msg)
         return None if i is None else self.analysis.mns[i]
 
     def handover_of(self, msg: Message) -> str | None:
-        i = self._index.get(id(msg))
+        i = self._position(msg)
         return None if i is None else self.analysis.handover_of[i]
 
     def message_at(self, file: str, frame: int | None) -> Message | None:
@@ -101,7 +108,11 @@ class Context:
                 self._by_type.setdefault(m.type, []).append(m)
         if len(types) == 1:
             return iter(self._by_type.get(types[0], ()))
-        return iter(sorted((m for t in types for m in self._by_type.get(t, ())), key=lambda m: m.time_ns))
+        merged = self._merged.get(types)
+        if merged is None:  # several rules ask for the same mix (CTD+PCTD, PBU+PBA): merge it once
+            merged = self._merged[types] = sorted((m for t in types for m in self._by_type.get(t, ())),
+                                                  key=lambda m: m.time_ns)
+        return iter(merged)
 
     def index(self, name: str, types: tuple[str, ...], key: Callable[[Message], Hashable]) -> dict[Hashable, list[Message]]:
         """Messages of ``types`` grouped by ``key`` (time order kept), built once per ``name``."""
@@ -113,15 +124,28 @@ class Context:
             self._indexes[name] = found
         return found
 
+    def shared(self, name: str, build: Callable[[Context], T]) -> T:
+        """``build(self)``, made once per Context under ``name``: what several rules derive alike."""
+        if name not in self._shared:
+            self._shared[name] = build(self)
+        return self._shared[name]
+
     def pair_key(self, m: Message) -> tuple[str | None, str | None, object]:
         """(sender node, receiver node, MN previous address): how CXTP messages find each other."""
         return self.node(m.src), self.node(m.dst), prev_addr(m)
 
     def node(self, address: str | None) -> str | None:
-        return node_of(self.profile, address)
+        """The address's node identity (``evidence.node_of``), memoised: rules ask ~8 times a message."""
+        if type(address) is not str:
+            return node_of(self.profile, address)
+        found = self._nodes.get(address)
+        if found is None:
+            found = self._nodes[address] = node_of(self.profile, address)  # type: ignore[assignment]
+        return found
 
     def same(self, a: str | None, b: str | None) -> bool:
-        return same_node(self.profile, a, b)
+        """``evidence.same_node`` through the memoised :meth:`node`."""
+        return a is not None and b is not None and self.node(a) == self.node(b)
 
     def name(self, address: str | None) -> str:
         return "?" if address is None else self.profile.name_for(address)
@@ -131,8 +155,16 @@ class Context:
         return bool({"pmag", "nmag"} & h.vantage)
 
     def capture_end_ns(self, file: str | None = None) -> int:
-        times = [m.time_ns for m in self.analysis.messages if file is None or m.file == file]
-        return max(times) if times else 0
+        """The last message's time in ``file`` (any file: None); 0 without messages."""
+        if self._ends is None:  # one pass for every file and for all of them
+            ends: dict[str | None, int] = {}
+            for m in self.analysis.messages:
+                if m.file not in ends or m.time_ns > ends[m.file]:
+                    ends[m.file] = m.time_ns
+            if ends:
+                ends[None] = max(ends.values())
+            self._ends = ends
+        return self._ends.get(file, 0)
 
     # ---- notices -----------------------------------------------------------------------
     def all_notices(self) -> list[Notice]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
-from ...analysis.cases import Case
+from ...analysis.cases import Case, Order
 from ...analysis.model import Handover
 from ...decode.model import Message
 from ..context import Context, Hit
@@ -40,14 +40,21 @@ def occurrence(h: Handover, name: str, case: Case) -> Message | None:
     return first(sorted(h.cxtp + h.fho, key=lambda m: m.time_ns), case.types_of(name))
 
 
+def _constraints(ctx: Context) -> dict[tuple[str, str], list[Order]]:
+    out: dict[tuple[str, str], list[Order]] = {}
+    for name, case in ctx.cases.items():
+        for constraint in case.order:
+            out.setdefault((name, constraint.rule), []).append(constraint)
+    return out
+
+
 def order_hits(ctx: Context, rule_id: str, h: Handover) -> Iterator[Hit]:
     """Violations of the order constraints ``rules/cases.toml`` gives ``h``'s case for ``rule_id``."""
-    case = ctx.cases.get(h.case)
-    if case is None:
+    constraints = ctx.shared("order-constraints", _constraints).get((h.case, rule_id))
+    if not constraints:  # most cases constrain a rule not at all
         return
-    for constraint in case.order:
-        if constraint.rule != rule_id:
-            continue
+    case = ctx.cases[h.case]
+    for constraint in constraints:
         a = occurrence(h, constraint.first, case)
         b = occurrence(h, constraint.then, case)
         if a is not None and b is not None and b.time_ns < a.time_ns:
@@ -62,9 +69,14 @@ def handovers_in(ctx: Context, *cases: str) -> Iterator[Handover]:
 def in_clear(ctx: Context, messages: Iterable[Message], what: str, rule_spec: str) -> Iterator[Hit]:
     """One finding per node pair whose ``what`` messages are readable, i.e. not inside ESP/AH."""
     seen: set[frozenset[str | None]] = set()
+    done: set[tuple[str, str]] = set()  # address pairs whose node pair is in ``seen``: most messages
     for m in messages:
+        addresses = (m.src, m.dst)
+        if addresses in done or m.fields.get("esp") or m.transport.startswith("esp"):
+            continue
         pair = frozenset({ctx.node(m.src), ctx.node(m.dst)})
-        if pair in seen or m.fields.get("esp") or m.transport.startswith("esp"):
+        done.add(addresses)
+        if pair in seen:
             continue
         seen.add(pair)
         yield Hit(f"{what} between {ctx.name(m.src)} and {ctx.name(m.dst)} is sent in clear, first {at(m)}: "

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ... import registry
-from ...analysis.evidence import flags_of, named_pmag, num, options
+from ...analysis.evidence import flags_of, named_pmag, num, option
 from ...analysis.model import Handover
 from ...decode.model import Message
 from ..context import Context, Hit
@@ -121,7 +121,7 @@ def plain_pmipv6(ctx: Context, rule: Rule) -> Iterator[Hit]:
     """DRAFT-D10: only the PBA carries the draft's pMAG options."""
     keys = (registry.PMAG_ADDRESS_KEY, registry.PMAG_ID_KEY)
     for m in ctx.of_type("PBU"):
-        if any(options(m, k) for k in keys):
+        if any(option(m, k) is not None for k in keys):
             yield Hit(f"{at(m)} carries a pMAG option; the draft defines it for the PBA only", (m,))
 
 

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 
 from ... import registry
 from ...analysis.evidence import (
+    Network,
     flag,
+    flags_of,
     is_all_zero_prefix,
     num,
     option,
@@ -26,6 +29,7 @@ from ..model import Rule
 from .common import at, in_clear
 
 MANDATORY = (("mn_id", 160), ("hnp", 158), ("handoff", 161), ("att", 162))  # RFC 5213 section 5.3.1 order
+MANDATORY_CODES = frozenset(code for _, code in MANDATORY)
 AT_MOST_ONE = ("mn_id", "handoff", "att", "timestamp", "mn_ll_id", "lla")
 
 
@@ -33,24 +37,87 @@ def _status(m: Message | None) -> int | None:
     return None if m is None else num(m, "status")
 
 
-def _by_mn(ctx: Context) -> dict[str, list[Exchange]]:
-    return ctx.exchanges_by_mn()
+@dataclass(slots=True)
+class _Facts:
+    """An exchange with what the PMIP rules read of it, read once per Context; never changed after."""
+
+    ex: Exchange
+    lifetime: int
+    accepted: bool | None
+    status: int | None  # the PBA's; None without a PBA
+    mag: str | None  # the PBU's sender as a node (Context.node): MAGs compare by node
+    seq: int | None  # the PBU's sequence number
+    timestamp: str | None  # the PBU's Timestamp
+    #: the first mandatory option the PBU lacks, with the status it calls for; not looked for without a
+    #: status (PMIP-P10 and P18, which read it, judge answered PBUs only)
+    missing: tuple[str, int] | None
+
+
+@dataclass(slots=True)
+class _Exchanges:
+    """Every exchange's facts: in capture order, and per MN in time order."""
+
+    all: list[_Facts]
+    by_mn: dict[str, list[_Facts]]
+
+
+def _first_missing(pbu: Message) -> tuple[str, int] | None:
+    for key, code in MANDATORY:
+        if option(pbu, key) is None:
+            return key, code
+    return None
+
+
+def _read_exchanges(ctx: Context) -> _Exchanges:
+    every: list[_Facts] = []
+    for ex in ctx.analysis.exchanges:
+        pbu, status = ex.pbu, _status(ex.pba)
+        every.append(_Facts(ex, ex.lifetime, ex.accepted, status, ctx.node(ex.mag), num(pbu, "seq"), timestamp(pbu),
+                            None if status is None else _first_missing(pbu)))
+    facts = {id(f.ex): f for f in every}
+    by_mn = {mn: [facts[id(ex)] for ex in exchanges] for mn, exchanges in ctx.exchanges_by_mn().items()}
+    return _Exchanges(every, by_mn)
+
+
+def _exchanges(ctx: Context) -> _Exchanges:
+    """The exchanges' facts, read once per Context (a dozen PMIP rules walk them)."""
+    return ctx.shared("pmip-exchanges", _read_exchanges)
+
+
+def _prefix_set(ctx: Context, msg: Message) -> frozenset[Network]:
+    """``set(prefixes(msg))``, once per message; compared as networks, shown as text only when reported."""
+    memo: dict[int, frozenset[Network]] = ctx.shared("pmip-prefix-sets", lambda _: {})
+    found = memo.get(id(msg))
+    if found is None:
+        found = memo[id(msg)] = frozenset(prefixes(msg))
+    return found
+
+
+def _texts(networks: Iterable[Network]) -> list[str]:
+    return sorted(str(p) for p in networks)
 
 
 def pbu_flags(ctx: Context, rule: Rule) -> Iterator[Hit]:
     """PMIP-P2: a PBU has the A and P flags set."""
     for m in ctx.of_type("PBU"):
-        missing = [f for f in ("A", "P") if flag(m, f) is False]
+        flags = flags_of(m)
+        missing = [f for f in ("A", "P") if f in flags and not flags[f]]  # flag(m, f) is False
         if missing:
             yield Hit(f"{at(m)} has the {' and '.join(missing)} flag clear", (m,))
+
+
+REQUIRED_OPTIONS = tuple((key, f"no {registry.OPTIONS[t].name} option")
+                         for t, key in ((8, "mn_id"), (22, "hnp"), (23, "handoff"), (24, "att")))
 
 
 def pbu_options(ctx: Context, rule: Rule) -> Iterator[Hit]:
     """PMIP-P3: one MN-ID, HI and ATT, at least one HNP, at most one TS, MN-LL-ID, LLA."""
     for m in ctx.of_type("PBU"):
-        problems = [f"no {registry.OPTIONS[t].name} option" for t, key in ((8, "mn_id"), (22, "hnp"), (23, "handoff"),
-                                                                           (24, "att")) if option(m, key) is None]
-        problems += [f"{n} {k} options" for k in AT_MOST_ONE if (n := option_count(m, k)) > 1]
+        problems = [absent for key, absent in REQUIRED_OPTIONS if option(m, key) is None]
+        for key in AT_MOST_ONE:
+            n = option_count(m, key)
+            if n > 1:
+                problems.append(f"{n} {key} options")
         if problems:
             yield Hit(f"{at(m)}: {', '.join(problems)}", (m,))
 
@@ -58,8 +125,10 @@ def pbu_options(ctx: Context, rule: Rule) -> Iterator[Hit]:
 def all_zero_hnp(ctx: Context, rule: Rule) -> Iterator[Hit]:
     """PMIP-P4: an ALL_ZERO HNP option must be the only HNP option."""
     for m in ctx.of_type("PBU"):
+        if option_count(m, "hnp") < 2:
+            continue
         found = options(m, "hnp")
-        if len(found) > 1 and any(is_all_zero_prefix(o) for o in found):
+        if any(is_all_zero_prefix(o) for o in found):
             yield Hit(f"{at(m)} carries an ALL_ZERO HNP option among {len(found)} HNP options", (m,))
 
 
@@ -67,10 +136,12 @@ def option_values(ctx: Context, rule: Rule) -> Iterator[Hit]:
     """PMIP-P6: Handoff Indicator and Access Technology Type values are defined ones."""
     allowed_hi = set(rule.params.get("handoff", [1, 2, 3, 4, 5, 6]))
     for m in ctx.of_type("PBU", "PBA"):
+        if m.type != "PBU":
+            continue
         hi, att = option_num(m, "handoff"), option_num(m, "att")
-        if m.type == "PBU" and hi is not None and hi not in allowed_hi:
+        if hi is not None and hi not in allowed_hi:
             yield Hit(f"{at(m)} Handoff Indicator {hi} is not a defined value", (m,))
-        if m.type == "PBU" and att is not None and (att == 0 or att not in registry.TABLES["att"]):
+        if att is not None and (att == 0 or att not in registry.TABLES["att"]):
             yield Hit(f"{at(m)} Access Technology Type {att} is not a defined value", (m,))
 
 
@@ -93,22 +164,27 @@ def pba_matches(ctx: Context, rule: Rule) -> Iterator[Hit]:
                       f"has {pbu.fields.get('seq')}", (m, pbu))
 
 
+ECHOED = (("mn_id", "MN Identifier", "identifier"), ("handoff", "Handoff Indicator", "value"),
+          ("att", "Access Technology Type", "value"), ("mn_ll_id", "MN Link-layer Identifier", "identifier"))
+ONLY_IF_SENT = (("timestamp", "Timestamp"), ("mn_ll_id", "MN Link-layer Identifier"), ("lla", "Link-local Address"))
+
+
 def _echo_values(pbu: Message, pba: Message) -> list[str]:
     problems = []
-    for key, name, field in (("mn_id", "MN Identifier", "identifier"), ("handoff", "Handoff Indicator", "value"),
-                             ("att", "Access Technology Type", "value"), ("mn_ll_id", "MN Link-layer Identifier",
-                                                                         "identifier")):
-        sent, back = option_value(pbu, key, field), option_value(pba, key, field)
-        if sent is None and key != "mn_ll_id":
+    for key, name, field in ECHOED:
+        sent = option_value(pbu, key, field)
+        if sent is None:  # nothing to echo
             continue
-        if sent is not None and back is None:
+        back = option_value(pba, key, field)
+        if back is None:
             problems.append(f"no {name} option (PBU has {sent!r})")
-        elif sent is not None and back != sent:
+        elif back != sent:
             problems.append(f"{name} {back!r} instead of {sent!r}")
-    for key, name in (("timestamp", "Timestamp"), ("mn_ll_id", "MN Link-layer Identifier"), ("lla", "Link-local Address")):
-        if option(pbu, key) is None and option(pba, key) is not None:
+    for key, name in ONLY_IF_SENT:
+        sent_one, back_one = option(pbu, key) is not None, option(pba, key) is not None
+        if back_one and not sent_one:
             problems.append(f"a {name} option the PBU did not carry")
-        elif key == "lla" and option(pbu, key) is not None and option(pba, key) is None:
+        elif key == "lla" and sent_one and not back_one:
             problems.append(f"no {name} option although the PBU carried one")
     return problems
 
@@ -125,19 +201,19 @@ def pba_echo(ctx: Context, rule: Rule) -> Iterator[Hit]:
 
 def pba_prefixes(ctx: Context, rule: Rule) -> Iterator[Hit]:
     """PMIP-P9: rejected: the requested HNPs echoed; accepted: NON_ZERO assigned prefixes."""
-    for ex in ctx.analysis.exchanges:
-        status = _status(ex.pba)
+    for f in _exchanges(ctx).all:
+        ex, status = f.ex, f.status
         if ex.pba is None or status is None:
             continue
         back = options(ex.pba, "hnp")
         if status < 128:
-            if ex.lifetime > 0 and (not back or any(is_all_zero_prefix(o) for o in back)):
+            if f.lifetime > 0 and (not back or any(is_all_zero_prefix(o) for o in back)):
                 yield Hit(f"{at(ex.pba)} accepts {at(ex.pbu)} without a NON_ZERO home network prefix", (ex.pba, ex.pbu))
         else:
-            sent = {str(p) for p in prefixes(ex.pbu)}
-            got = {str(p) for p in prefixes(ex.pba)}
+            sent = _prefix_set(ctx, ex.pbu)
+            got = _prefix_set(ctx, ex.pba)
             if options(ex.pbu, "hnp") and sent != got:
-                yield Hit(f"{at(ex.pba)} rejects {at(ex.pbu)} but echoes prefixes {sorted(got)} instead of {sorted(sent)}",
+                yield Hit(f"{at(ex.pba)} rejects {at(ex.pbu)} but echoes prefixes {_texts(got)} instead of {_texts(sent)}",
                           (ex.pba, ex.pbu))
             elif not options(ex.pbu, "hnp") and (len(back) != 1 or not is_all_zero_prefix(back[0])):
                 yield Hit(f"{at(ex.pba)} rejects a PBU with no HNP option but does not carry one ALL_ZERO HNP option",
@@ -146,26 +222,23 @@ def pba_prefixes(ctx: Context, rule: Rule) -> Iterator[Hit]:
 
 def missing_option_status(ctx: Context, rule: Rule) -> Iterator[Hit]:
     """PMIP-P10: a PBU lacking a mandatory option gets the status RFC 5213 section 5.3.1 names."""
-    codes = {c for _, c in MANDATORY}
-    for ex in ctx.analysis.exchanges:
-        status = _status(ex.pba)
-        if status is None:
-            continue
-        missing = next(((key, code) for key, code in MANDATORY if not options(ex.pbu, key)), None)
-        if missing is None:
+    for f in _exchanges(ctx).all:
+        ex, status, missing = f.ex, f.status, f.missing
+        if status is None or missing is None:
             continue
         key, code = missing
-        if status < 128 or (status in codes and status != code):
+        if status < 128 or (status in MANDATORY_CODES and status != code):
             yield Hit(f"{at(ex.pbu)} lacks the {key} option, so the PBA must carry status {code} "
                       f"({registry.table_name('ba_status', code)}); {at(ex.pba)} carries {status}", (ex.pbu, ex.pba))
 
 
 def timestamp_echo(ctx: Context, rule: Rule) -> Iterator[Hit]:
     """PMIP-P11: Timestamp in the PBU -> Timestamp in the PBA, the same when accepted; none otherwise."""
-    for ex in ctx.analysis.exchanges:
+    for f in _exchanges(ctx).all:
+        ex = f.ex
         if ex.pba is None:
             continue
-        sent, back, status = timestamp(ex.pbu), timestamp(ex.pba), _status(ex.pba)
+        sent, back, status = f.timestamp, timestamp(ex.pba), f.status
         if sent is None and back is not None:
             yield Hit(f"{at(ex.pba)} carries a Timestamp although {at(ex.pbu)} has none", (ex.pba, ex.pbu))
         elif sent is not None and back is None:
@@ -176,12 +249,12 @@ def timestamp_echo(ctx: Context, rule: Rule) -> Iterator[Hit]:
 
 def timestamp_monotonic(ctx: Context, rule: Rule) -> Iterator[Hit]:
     """PMIP-P12: accepted PBUs of one MN carry increasing timestamps, from whichever MAG."""
-    for _mn, exchanges in _by_mn(ctx).items():
+    for facts in _exchanges(ctx).by_mn.values():
         last: Exchange | None = None
         last_ts, last_key = "0", (0, 0)  # the last accepted PBU's Timestamp, and as compared
-        for ex in exchanges:
-            ts = timestamp(ex.pbu)
-            if ts is None or not ex.accepted:
+        for f in facts:
+            ts, ex = f.timestamp, f.ex
+            if ts is None or not f.accepted:
                 continue
             key = timestamp_key(ts)
             if last is not None and key <= last_key:
@@ -200,14 +273,14 @@ def sequence_numbers(ctx: Context, rule: Rule) -> Iterator[Hit]:
 
     Compared per MN and MAG: MAGs keep their own counters, so a new MAG's first PBU may be lower.
     """
-    groups: dict[tuple[str, str | None], list[Exchange]] = {}
-    for ex in ctx.analysis.exchanges:
-        groups.setdefault((ex.mn, ctx.node(ex.mag)), []).append(ex)
-    for exchanges in groups.values():
+    groups: dict[tuple[str, str | None], list[_Facts]] = {}
+    for f in _exchanges(ctx).all:
+        groups.setdefault((f.ex.mn, f.mag), []).append(f)
+    for facts in groups.values():
         last: int | None = None
-        for ex in exchanges:
-            seq, status = num(ex.pbu, "seq"), _status(ex.pba)
-            if seq is None or status is None or timestamp(ex.pbu) is not None:
+        for f in facts:
+            ex, seq, status = f.ex, f.seq, f.status
+            if seq is None or status is None or f.timestamp is not None:
                 continue
             if status < 128:
                 if last is not None and not _newer(seq, last):
@@ -219,47 +292,79 @@ def sequence_numbers(ctx: Context, rule: Rule) -> Iterator[Hit]:
                           f"sequence number {last}", (ex.pba, ex.pbu))  # type: ignore[arg-type]
 
 
-def _assigned(ex: Exchange) -> set[str]:
-    source = ex.pba if ex.pba is not None and ex.accepted else ex.pbu
-    return {str(p) for p in prefixes(source)}
+def _omitted(ctx: Context, registration: Exchange, pbu: Message) -> frozenset[Network]:
+    """The prefixes assigned in ``registration`` that ``pbu`` does not list."""
+    source = registration.pba if registration.pba is not None and registration.accepted else registration.pbu
+    if options(pbu, "hnp") == options(source, "hnp"):  # the same HNP options (usually shared): nothing omitted
+        return frozenset()
+    return _prefix_set(ctx, source) - _prefix_set(ctx, pbu)
+
+
+def _follow_registrations(ctx: Context) -> list[tuple[_Facts, _Facts]]:
+    """(exchange, the registration it follows from the same MAG), per MN in time order.
+
+    The re-registrations (lifetime > 0) are PMIP-P14's, the de-registrations PMIP-P15's: one walk for both.
+    """
+    out: list[tuple[_Facts, _Facts]] = []
+    for facts in _exchanges(ctx).by_mn.values():
+        current: _Facts | None = None
+        for f in facts:
+            same_mag = current is not None and current.mag is not None and current.mag == f.mag
+            if same_mag:
+                out.append((f, current))  # type: ignore[arg-type]
+            if f.lifetime > 0 and f.accepted:
+                current = f
+            elif f.lifetime == 0 and same_mag and f.accepted is not False:
+                current = None
+    return out
 
 
 def re_and_deregistration(ctx: Context, rule: Rule) -> Iterator[Hit]:
     """PMIP-P14/P15: re-registration HI=5, de-registration HI=4, each listing every assigned prefix."""
     want_hi = int(rule.params.get("handoff"))
     dereg = bool(rule.params.get("deregistration"))
-    for _mn, exchanges in _by_mn(ctx).items():
-        current: Exchange | None = None
-        for ex in exchanges:
-            same_mag = current is not None and ctx.same(current.mag, ex.mag)
-            if (ex.lifetime == 0) == dereg and same_mag and current is not None:
-                hi = option_value(ex.pbu, "handoff")
-                missing = _assigned(current) - {str(p) for p in prefixes(ex.pbu)}
-                kind = "de-registration" if dereg else "re-registration"
-                if hi != want_hi:
-                    yield Hit(f"{at(ex.pbu)} is a {kind} but carries Handoff Indicator {hi}, not {want_hi}",
-                              (ex.pbu, current.pbu))
-                if missing:
-                    yield Hit(f"{at(ex.pbu)} is a {kind} but omits assigned prefix(es) {sorted(missing)}",
-                              (ex.pbu, current.pbu))
-            if ex.lifetime > 0 and ex.accepted:
-                current = ex
-            elif ex.lifetime == 0 and same_mag and ex.accepted is not False:
-                current = None
+    kind = "de-registration" if dereg else "re-registration"
+    for f, current in ctx.shared("pmip-follow-registrations", _follow_registrations):
+        if (f.lifetime == 0) != dereg:
+            continue
+        ex = f.ex
+        hi = option_value(ex.pbu, "handoff")
+        missing = _omitted(ctx, current.ex, ex.pbu)
+        if hi != want_hi:
+            yield Hit(f"{at(ex.pbu)} is a {kind} but carries Handoff Indicator {hi}, not {want_hi}",
+                      (ex.pbu, current.ex.pbu))
+        if missing:
+            yield Hit(f"{at(ex.pbu)} is a {kind} but omits assigned prefix(es) {_texts(missing)}",
+                      (ex.pbu, current.ex.pbu))
 
 
-def _bindings_before(ctx: Context, exchanges: list[Exchange]) -> dict[int, tuple[Exchange | None, Exchange | None]]:
+Before = tuple[Exchange | None, Exchange | None]
+
+
+def _bindings_before(ctx: Context) -> dict[int, Before]:
     """id(exchange) -> (registration the LMA holds, de-registration that ended the last one) just before it."""
-    out: dict[int, tuple[Exchange | None, Exchange | None]] = {}
-    current: Exchange | None = None
-    ended: Exchange | None = None
-    for ex in exchanges:
-        out[id(ex)] = (current, ended)
-        if ex.lifetime > 0 and ex.accepted:
-            current, ended = ex, None
-        elif ex.lifetime == 0 and current is not None and ctx.same(current.mag, ex.mag) and ex.accepted:
-            current, ended = None, ex
+    out: dict[int, Before] = {}
+    for facts in _exchanges(ctx).by_mn.values():
+        current: _Facts | None = None
+        ended: Exchange | None = None
+        for f in facts:
+            out[id(f.ex)] = (None if current is None else current.ex, ended)
+            if f.lifetime > 0 and f.accepted:
+                current, ended = f, None
+            elif f.lifetime == 0 and current is not None and current.mag is not None and current.mag == f.mag \
+                    and f.accepted:
+                current, ended = None, f.ex
     return out
+
+
+def _answered_deregistrations(ctx: Context) -> list[tuple[str, Exchange, Exchange | None, Exchange | None]]:
+    """(MN, answered de-registration, binding before it, de-registration that ended the last one), per MN.
+
+    What PMIP-P16 and PMIP-P17 each judge, found in one walk.
+    """
+    before = ctx.shared("pmip-bindings-before", _bindings_before)
+    return [(mn, f.ex, *before[id(f.ex)]) for mn, facts in _exchanges(ctx).by_mn.items() for f in facts
+            if f.lifetime == 0 and f.ex.pba is not None]
 
 
 def late_deregistration(ctx: Context, rule: Rule) -> Iterator[Hit]:
@@ -267,35 +372,31 @@ def late_deregistration(ctx: Context, rule: Rule) -> Iterator[Hit]:
     gets no PBA (the legitimate race of RFC 5213 section 5.3.5: ignored, conformant)."""
     delay = int(ctx.timers.min_delay_before_bce_delete * 1e9)
     no_session = bool(rule.params.get("no_session"))
-    for mn, exchanges in _by_mn(ctx).items():
-        before = _bindings_before(ctx, exchanges)
-        for ex in exchanges:
-            if ex.lifetime != 0 or ex.pba is None:
-                continue
-            current, ended = before[id(ex)]
-            if not no_session and current is not None and not ctx.same(current.mag, ex.mag):
-                yield Hit(f"{at(ex.pbu)} de-registers {mn} from {ctx.name(ex.mag)} after {ctx.name(current.mag)} "
-                          f"registered it ({at(current.pbu)}); the LMA must ignore it, yet {at(ex.pba)} answers it",
-                          (ex.pbu, ex.pba, current.pbu))  # type: ignore[arg-type]
-            if no_session and current is None and ended is not None and ended.pba is not None and (
-                ex.pbu.time_ns - ended.pba.time_ns > delay
-            ):
-                yield Hit(f"{at(ex.pbu)} de-registers {mn}, whose session ended with {at(ended.pba)}; the LMA must "
-                          f"silently ignore it, yet {at(ex.pba)} answers it", (ex.pbu, ex.pba))  # type: ignore[arg-type]
+    for mn, ex, current, ended in ctx.shared("pmip-answered-deregistrations", _answered_deregistrations):
+        if not no_session and current is not None and not ctx.same(current.mag, ex.mag):
+            yield Hit(f"{at(ex.pbu)} de-registers {mn} from {ctx.name(ex.mag)} after {ctx.name(current.mag)} "
+                      f"registered it ({at(current.pbu)}); the LMA must ignore it, yet {at(ex.pba)} answers it",
+                      (ex.pbu, ex.pba, current.pbu))  # type: ignore[arg-type]
+        if no_session and current is None and ended is not None and ended.pba is not None and (
+            ex.pbu.time_ns - ended.pba.time_ns > delay
+        ):
+            yield Hit(f"{at(ex.pbu)} de-registers {mn}, whose session ended with {at(ended.pba)}; the LMA must "
+                      f"silently ignore it, yet {at(ex.pba)} answers it", (ex.pbu, ex.pba))  # type: ignore[arg-type]
 
 
 def reregistration_after_dereg(ctx: Context, rule: Rule) -> Iterator[Hit]:
     """PMIP-P18: a new registration within MinDelayBeforeBCEDelete after a de-registration is accepted."""
     delay = int(ctx.timers.min_delay_before_bce_delete * 1e9)
-    for _mn, exchanges in _by_mn(ctx).items():
-        for ex in exchanges:
-            if ex.lifetime == 0 or ex.accepted is not False or _status(ex.pba) in {c for _, c in MANDATORY}:
+    for facts in _exchanges(ctx).by_mn.values():
+        for f in facts:
+            if f.lifetime == 0 or f.accepted is not False or f.status in MANDATORY_CODES:
                 continue  # only a valid PBU must be accepted; one lacking an option is P10's business
-            if any(not options(ex.pbu, key) for key, _ in MANDATORY):
+            if f.missing is not None:
                 continue
-            _, ended = _bindings_before(ctx, exchanges)[id(ex)]
+            ex = f.ex
+            _, ended = ctx.shared("pmip-bindings-before", _bindings_before)[id(ex)]
             if ended is not None and ended.pba is not None and ex.pbu.time_ns - ended.pba.time_ns <= delay:
-                yield Hit(f"{at(ex.pba)} rejects {at(ex.pbu)} (status {_status(ex.pba)}) sent within "
+                yield Hit(f"{at(ex.pba)} rejects {at(ex.pbu)} (status {f.status}) sent within "
                           f"MinDelayBeforeBCEDelete of the de-registration {at(ended.pba)}; it should update the "
                           "waiting binding", (ex.pbu, ex.pba, ended.pba))  # type: ignore[arg-type]
 
@@ -303,19 +404,20 @@ def reregistration_after_dereg(ctx: Context, rule: Rule) -> Iterator[Hit]:
 def retransmission(ctx: Context, rule: Rule) -> Iterator[Hit]:
     """PMIP-P20: retransmit after INITIAL_BINDACK_TIMEOUT, doubling, with a newer seq or timestamp."""
     tolerance = float(rule.params.get("tolerance", 0.1))
-    for _mn, exchanges in _by_mn(ctx).items():
+    for facts in _exchanges(ctx).by_mn.values():
         wait = ctx.timers.initial_bindack_timeout
-        for a, b in itertools.pairwise(exchanges):
-            if a.pba is not None or not ctx.same(a.mag, b.mag) or (a.lifetime == 0) != (b.lifetime == 0):
+        for fa, fb in itertools.pairwise(facts):
+            a, b = fa.ex, fb.ex
+            if a.pba is not None or fa.mag is None or fa.mag != fb.mag or (fa.lifetime == 0) != (fb.lifetime == 0):
                 wait = ctx.timers.initial_bindack_timeout
                 continue
             gap = (b.pbu.time_ns - a.pbu.time_ns) / 1e9
             if gap < wait * (1 - tolerance):
                 yield Hit(f"{at(b.pbu)} retransmits {at(a.pbu)} after {gap * 1000:.0f} ms, before the "
                           f"{wait:g} s retransmission timeout", (a.pbu, b.pbu))
-            ts_a, ts_b = timestamp(a.pbu), timestamp(b.pbu)
+            ts_a, ts_b = fa.timestamp, fb.timestamp
             newer_ts = ts_a is not None and ts_b is not None and timestamp_key(ts_b) > timestamp_key(ts_a)
-            seq_a, seq_b = num(a.pbu, "seq"), num(b.pbu, "seq")
+            seq_a, seq_b = fa.seq, fb.seq
             if not newer_ts and not (seq_a is not None and seq_b is not None and _newer(seq_b, seq_a)):
                 yield Hit(f"{at(b.pbu)} retransmits {at(a.pbu)} with neither a greater sequence number nor a newer "
                           "timestamp", (a.pbu, b.pbu))
