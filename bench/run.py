@@ -18,6 +18,7 @@ import contextlib
 import json
 import os
 import platform
+import re
 import subprocess
 import sys
 import time
@@ -90,6 +91,16 @@ def run_check(capture: Path, frames: int, out: Path, extra: tuple[str, ...] = ()
     except (OSError, ValueError, AttributeError):
         pass
     return Run(capture.name, "pmipct-check check", frames, found, wall, cpu, rss, code)
+
+
+def run_check_text(capture: Path, frames: int, out: Path) -> Run:
+    """The main command as a user types it: the terminal report (here into a file)."""
+    report = out / f"{capture.stem}.check.txt"
+    cmd = [sys.executable, "-c", CLI, "check", str(capture), "--fail-on", "never"]
+    wall, cpu, rss, code = measure(cmd, report)
+    match = re.search(r"(\d+) messages", report.read_text(encoding="utf-8", errors="replace"))
+    return Run(capture.name, "pmipct-check check (text)", frames, int(match[1]) if match else 0,
+               wall, cpu, rss, code)
 
 
 def run_tshark(capture: Path, frames: int, out: Path) -> Run:
@@ -211,7 +222,8 @@ def main(argv: list[str] | None = None) -> int:
     runs: list[Run] = []
     for path, frames in captures:
         tools = [lambda p=path, f=frames: run_tshark(p, f, out),
-                 lambda p=path, f=frames: run_check(p, f, out)]
+                 lambda p=path, f=frames: run_check(p, f, out),
+                 lambda p=path, f=frames: run_check_text(p, f, out)]
         if not args.no_scapy:
             tools.append(lambda p=path, f=frames: run_scapy(p, f, out, args.scapy_limit))
         for tool in tools:
