@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
+from operator import attrgetter
 
 from ..decode.model import Message
 from ..notices import Notice
@@ -12,7 +13,7 @@ from ..profile import DEFAULT_PROFILE, Profile
 from .cases import Case, load_cases
 from .classify import classify, facts, transfer_messages
 from .correlate import Draft, correlate
-from .evidence import CXTP_ACCESS, CXTP_TRANSFER, FHO, node_of, same_node
+from .evidence import CXTP_ACCESS, CXTP_TRANSFER, FHO, NodeKeys
 from .model import Analysis, Handover
 from .timings import context_timings, timings
 
@@ -26,9 +27,12 @@ def analyze(
     ``messages`` may interleave Notices (they are skipped here; the rule engine maps them).
     Messages are put in capture time order (stable for equal times) whatever order they come in.
     """
-    msgs = sorted((m for m in messages if isinstance(m, Message)), key=lambda m: m.time_ns)
+    msgs = sorted((m for m in messages if isinstance(m, Message)), key=_time)
     with _collector_paused():  # not while ``messages`` is consumed: it may be a decoding generator
         return _analyze(msgs, profile, cases)
+
+
+_time = attrgetter("time_ns")
 
 
 @contextmanager
@@ -52,11 +56,12 @@ def _collector_paused() -> Iterator[None]:
 def _analyze(msgs: list[Message], profile: Profile, cases: Mapping[str, Case] | None) -> Analysis:
     cases = load_cases() if cases is None else cases
     corr = correlate(msgs, profile)
+    node = NodeKeys(profile)
 
     lmas = frozenset(e.lma for e in corr.exchanges)
     inter = [m for m in msgs if m.type in CXTP_TRANSFER or m.type in FHO]
     mags = frozenset(e.mag for e in corr.exchanges) | frozenset(a for m in inter for a in (m.src, m.dst))
-    observed = frozenset(n for m in inter for n in (node_of(profile, m.src), node_of(profile, m.dst)))
+    observed = frozenset(n for m in inter for n in (node[m.src], node[m.dst]))
     vantage = set()
     if corr.exchanges:
         vantage.add("lma")
@@ -65,19 +70,18 @@ def _analyze(msgs: list[Message], profile: Profile, cases: Mapping[str, Case] | 
     if any(m.type in CXTP_ACCESS for m in msgs):
         vantage.add("access")
 
-    drafts = sorted(corr.drafts, key=lambda d: d.anchor_ns)
+    drafts = sorted(corr.drafts, key=attrgetter("anchor_ns"))
+    kinds = {b.mn: b.key_kind for b in corr.bindings}
     handovers = []
     handover_of: dict[int, str] = {}
     for number, draft in enumerate(drafts, 1):
         hid = f"H{number}"
-        handover = _handover(hid, draft, profile, cases, observed, bool(inter))
+        handover = _handover(hid, draft, profile, node, cases, observed, bool(inter), kinds.get(draft.mn, "mn-id"))
         handovers.append(handover)
         for m in handover.messages:
             handover_of.setdefault(id(m), hid)
 
     names = {a: profile.name_for(a) for a in sorted(lmas | mags)}
-    kinds = {b.mn: b.key_kind for b in corr.bindings}
-    handovers = [h if h.mn not in kinds else _with_key(h, kinds[h.mn]) for h in handovers]
     return Analysis(
         messages=tuple(msgs),
         mns=tuple(corr.mn_of.get(id(m)) for m in msgs),
@@ -87,35 +91,29 @@ def _analyze(msgs: list[Message], profile: Profile, cases: Mapping[str, Case] | 
     )
 
 
-def _with_key(h: Handover, kind: str) -> Handover:
-    from dataclasses import replace
-
-    return replace(h, mn_key=kind)
-
-
-def _handover(hid: str, d: Draft, profile: Profile, cases: Mapping[str, Case],
-              observed: frozenset[str], inter_visible: bool) -> Handover:
+def _handover(hid: str, d: Draft, profile: Profile, node: NodeKeys, cases: Mapping[str, Case],
+              observed: frozenset[str], inter_visible: bool, mn_key: str) -> Handover:
     pbu = d.pbu.pbu if d.pbu else None
     pba = d.pbu.pba if d.pbu else None
-    deregs = tuple(sorted((m for ex in d.deregs for m in (ex.pbu, ex.pba) if m is not None),
-                          key=lambda m: m.time_ns))
-    cxtp, fho = tuple(d.cxtp), tuple(sorted(d.fho, key=lambda m: m.time_ns))
-    f = facts(pmag=d.pmag, nmag=d.nmag, pbu=pbu, pba=pba, deregs=deregs, cxtp=cxtp, fho=fho, profile=profile)
-    pair_visible = node_of(profile, d.nmag) in observed or node_of(profile, d.pmag) in observed
+    deregs = tuple(sorted((m for ex in d.deregs for m in (ex.pbu, ex.pba) if m is not None), key=_time))
+    cxtp, fho = tuple(d.cxtp), tuple(sorted(d.fho, key=_time))
+    moves = transfer_messages(cxtp, fho)
+    f = facts(pmag=d.pmag, nmag=d.nmag, pbu=pbu, pba=pba, deregs=deregs, cxtp=cxtp, fho=fho, profile=profile,
+              moves=moves)
+    pmag_seen, nmag_seen = node[d.pmag] in observed, node[d.nmag] in observed
+    pair_visible = nmag_seen or pmag_seen
     case, reason = classify(f, cases, inter_mag_visible=inter_visible and pair_visible)
     if f.transfer == "none" and inter_visible and not pair_visible and case == "none":
         reason += "; the capture shows no traffic of this pMAG or nMAG with other MAGs"
-    moves = transfer_messages(cxtp, fho)
-    everything = sorted([m for m in (pbu, pba) if m is not None] + list(deregs) + list(cxtp) + list(fho),
-                        key=lambda m: m.time_ns)
-    started = [m for m in moves if same_node(profile, m.src, d.nmag)] if cases.get(case) and \
+    everything = sorted([m for m in (pbu, pba) if m is not None] + list(deregs) + list(cxtp) + list(fho), key=_time)
+    started = [m for m in moves if node[m.src] == node[d.nmag]] if cases.get(case) and \
         cases[case].timing == "reactive" else []
     vantage = set()
     if pbu is not None or pba is not None:
         vantage.add("lma")
-    if node_of(profile, d.pmag) in observed:
+    if pmag_seen:
         vantage.add("pmag")
-    if node_of(profile, d.nmag) in observed:
+    if nmag_seen:
         vantage.add("nmag")
     return Handover(
         id=hid, mn=d.mn, case=case, case_reason=reason, pmag=d.pmag, nmag=d.nmag,
@@ -125,5 +123,5 @@ def _handover(hid: str, d: Draft, profile: Profile, cases: Mapping[str, Case],
                  **(context_timings(cases[case].steps, pba=pba, transfer=moves) if case in cases else {})},
         vantage=frozenset(vantage), pbu=pbu, pba=pba,
         previous=d.previous.pbu if d.previous else None, previous_pba=d.previous.pba if d.previous else None,
-        deregs=deregs, cxtp=cxtp, fho=fho,
+        deregs=deregs, cxtp=cxtp, fho=fho, mn_key=mn_key,
     )

@@ -36,8 +36,10 @@ def transfer_messages(cxtp: tuple[Message, ...], fho: tuple[Message, ...]) -> li
 
 def facts(*, pmag: str | None, nmag: str, pbu: Message | None, pba: Message | None,
           deregs: tuple[Message, ...], cxtp: tuple[Message, ...], fho: tuple[Message, ...],
-          profile: Profile) -> Facts:
-    moves = transfer_messages(cxtp, fho)
+          profile: Profile, moves: list[Message] | None = None) -> Facts:
+    """``moves``: ``transfer_messages(cxtp, fho)`` when the caller has it already."""
+    if moves is None:
+        moves = transfer_messages(cxtp, fho)
     first = moves[0] if moves else None
     transfer = "none" if first is None else ("cxtp" if first.protocol == "cxtp" else "fmip")
     first_from = None

@@ -17,14 +17,13 @@ from .evidence import (
     CXTP_ACCESS,
     CXTP_TRANSFER,
     FHO,
-    Network,
+    NodeKeys,
     canonical,
     ll_att_key,
     mn_identifier,
-    network,
-    node_of,
+    network_text,
     num,
-    prefixes,
+    prefix_texts,
     prev_addr,
 )
 from .model import Binding, Exchange
@@ -32,7 +31,7 @@ from .model import Binding, Exchange
 UNIDENTIFIED = "(unidentified MN)"
 
 
-@dataclass
+@dataclass(slots=True)
 class _Pending:
     pbu: Message
     mn: str
@@ -43,7 +42,7 @@ class _Pending:
 class _MN:
     key: str
     kind: str
-    prefixes: list[Network] = field(default_factory=list)
+    prefixes: list[str] = field(default_factory=list)  # networks as text, "2001:db8:1::/64"
     registrations: list[Exchange] = field(default_factory=list)
     current: Exchange | None = None  # the registration the LMA holds now
     last: Exchange | None = None  # the last accepted registration, even after de-registration
@@ -75,17 +74,21 @@ class Correlation:
 
 
 class _Identities:
-    """MN keys and their aliases (link-layer id + ATT, prefixes), as RFC 5213 section 5.4.1 looks up."""
+    """MN keys and their aliases (link-layer id + ATT, prefixes), as RFC 5213 section 5.4.1 looks up.
+
+    Prefixes are keyed by their canonical text (``evidence.prefix_texts``): equal networks have
+    equal text, and text hashes in C where an ``ipaddress`` network hashes in Python.
+    """
 
     def __init__(self, profile: Profile) -> None:
         self.profile = profile
         self.mns: dict[str, _MN] = {}
         self.alias: dict[str, str] = {}
-        self.alias_nets: dict[Network, str] = {}
+        self.alias_nets: dict[str, str] = {}  # network text -> MN key
         self.lengths: dict[int, set[int]] = {}  # IP version -> prefix lengths in alias_nets
 
     def identify(self, msg: Message, create: bool = True) -> str | None:
-        mid, ll, pfx = mn_identifier(msg), ll_att_key(msg), prefixes(msg)
+        mid, ll, pfx = mn_identifier(msg), ll_att_key(msg), prefix_texts(msg)
         key, kind = None, ""
         if mid is not None:
             key, kind = mid, "mn-id"
@@ -96,7 +99,7 @@ class _Identities:
             if key is None and ll is not None:
                 key, kind = ll, "ll-id+att"
             elif key is None and pfx:
-                key, kind = str(pfx[0]), "hnp"
+                key, kind = pfx[0], "hnp"
         if key is None:
             return None
         if key not in self.mns:
@@ -107,8 +110,10 @@ class _Identities:
         if ll is not None:
             self.alias.setdefault(ll, key)
         for p in pfx:
-            self.alias_nets.setdefault(p, key)
-            self.lengths.setdefault(p.version, set()).add(p.prefixlen)
+            if p not in self.alias_nets:
+                self.alias_nets[p] = key
+                address, _, length = p.rpartition("/")
+                self.lengths.setdefault(6 if ":" in address else 4, set()).add(int(length))
             if p not in mn.prefixes:
                 mn.prefixes.append(p)
         return key
@@ -117,13 +122,14 @@ class _Identities:
         """The MN whose prefix holds ``address`` (the CXTP 'MN's previous IP address')."""
         if not isinstance(address, str):
             return None
-        mapped = self.profile.mn_addresses.get(canonical(address))
-        if mapped is not None:
-            return mapped
+        if self.profile.mn_addresses:
+            mapped = self.profile.mn_addresses.get(canonical(address))
+            if mapped is not None:
+                return mapped
         version = 6 if ":" in address else 4
         for length in sorted(self.lengths.get(version, ()), reverse=True):
             # longest match first, one dict lookup per prefix length in use
-            net = network(address, length)
+            net = network_text(address, length)
             key = self.alias_nets.get(net) if net is not None else None
             if key is not None:
                 return key
@@ -147,18 +153,23 @@ def _pair_pbas(pmip: list[Message], ids: _Identities, mn_of: dict[int, str]) -> 
             by_mn.setdefault((msg.src, msg.dst, mn), []).append(item)
             continue
         own = ids.identify(msg, create=False)
-        candidates = [p for p in by_seq.get((msg.dst, msg.src, num(msg, "seq")), ())
-                      if p.pba is None and p.pbu.time_ns <= msg.time_ns]
-        same_mn = [p for p in candidates if own is None or p.mn == own]
-        chosen = (same_mn or candidates)[-1:] if candidates else []
-        if not chosen and own is not None:
+        # The latest open PBU with this sequence number, of this MN if there is one.
+        chosen = other = None
+        for p in reversed(by_seq.get((msg.dst, msg.src, num(msg, "seq")), ())):
+            if p.pba is None and p.pbu.time_ns <= msg.time_ns:
+                if own is None or p.mn == own:
+                    chosen = p
+                    break
+                other = other or p
+        chosen = chosen or other
+        if chosen is None and own is not None:
             # No PBU with this sequence number: the PBA still answers the MN's pending PBU from
             # that MAG (PMIP-P7 reports the sequence number it failed to echo).
-            chosen = [p for p in by_mn.get((msg.dst, msg.src, own), ())
-                      if p.pba is None and p.pbu.time_ns <= msg.time_ns][-1:]
-        if chosen:
-            chosen[0].pba = msg
-            mn_of[id(msg)] = chosen[0].mn
+            chosen = next((p for p in reversed(by_mn.get((msg.dst, msg.src, own), ()))
+                           if p.pba is None and p.pbu.time_ns <= msg.time_ns), None)
+        if chosen is not None:
+            chosen.pba = msg
+            mn_of[id(msg)] = chosen.mn
         elif own is not None:
             mn_of[id(msg)] = own
     return pending
@@ -167,6 +178,7 @@ def _pair_pbas(pmip: list[Message], ids: _Identities, mn_of: dict[int, str]) -> 
 def correlate(messages: list[Message], profile: Profile) -> Correlation:
     """Build exchanges, bindings and handover drafts from messages in time order."""
     ids = _Identities(profile)
+    node = NodeKeys(profile)
     mn_of: dict[int, str] = {}
     window_ns = int(profile.timers.min_delay_before_bce_delete * 1e9)
     pending = _pair_pbas([m for m in messages if m.type in ("PBU", "PBA")], ids, mn_of)
@@ -176,17 +188,17 @@ def correlate(messages: list[Message], profile: Profile) -> Correlation:
     deregs: list[Exchange] = []
     for ex in exchanges:
         mn = ids.mns[ex.mn]
-        mag = node_of(profile, ex.mag)
+        mag = node[ex.mag]
         t = ex.pbu.time_ns
         if ex.lifetime > 0:
             if ex.accepted is False:
                 continue
             previous = mn.current
-            if previous is None and mn.last is not None and node_of(profile, mn.last.mag) != mag and (
+            if previous is None and mn.last is not None and node[mn.last.mag] != mag and (
                 mn.ended_ns is None or t - mn.ended_ns <= window_ns
             ):
                 previous = mn.last
-            if previous is not None and node_of(profile, previous.mag) != mag:
+            if previous is not None and node[previous.mag] != mag:
                 drafts.append(Draft(ex.mn, ex.mag, previous.mag, ex, previous, t))
             elif mn.current is None:
                 drafts.append(Draft(ex.mn, ex.mag, None, ex, None, t))  # an attachment, for now
@@ -195,7 +207,7 @@ def correlate(messages: list[Message], profile: Profile) -> Correlation:
             mn.registrations.append(ex)
         else:
             deregs.append(ex)
-            if mn.current is not None and node_of(profile, mn.current.mag) == mag and ex.accepted is not False:
+            if mn.current is not None and node[mn.current.mag] == mag and ex.accepted is not False:
                 mn.current, mn.ended_ns = None, t
 
     by_mn_drafts: dict[str, list[Draft]] = {}
@@ -207,10 +219,10 @@ def correlate(messages: list[Message], profile: Profile) -> Correlation:
 
     # The pMAG's de-registrations: to the nearest handover away from that MAG.
     for ex in deregs:
-        mag = node_of(profile, ex.mag)
-        near = [d for d in candidates(ex.mn) if d.pmag is not None and node_of(profile, d.pmag) == mag]
+        mag = node[ex.mag]
+        near = [d for d in candidates(ex.mn) if d.pmag is not None and node[d.pmag] == mag]
         if not near:
-            near = [d for d in candidates(ex.mn) if d.pmag is None and node_of(profile, d.nmag) != mag
+            near = [d for d in candidates(ex.mn) if d.pmag is None and node[d.nmag] != mag
                     and abs(ex.pbu.time_ns - d.anchor_ns) <= window_ns]
         if near:
             best = min(near, key=lambda d: abs(ex.pbu.time_ns - d.anchor_ns))
@@ -232,9 +244,9 @@ def correlate(messages: list[Message], profile: Profile) -> Correlation:
                 pside, nside = msg.src, msg.dst
             else:
                 nside, pside = msg.src, msg.dst
-            if mn is not None and _join(profile, candidates(mn), msg, nside, pside, window_ns):
+            if mn is not None and _join(node, candidates(mn), msg, nside, pside, window_ns):
                 continue
-            if mn is None and _join(profile, drafts, msg, nside, pside, window_ns, exact=True):
+            if mn is None and _join(node, drafts, msg, nside, pside, window_ns, exact=True):
                 continue  # an MN address no binding holds (a wrong address): the pair's nearest handover
             orphans.append(msg)
         elif msg.type in FHO:
@@ -246,9 +258,9 @@ def correlate(messages: list[Message], profile: Profile) -> Correlation:
             if mn is None:
                 continue
             mn_of[id(msg)] = mn
-            _join_fho(profile, candidates(mn), msg, window_ns)
+            _join_fho(node, candidates(mn), msg, window_ns)
 
-    drafts.extend(_orphan_drafts(orphans, profile, mn_of, window_ns))
+    drafts.extend(_orphan_drafts(orphans, node, mn_of, window_ns))
     handovers = [d for d in drafts if d.pmag is not None]
     bindings = [
         Binding(mn.key, mn.kind, tuple(str(p) for p in mn.prefixes), tuple(e.pbu for e in mn.registrations))
@@ -257,19 +269,19 @@ def correlate(messages: list[Message], profile: Profile) -> Correlation:
     return Correlation(exchanges, bindings, handovers, mn_of)
 
 
-def _join(profile: Profile, drafts: list[Draft], msg: Message, nside: str, pside: str,
+def _join(node: NodeKeys, drafts: list[Draft], msg: Message, nside: str, pside: str,
           window_ns: int, exact: bool = False) -> bool:
     """Put a CXTP message into the handover it belongs to; False when there is none.
 
     ``exact``: only a handover between exactly this pMAG and nMAG will do.
     """
-    n, p = node_of(profile, nside), node_of(profile, pside)
+    n, p = node[nside], node[pside]
     scored = []
     for d in drafts:
         dt = abs(msg.time_ns - d.anchor_ns)
         if dt > window_ns:
             continue
-        dn, dp = node_of(profile, d.nmag), node_of(profile, d.pmag)
+        dn, dp = node[d.nmag], node[d.pmag]
         if dn == n and dp == p:
             score = 0
         elif exact:
@@ -294,26 +306,26 @@ def _join(profile: Profile, drafts: list[Draft], msg: Message, nside: str, pside
     return True
 
 
-def _join_fho(profile: Profile, drafts: list[Draft], msg: Message, window_ns: int) -> None:
-    pair = {node_of(profile, msg.src), node_of(profile, msg.dst)}
+def _join_fho(node: NodeKeys, drafts: list[Draft], msg: Message, window_ns: int) -> None:
+    pair = {node[msg.src], node[msg.dst]}
     scored = []
     for d in drafts:
         dt = abs(msg.time_ns - d.anchor_ns)
         if dt > window_ns:
             continue
-        dn = node_of(profile, d.nmag)
-        if d.pmag is not None and {dn, node_of(profile, d.pmag)} == pair:
+        dn = node[d.nmag]
+        if d.pmag is not None and {dn, node[d.pmag]} == pair:
             scored.append((0, dt, d))
         elif d.pmag is None and dn in pair:
             scored.append((1, dt, d))
     if scored:
         _, _, best = min(scored, key=lambda s: (s[0], s[1]))
         if best.pmag is None:
-            best.pmag = msg.dst if node_of(profile, msg.src) == node_of(profile, best.nmag) else msg.src
+            best.pmag = msg.dst if node[msg.src] == node[best.nmag] else msg.src
         best.fho.append(msg)
 
 
-def _orphan_drafts(orphans: list[Message], profile: Profile, mn_of: dict[int, str],
+def _orphan_drafts(orphans: list[Message], node: NodeKeys, mn_of: dict[int, str],
                    window_ns: int) -> list[Draft]:
     """CXTP exchanges with no registration in the capture (a MAG-side tap): handovers of their own."""
     groups: list[Draft] = []
@@ -321,7 +333,7 @@ def _orphan_drafts(orphans: list[Message], profile: Profile, mn_of: dict[int, st
     for msg in orphans:
         mn = mn_of.get(id(msg)) or prev_addr(msg) or UNIDENTIFIED
         mn_of.setdefault(id(msg), mn)
-        key = (mn, frozenset({node_of(profile, msg.src), node_of(profile, msg.dst)}))
+        key = (mn, frozenset({node[msg.src], node[msg.dst]}))
         d = last.get(key)
         if d is not None and msg.time_ns - d.cxtp[-1].time_ns <= window_ns:
             d.cxtp.append(msg)

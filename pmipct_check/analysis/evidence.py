@@ -7,8 +7,10 @@ as the decoder writes them; nothing here knows a code point.
 from __future__ import annotations
 
 import ipaddress
+import socket
 from collections.abc import Mapping
 from functools import lru_cache
+from itertools import repeat
 from typing import Any
 
 from .. import registry
@@ -53,28 +55,55 @@ def seconds(msg: Message) -> float:
     return msg.time_ns / 1e9
 
 
-def _option_index(msg: Message) -> dict[str, list[dict[str, Any]]]:
-    """The message's options by key, grouped once: the rules look options up many times."""
+@lru_cache(maxsize=4096)
+def _layout(keys: tuple[object, ...]) -> Mapping[str, tuple[int, ...]]:
+    """Option key -> its positions in a message's option list, for one sequence of keys.
+
+    Messages of one kind carry their options in few orders, so every message with the same
+    sequence shares one (read-only) mapping: the index costs a message no memory of its own.
+    Entries whose key is no text (no option record, a damaged one) are never looked up.
+    """
+    index: dict[str, list[int]] = {}
+    for position, key in enumerate(keys):
+        if isinstance(key, str):
+            index.setdefault(key, []).append(position)
+    return {key: tuple(positions) for key, positions in index.items()}
+
+
+def _key_of(entry: object) -> str | None:
+    key = entry.get("key") if isinstance(entry, dict) else None
+    return key if isinstance(key, str) else None
+
+
+def _option_index(msg: Message) -> Mapping[str, tuple[int, ...]]:
+    """The message's option positions by key, made once: the rules look options up many times."""
     index = msg.option_index
     if index is None:
-        index = {}
         value = msg.fields.get("options")
-        if isinstance(value, list):
-            for o in value:
-                if isinstance(o, dict):
-                    index.setdefault(o.get("key"), []).append(o)  # type: ignore[arg-type]
+        if not isinstance(value, list):
+            value = []
+        try:  # every entry an option record: the keys in one C-level pass
+            keys = tuple(map(dict.get, value, repeat("key", len(value))))
+            index = _layout(keys)
+        except TypeError:  # a damaged record: an entry that is no dict, or an unhashable key
+            index = _layout(tuple(map(_key_of, value)))
         msg.option_index = index
     return index
 
 
 # The accessors below read ``msg.option_index`` themselves and build it only when it is missing:
 # they run ~20 times per message, so one Python call less each is a tenth of analysis + rules.
+# A non-empty index means ``fields["options"]`` is the list its positions point into.
 
 
 def options(msg: Message, key: str) -> list[dict[str, Any]]:
     """Every option of ``msg`` whose registry key is ``key`` (decoded, not truncated)."""
     index = msg.option_index
-    return list((_option_index(msg) if index is None else index).get(key, ()))
+    at = (_option_index(msg) if index is None else index).get(key)
+    if not at:
+        return []
+    found = msg.fields["options"]
+    return [found[i] for i in at]
 
 
 def option_count(msg: Message, key: str) -> int:
@@ -85,20 +114,20 @@ def option_count(msg: Message, key: str) -> int:
 
 def option(msg: Message, key: str) -> dict[str, Any] | None:
     index = msg.option_index
-    found = (_option_index(msg) if index is None else index).get(key)
-    return found[0] if found else None
+    at = (_option_index(msg) if index is None else index).get(key)
+    return msg.fields["options"][at[0]] if at else None
 
 
 def option_value(msg: Message, key: str, name: str = "value") -> Any:
     index = msg.option_index
-    found = (_option_index(msg) if index is None else index).get(key)
-    return found[0].get(name) if found else None
+    at = (_option_index(msg) if index is None else index).get(key)
+    return msg.fields["options"][at[0]].get(name) if at else None
 
 
 def option_num(msg: Message, key: str, name: str = "value") -> int | None:
     index = msg.option_index
-    found = (_option_index(msg) if index is None else index).get(key)
-    value = found[0].get(name) if found else None
+    at = (_option_index(msg) if index is None else index).get(key)
+    value = msg.fields["options"][at[0]].get(name) if at else None
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
@@ -119,13 +148,18 @@ def ll_att_key(msg: Message) -> str | None:
     """RFC 5213 section 5.4.1's second key: MN link-layer identifier with the access technology."""
     ll = option_value(msg, "mn_ll_id", "identifier")
     att = option_num(msg, "att")
-    if not isinstance(ll, str) or not ll or att is None or set(ll) <= {"0", ":"}:
+    if not isinstance(ll, str) or not ll or att is None or not ll.strip("0:"):  # all zero: no identifier
         return None
     return f"ll:{ll}/att:{att}"
 
 
 @lru_cache(maxsize=65536)
 def _all_zero(prefix: str) -> bool:
+    """Whether ``prefix`` is the IPv6 ALL_ZERO prefix (or no address at all)."""
+    try:
+        return socket.inet_pton(socket.AF_INET6, prefix) == bytes(16)  # the usual text, in C
+    except (OSError, ValueError):
+        pass
     try:
         return ipaddress.ip_address(prefix).packed == bytes(16)
     except ValueError:
@@ -156,6 +190,52 @@ def prefixes(msg: Message) -> list[Network]:
         net = network(opt["prefix"], length) if isinstance(length, int) else None
         if net is not None:
             out.append(net)
+    return out
+
+
+@lru_cache(maxsize=65536)
+def network_text(address: str, length: int) -> str | None:
+    """``str(network(address, length))``, memoised: text keys hash in C, networks in Python.
+
+    Made with the C library's ``inet_pton``/``inet_ntop`` (RFC 5952 text, as ``ipaddress``
+    writes it) where they apply: a capture holds thousands of prefixes, and an ``ipaddress``
+    network costs about 25 us to make and print.  Anything else (an embedded IPv4 address, a
+    scope, text the C library refuses) goes the ``ipaddress`` way.
+    """
+    text = _packed_network_text(address, length)
+    if text is not None:
+        return text
+    net = network(address, length)
+    return None if net is None else str(net)
+
+
+def _packed_network_text(address: str, length: int) -> str | None:
+    family, bits = (socket.AF_INET6, 128) if ":" in address else (socket.AF_INET, 32)
+    if type(length) is not int or not 0 <= length <= bits:
+        return None
+    try:
+        packed = socket.inet_pton(family, address)
+    except (OSError, ValueError):
+        return None
+    host = bits - length
+    text = socket.inet_ntop(family, (int.from_bytes(packed, "big") >> host << host).to_bytes(bits // 8, "big"))
+    return None if family == socket.AF_INET6 and "." in text else f"{text}/{length}"
+
+
+@lru_cache(maxsize=65536)
+def _prefix_text(prefix: str, length: int) -> str | None:
+    return None if _all_zero(prefix) else network_text(prefix, length)
+
+
+def prefix_texts(msg: Message) -> list[str]:
+    """``[str(p) for p in prefixes(msg)]`` without making networks: for identity keys and sets."""
+    out: list[str] = []
+    for opt in options(msg, "hnp"):
+        prefix, length = opt.get("prefix"), opt.get("prefix_len", 128)
+        if isinstance(prefix, str) and isinstance(length, int):
+            text = _prefix_text(prefix, length)
+            if text is not None:
+                out.append(text)
     return out
 
 
@@ -222,6 +302,21 @@ def node_of(profile: Profile, address: str | None) -> str | None:
     if not isinstance(address, str):
         return None
     return _node_key(profile.nodes, address)
+
+
+class NodeKeys(dict[object, str | None]):
+    """``node_of`` for one profile as a mapping: ``keys[address]``, filled on first use.
+
+    For loops that ask for the same few addresses' nodes hundreds of thousands of times.
+    """
+
+    def __init__(self, profile: Profile) -> None:
+        super().__init__()
+        self.nodes = profile.nodes
+
+    def __missing__(self, address: object) -> str | None:
+        key = self[address] = _node_key(self.nodes, address) if isinstance(address, str) else None
+        return key
 
 
 def same_node(profile: Profile, a: str | None, b: str | None) -> bool:

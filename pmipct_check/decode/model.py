@@ -47,9 +47,10 @@ class Message:
     frames: tuple[int, ...] = ()
     warnings: tuple[Notice, ...] = ()
     observations: tuple[tuple[str, int], ...] = field(default=())  # (file, frame) per tap
-    #: fields["options"] grouped by registry key, made on first use by analysis.evidence.options
-    #: (the rules ask a message for its options ~20 times); not part of the record's value.
-    option_index: dict[str, list[dict[str, Any]]] | None = field(default=None, compare=False, repr=False)
+    #: option key -> positions in fields["options"], made on first use by analysis.evidence.options
+    #: (the rules ask a message for its options ~20 times); one read-only mapping shared by every
+    #: message with the same sequence of option keys; not part of the record's value.
+    option_index: Mapping[str, tuple[int, ...]] | None = field(default=None, compare=False, repr=False)
     #: what the capture stage knew of the carrier (Carried.info: SCTP ports/PPI/stream/U bit, UDP
     #: ports, IP hop limit, tunnel layers); rules such as CXTP-C5/C6/C7 judge the transport by it.
     info: Mapping[str, object] = field(default_factory=dict, compare=False, repr=False)
