@@ -46,8 +46,8 @@ from ..capture.model import Carried, Tunnelled
 from ..notices import Notice
 from ..profile import DEFAULT_PROFILE, Profile
 from .cxtp import decode_cxtp
-from .fields import Walk
-from .mh import OptionTable, decode_mh, option_table, remember
+from .fields import Walk, remember
+from .mh import OptionTable, decode_mh, option_table
 from .model import Message, epoch_text
 from .nd import decode_nd
 

@@ -14,6 +14,8 @@ from typing import Any
 from .. import registry
 from .fields import Walk, compile_layout
 
+_PLANS = {t: compile_layout(body) for t, body in registry.CXTP_BODIES.items()}  # hashing a layout costs a lookup
+
 
 def decode_cxtp(data: bytes, *, length_includes_header: bool = True) -> tuple[str, dict[str, Any], Walk] | None:
     """``(record type, fields, walk)``, or None when the octets hold no CXTP message of a known type."""
@@ -21,8 +23,8 @@ def decode_cxtp(data: bytes, *, length_includes_header: bool = True) -> tuple[st
     if len(data) < registry.CXTP_HEADER_LEN:
         return None
     version, type_code = data[0] >> 5, data[0] & 0x1F
-    body = registry.CXTP_BODIES.get(type_code)
-    if body is None:
+    plan = _PLANS.get(type_code)
+    if plan is None:
         return None
     name = registry.TABLES["cxtp_type"][type_code]
     flag_bits = registry.CXTP_FLAGS[type_code]
@@ -60,7 +62,6 @@ def decode_cxtp(data: bytes, *, length_includes_header: bool = True) -> tuple[st
 
     walk.addr_size = 4 if flags["V"] else 16
     walk.request = type_code in registry.CXTP_REQUEST_TYPES
-    plan = compile_layout(body)
     pos = plan.run(data, header, end, fields, walk)
     if 0 <= pos < end and not plan.greedy:
         left = end - pos

@@ -13,6 +13,7 @@ to the :class:`Walk` as ``(code, message, severity)`` triples; the caller turns 
 from __future__ import annotations
 
 import ipaddress
+import socket
 import struct
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -28,12 +29,14 @@ Problem = tuple[str, str, str]  # (code suffix, message, severity)
 class Walk:
     """Per-message decoding state shared by the steps: problems found, and sizes the message says."""
 
-    __slots__ = ("addr_size", "prefix", "problems", "request")
+    __slots__ = ("addr_size", "memo", "prefix", "problems", "request")
 
-    def __init__(self, prefix: str, addr_size: int = 0, request: bool = False) -> None:
+    def __init__(self, prefix: str, addr_size: int = 0, request: bool = False,
+                 memo: dict[Any, Any] | None = None) -> None:
         self.prefix = prefix  # "mh" or "cxtp": the Notice code namespace
         self.addr_size = addr_size  # CXTP: 4 or 16 by the V flag; 0 = decide per field
         self.request = request  # CXTP CTAR/CT-Req: a CDB may be its 4-octet header only
+        self.memo = memo  # the decode stream's memo (see remember): equal flag words share one dict
         self.problems: list[Problem] = []
 
     def warn(self, code: str, message: str, severity: str = "warning") -> None:
@@ -45,15 +48,32 @@ class Walk:
 Step = Callable[[bytes, int, int, dict[str, Any], Walk], int]
 
 
-@lru_cache(maxsize=8192)
+#: Entries a decode stream's memo holds before it starts afresh (bounds its memory).
+MEMO_LIMIT = 1 << 16
+
+
+def remember(memo: dict[Any, Any], key: Any, value: Any) -> None:
+    """Put ``value`` in a stream's memo, starting it afresh at :data:`MEMO_LIMIT` entries."""
+    if len(memo) >= MEMO_LIMIT:
+        memo.clear()
+    memo[key] = value
+
+
+@lru_cache(maxsize=16384)
 def ipv6_text(raw: bytes) -> str:
-    """Canonical (RFC 5952) text of 16 octets; cached because signalling repeats its addresses."""
-    return str(ipaddress.IPv6Address(raw))
+    """Canonical (RFC 5952) text of 16 octets; cached because signalling repeats its addresses.
+
+    ``inet_ntop`` writes the same compressed text as :mod:`ipaddress` ten times faster, except
+    that it writes a dotted quad for IPv4-mapped/compatible forms (``::ffff:1.2.3.4``), which
+    ``ipaddress`` (Python 3.11) writes in hex: those few take the slow road.
+    """
+    text = socket.inet_ntop(socket.AF_INET6, raw)
+    return str(ipaddress.IPv6Address(raw)) if "." in text else text
 
 
 @lru_cache(maxsize=4096)
 def ipv4_text(raw: bytes) -> str:
-    return str(ipaddress.IPv4Address(raw))
+    return socket.inet_ntop(socket.AF_INET, raw)
 
 
 def address_text(raw: bytes) -> str:
@@ -436,65 +456,129 @@ def _fast_fields(layout: tuple[Field, ...]) -> int:
     return count
 
 
-def _fast_lines(i: int, f: Field, env: dict[str, Any]) -> tuple[str, list[str]]:
-    """(struct format, source lines) decoding field ``f`` held in variable ``v{i}``."""
-    v, name = f"v{i}", repr(f.name)
-    if f.kind == "ipv6":
-        return "16s", [f"out[{name}] = _ipv6({v})"]
-    if f.kind == "ipv4":
-        return "4s", [f"out[{name}] = _ipv4({v})"]
+@dataclass(slots=True)
+class _Code:
+    """Generated source for one fixed-size field held in variable ``v{i}`` after the unpack.
+
+    ``lines`` run first, in field order (locals, warnings); ``entries`` are the record's keys in
+    order as ``(condition, key, expression)``: a key with a condition is present only when it holds.
+    """
+
+    fmt: str
+    lines: list[str]
+    entries: list[tuple[str, str, str]]
+
+
+def _flags_tag(f: Field) -> str:
+    """A memo key prefix naming one flag layout (a str: its hash is computed once)."""
+    return "flags:" + ",".join(f"{flag}={bit}" for flag, bit in f.bits)
+
+
+def _field_code(i: int, f: Field, env: dict[str, Any]) -> _Code:
+    v = f"v{i}"
+    if f.kind in ("ipv6", "ipv4"):
+        env["_ipv6" if f.kind == "ipv6" else "_ipv4"] = ipv6_text if f.kind == "ipv6" else ipv4_text
+        return _Code(f"{f.size}s", [f"x{i} = _{f.kind}({v})"], [("", f.name, f"x{i}")])
     if f.kind == "ts48_16":
-        return "8s", [f"out[{name}] = _ts({v})"]
+        env["_ts"] = ts48_16
+        return _Code("8s", [], [("", f.name, f"_ts({v})")])
     if f.kind == "bytes":
-        return f"{f.size}s", [f"out[{name}] = {v}.hex()"]
+        return _Code(f"{f.size}s", [], [("", f.name, f"{v}.hex()")])
     fmt = {1: "B", 2: "H", 4: "I"}[f.size]
-    lines = []
     if f.kind == "uint":
-        lines.append(f"out[{name}] = {v} * {f.scale}" if f.scale != 1 else f"out[{name}] = {v}")
+        code = _Code(fmt, [], [("", f.name, f"{v} * {f.scale}" if f.scale != 1 else v)])
         if f.table:
             env[f"T{i}"] = registry.TABLES[f.table]
-            lines.append(f"out[{f.name + '_name'!r}] = T{i}.get({v}) or f'unassigned ({{{v}}})'")
+            code.entries.append(("", f.name + "_name", f"T{i}.get({v}) or f'unassigned ({{{v}}})'"))
         if f.title == "Reserved":
-            lines.append(f"if {v}: walk.warn('reserved-nonzero', f'{f.name} is {{{v}:#x}}, should be zero', 'info')")
-        return fmt, lines
+            code.lines.append(f"if {v}: walk.warn('reserved-nonzero', f'{f.name} is {{{v}:#x}}, should be zero', 'info')")
+        return code
     mask = 0
     for _, bit in f.bits:
         mask |= bit
     spare = ((1 << (8 * f.size)) - 1) & ~mask
-    if f.kind == "flags":
+    if f.kind == "flags":  # one dict per flag word value, shared through the stream's memo
+        env[f"K{i}"] = _flags_tag(f)
         items = ", ".join(f"{flag!r}: bool({v} & {bit})" for flag, bit in f.bits)
-        lines += [f"flags = {{{items}}}", f"if {v} & {spare}:", f"    flags['reserved'] = {v} & {spare}",
-                  f"    walk.warn('reserved-nonzero', f'reserved {f.name} bits set: {{{v} & {spare}:#x}}', 'info')",
-                  f"out[{name}] = flags"]
-        return fmt, lines
-    for part, bit in f.bits:  # bits
+        lines = [f"f{i} = None if walk.memo is None else walk.memo.get((K{i}, {v}))",
+                 f"if f{i} is None:",
+                 f"    f{i} = {{{items}}}",
+                 f"    if {v} & {spare}:",
+                 f"        f{i}['reserved'] = {v} & {spare}",
+                 "    if walk.memo is not None:",
+                 f"        _remember(walk.memo, (K{i}, {v}), f{i})",
+                 f"if {v} & {spare}:",
+                 f"    walk.warn('reserved-nonzero', f'reserved {f.name} bits set: {{{v} & {spare}:#x}}', 'info')"]
+        return _Code(fmt, lines, [("", f.name, f"f{i}")])
+    code = _Code(fmt, [], [])  # bits
+    for part, bit in f.bits:
         shift = (bit & -bit).bit_length() - 1
         expr = f"({v} & {bit}) >> {shift}"
-        lines.append(f"out[{part!r}] = bool({expr})" if bit >> shift == 1 else f"out[{part!r}] = {expr}")
-    lines += [f"if {v} & {spare}:", f"    out[{f.name + '_reserved'!r}] = {v} & {spare}",
-              f"    walk.warn('reserved-nonzero', f'reserved bits of {f.name} set: {{{v} & {spare}:#x}}', 'info')"]
-    return fmt, lines
+        code.entries.append(("", part, f"bool({expr})" if bit >> shift == 1 else expr))
+    code.entries.append((f"{v} & {spare}", f.name + "_reserved", f"{v} & {spare}"))
+    code.lines.append(f"if {v} & {spare}: "
+                      f"walk.warn('reserved-nonzero', f'reserved bits of {f.name} set: {{{v} & {spare}:#x}}', 'info')")
+    return code
+
+
+def _source(layout: tuple[Field, ...], env: dict[str, Any]) -> tuple[list[_Code], struct.Struct]:
+    """The fields' generated code and the one ``struct`` that unpacks them all (env gets their names)."""
+    codes = [_field_code(i, f, env) for i, f in enumerate(layout)]
+    unpacker = struct.Struct("!" + "".join(c.fmt for c in codes))
+    env["_unpack"], env["_remember"] = unpacker.unpack_from, remember
+    return codes, unpacker
+
+
+def _compile(signature: str, codes: list[_Code], guards: list[str], tail: list[str],
+             env: dict[str, Any]) -> Callable[..., Any]:
+    """``def generated(signature)``: unpack, ``guards``, the fields' lines, ``tail``."""
+    names = "".join(f"v{i}, " for i in range(len(codes)))
+    lines = [f"{names}= _unpack(buf, pos)", *guards, *(line for c in codes for line in c.lines), *tail]
+    source = f"def generated({signature}):\n" + "".join(f"    {line}\n" for line in lines)
+    exec(compile(source, "<registry layout>", "exec"), env)
+    return env["generated"]
 
 
 def _generate_fast(layout: tuple[Field, ...]) -> tuple[FastPrefix, int]:
-    """One function decoding the fixed-size ``layout`` from a single unpack_from call.
+    """One function decoding the fixed-size ``layout`` into ``out`` from a single unpack_from call.
 
     Generated once per registry layout from its field list (like ``dataclasses`` builds
     ``__init__``): no per-field call or bounds check is left on the hot path.
     """
-    env: dict[str, Any] = {"_ipv6": ipv6_text, "_ipv4": ipv4_text, "_ts": ts48_16}
-    fmt, lines = "!", []
-    for i, f in enumerate(layout):
-        part, code = _fast_lines(i, f, env)
-        fmt += part
-        lines += code
-    unpacker = struct.Struct(fmt)
-    env["_unpack"] = unpacker.unpack_from
-    names = "".join(f"v{i}, " for i in range(len(layout)))
-    body = "".join(f"    {line}\n" for line in lines)
-    source = f"def fast(buf, pos, out, walk):\n    {names}= _unpack(buf, pos)\n{body}    return pos + {unpacker.size}\n"
-    exec(compile(source, "<registry layout>", "exec"), env)
-    return env["fast"], unpacker.size
+    env: dict[str, Any] = {}
+    codes, unpacker = _source(layout, env)
+    tail = [f"if {cond}: out[{key!r}] = {expr}" if cond else f"out[{key!r}] = {expr}"
+            for c in codes for cond, key, expr in c.entries]
+    return _compile("buf, pos, out, walk", codes, [], [*tail, f"return pos + {unpacker.size}"], env), unpacker.size
+
+
+RecordBuilder = Callable[[bytes, int, int, Walk], "dict[str, Any] | None"]
+
+
+def compile_record(layout: tuple[Field, ...], head: Mapping[str, Any],
+                   prefix_text: bool = False) -> tuple[RecordBuilder, int] | None:
+    """A function building a whole fixed-size option record as one dict display, and its size.
+
+    ``record(buf, pos, length, walk)`` returns ``{**head, "length": length, <fields>}`` (and
+    ``prefix_text``) from the ``size`` octets at ``pos``, or None, before any warning, when a
+    field would add a key of its own (reserved bits of a ``bits`` field): the caller then decodes
+    step by step.  No builder (None) when the layout is not all fixed-size.
+    """
+    if not layout or _fast_fields(layout) != len(layout):
+        return None
+    env: dict[str, Any] = {f"H{j}": value for j, value in enumerate(head.values())}
+    codes, unpacker = _source(layout, env)
+    entries = [e for c in codes for e in c.entries]
+    exprs = {key: expr for cond, key, expr in entries if not cond}
+    if prefix_text and not {"prefix", "prefix_len"} <= exprs.keys():
+        return None
+    items = [f"{key!r}: H{j}" for j, key in enumerate(head)] + ["'length': length"]
+    items += [f"{key!r}: {expr}" for key, expr in exprs.items()]
+    if prefix_text:
+        items.append(f"'prefix_text': f'{{{exprs['prefix']}}}/{{{exprs['prefix_len']}}}'")
+    guards = [f"if {cond}: return None" for cond, _, _ in entries if cond]
+    record = _compile("buf, pos, length, walk", codes, guards, ["return {" + ", ".join(items) + "}"], env)
+    return record, unpacker.size
 
 
 @cache

@@ -11,6 +11,7 @@ and is resolved once per profile into an :class:`OptionTable`.
 from __future__ import annotations
 
 import ipaddress
+import struct
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -18,7 +19,7 @@ from typing import Any
 from .. import registry
 from ..profile import Profile
 from ..registry import OptionSpec
-from .fields import Plan, Walk, compile_layout, ipv6_text
+from .fields import Plan, RecordBuilder, Walk, compile_layout, compile_record, ipv6_text, remember
 
 _PMAG_ADDRESS = OptionSpec(0, registry.PMAG_ADDRESS_KEY, registry.PMAG_ADDRESS_LAYOUT, (6, 18),
                            ref="draft-liebsch-netlmm-proxymip6ct-00 5.1", title=registry.PMAG_ADDRESS_NAME)
@@ -39,6 +40,7 @@ class Resolved:
     whole: int  # Length for which the generated prefix decodes the entire option (-1: none)
     align_n: int  # option must start at align_n * x + align_k (1, 0 when unconstrained)
     align_k: int
+    record: RecordBuilder | None  # builds the whole record when Length == whole (see compile_record)
 
     @property
     def name(self) -> str:
@@ -58,8 +60,10 @@ def _make(spec: OptionSpec, wire: int, reported: int, dialect: str = "") -> Reso
     if whole >= 0 and ((lengths and whole not in lengths) or whole < spec.min_length):
         whole = -1
     align_n, align_k = spec.align or (1, 0)
-    return Resolved(spec, plan, head, lengths, spec.min_length, {"prefix", "prefix_len"} <= names, whole,
-                    align_n, align_k)
+    prefix_text = {"prefix", "prefix_len"} <= names
+    built = compile_record(spec.layout, head, prefix_text) if whole >= 0 else None
+    record = built[0] if built is not None and built[1] == whole else None
+    return Resolved(spec, plan, head, lengths, spec.min_length, prefix_text, whole, align_n, align_k, record)
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +76,10 @@ class OptionTable:
     dialect: str
     mh_type_names: dict[int, str]
     hint_types: frozenset[int]  # wire types worth a pre-RFC dialect check (none once a dialect is chosen)
+    #: wire type -> (Length, align n, align k, record builder): options walk_options builds in one call
+    #: when their Length and position are right (fixed-size, no sub-type, no dialect hint to check).
+    hot: dict[int, tuple[int, int, int, RecordBuilder]]
+    aligns: dict[int, tuple[int, int]]  # wire types with an alignment rule: (n, k)
 
 
 _PMIP6D = registry.DIALECTS["pmip6d-2010"]
@@ -106,7 +114,10 @@ def _option_table(
             by_wire[option] = resolved
     names = dict(chosen.mh_type_names) if chosen is not None else {}
     hint_types = frozenset() if chosen is not None else frozenset(_PMIP6D.options)
-    return OptionTable(by_wire, experimental, subtypes, dialect, names, hint_types)
+    hot = {wire: (res.whole, res.align_n, res.align_k, res.record) for wire, res in by_wire.items()
+           if res.record is not None and wire != experimental and wire not in hint_types}
+    aligns = {wire: res.spec.align for wire, res in by_wire.items() if res.spec.align is not None}
+    return OptionTable(by_wire, experimental, subtypes, dialect, names, hint_types, hot, aligns)  # type: ignore[arg-type]
 
 
 def option_table(profile: Profile) -> OptionTable:
@@ -141,19 +152,35 @@ def _packed(address: str) -> bytes | None:
     return packed if len(packed) == 16 else None
 
 
-def verify_checksum(data: bytes, src: str, dst: str, next_header: int, ip_payload_len: int | None) -> bool | None:
-    """True/False when the MH checksum can be checked, None when it cannot (IPv4, cut-short capture)."""
+@lru_cache(maxsize=4096)
+def _address_sum(src: str, dst: str) -> int | None:
+    """The pseudo-header's addresses as one integer, for :func:`verify_checksum`; None unless both are IPv6."""
     s, d = _packed(src), _packed(dst)
-    if s is None or d is None:
+    return None if s is None or d is None else int.from_bytes(s, "big") + int.from_bytes(d, "big")
+
+
+def verify_checksum(data: bytes, src: str, dst: str, next_header: int, ip_payload_len: int | None) -> bool | None:
+    """True/False when the MH checksum can be checked, None when it cannot (IPv4, cut-short capture).
+
+    :func:`mh_checksum` without building the pseudo-header: modulo 0xFFFF each 16-bit aligned part
+    of it counts by its value, so the sum is the addresses' (cached per pair), the length's, the
+    next header's and the message's, less the checksum field's (summed as zero).
+    """
+    addresses = _address_sum(src, dst)
+    if addresses is None:
         return None
     length = len(data) if ip_payload_len is None else ip_payload_len
     if length > len(data):
         return None  # the capture holds less than the IPv6 payload: cannot sum what is missing
-    whole = data[:length]
-    zeroed = whole[:4] + b"\0\0" + whole[6:] if len(whole) >= 6 else whole
-    expected = int.from_bytes(whole[4:6], "big") if len(whole) >= 6 else -1
+    whole = data if length == len(data) else data[:length]
+    size = len(whole)
+    if size < 6:
+        return False  # no checksum field to compare with
+    expected = (whole[4] << 8) | whole[5]
+    value = int.from_bytes(whole, "big") << (8 if size & 1 else 0)  # an odd length sums a zero octet more
+    partial = addresses + size + value - expected
     for nh in (next_header, registry.IPPROTO_MH) if next_header != registry.IPPROTO_MH else (next_header,):
-        if mh_checksum(s, d, zeroed, nh) == expected:
+        if ~((partial + nh) % 0xFFFF or 0xFFFF) & 0xFFFF == expected:
             return True
     return False
 
@@ -223,17 +250,6 @@ def _dialect_hint(wire: int, length: int, buf: bytes, start: int, hints: list[st
     hints.append(f"option {wire} with Length {length} fits pmip6d-2010's {spec.name}")
 
 
-#: Entries a decode stream's memo holds before it starts afresh (bounds its memory).
-MEMO_LIMIT = 1 << 16
-
-
-def remember(memo: dict[Any, Any], key: Any, value: Any) -> None:
-    """Put ``value`` in a stream's memo, starting it afresh at :data:`MEMO_LIMIT` entries."""
-    if len(memo) >= MEMO_LIMIT:
-        memo.clear()
-    memo[key] = value
-
-
 def walk_options(
     table: OptionTable, buf: bytes, pos: int, end: int, walk: Walk, hints: list[str],
     memo: dict[Any, Any] | None = None,
@@ -246,50 +262,58 @@ def walk_options(
     them is most of a signalling capture's memory.  Records are read-only downstream.
     """
     options: list[dict[str, Any]] = []
-    by_wire, experimental, hint_types = table.by_wire, table.experimental, table.hint_types
+    append = options.append
+    hot, aligns = table.hot, table.aligns
+    if memo is None:
+        memo = {}  # no stream to share with: equal options share within the message only
     while pos < end:
         wire = buf[pos]
+        if wire and pos + 2 <= end:  # the common case first: an option seen before, without a rule
+            nxt = pos + 2 + buf[pos + 1]
+            if nxt <= end and wire not in aligns:
+                key: Any = buf[pos:nxt]
+                option = memo.get(key)
+                if option is not None:
+                    append(option)
+                    pos = nxt
+                    continue
         if wire == 0:  # Pad1: a single octet, no Length field
-            options.append({"type": 0, "name": "Pad1", "key": "pad1", "length": 0})
+            append({"type": 0, "name": "Pad1", "key": "pad1", "length": 0})
             pos += 1
             continue
         if pos + 2 > end:
             walk.warn("option-overrun", f"option type {wire} at MH octet {pos} has no Length octet")
-            options.append({"type": wire, "name": registry.OPTION_NAMES.get(wire, f"Option {wire}"),
-                            "key": "truncated", "length": None, "truncated": True})
+            append({"type": wire, "name": registry.OPTION_NAMES.get(wire, f"Option {wire}"),
+                    "key": "truncated", "length": None, "truncated": True})
             break
         length = buf[pos + 1]
-        if pos + 2 + length > end:
+        nxt = pos + 2 + length
+        if nxt > end:
             walk.warn("option-overrun",
                       f"option type {wire} at MH octet {pos}: Length {length} overruns the message by "
-                      f"{pos + 2 + length - end} octets")
-            options.append({"type": wire, "name": registry.OPTION_NAMES.get(wire, f"Option {wire}"),
-                            "key": "truncated", "length": length, "truncated": True,
-                            "data": buf[pos + 2:end].hex()})
+                      f"{nxt - end} octets")
+            append({"type": wire, "name": registry.OPTION_NAMES.get(wire, f"Option {wire}"),
+                    "key": "truncated", "length": length, "truncated": True, "data": buf[pos + 2:end].hex()})
             break
-        nxt = pos + 2 + length
-        if memo is not None:
-            key = (pos & 7, buf[pos:nxt])  # every alignment rule is modulo 8
-            option = memo.get(key)
-            if option is not None:
-                options.append(option)
-                pos = nxt
-                continue
-            marks = len(walk.problems), len(hints)
-        res = by_wire.get(wire)
-        if wire == 1 and length == 0:  # PadN of two octets, the commonest option of all
-            option = {"type": 1, "name": "PadN", "key": "padn", "length": 0, "padding": ""}
-        elif (res is not None and res.whole == length and wire != experimental and wire not in hint_types
-              and pos % res.align_n == res.align_k):
-            # Hot path: a fixed-size option of exactly its size, where it belongs.
-            option = {**res.head, "length": length}
-            res.plan.fast(buf, pos + 2, option, walk)  # type: ignore[misc]
-            if res.prefix_text:
-                option["prefix_text"] = f"{option['prefix']}/{option['prefix_len']}"
-        else:
-            option = _decode_option(table, buf, pos, wire, length, walk, hints)
-        options.append(option)
-        if memo is not None and marks == (len(walk.problems), len(hints)):
+        # An alignment rule makes the same octets decode differently elsewhere (with a warning).
+        key = (pos & 7, buf[pos:nxt]) if wire in aligns else buf[pos:nxt]  # every rule is modulo 8
+        option = memo.get(key)
+        if option is not None:
+            append(option)
+            pos = nxt
+            continue
+        marks = len(walk.problems), len(hints)
+        fast = hot.get(wire)
+        option = None
+        if fast is not None and fast[0] == length and pos % fast[1] == fast[2]:
+            option = fast[3](buf, pos + 2, length, walk)  # a fixed-size option of its size, where it belongs
+        if option is None:
+            if wire == 1 and length == 0:  # PadN of two octets, the commonest option of all
+                option = {"type": 1, "name": "PadN", "key": "padn", "length": 0, "padding": ""}
+            else:
+                option = _decode_option(table, buf, pos, wire, length, walk, hints)
+        append(option)
+        if marks == (len(walk.problems), len(hints)):
             remember(memo, key, option)
         pos = nxt
     return options
@@ -305,11 +329,20 @@ _MH_TYPE_NAMES = dict(registry.TABLES["mh_type"])
 _BR_PLANS = {t: compile_layout(body) for t, body in registry.BR_BODIES.items()}
 
 
+#: MH type -> (record type, protocol) for the types whose record type needs no field.
+_PLAIN_TYPES = {t: (info.short, info.protocol) for t, info in registry.MH_TYPES.items() if t not in (5, 6, 16)}
+_HEADER = struct.Struct("!BBBBH")  # Payload Proto, Header Len, MH Type, Reserved, Checksum
+#: Transports whose checksum is summed, with the pseudo-header's next header.
+_CHECKED = {"mh": registry.IPPROTO_MH, "mh-old": registry.IPPROTO_MH_OLD}
+
+
 def _record_type(mh_type: int, fields: dict[str, Any], table: OptionTable) -> tuple[str, str]:
     """(record type, protocol) as issue 2 names them."""
-    info = registry.MH_TYPES.get(mh_type)
     if mh_type in table.mh_type_names:
         return table.mh_type_names[mh_type], "pmipv6"
+    plain = _PLAIN_TYPES.get(mh_type)
+    if plain is not None:
+        return plain
     if mh_type in (5, 6):
         proxy = bool(fields.get("flags", {}).get("P"))
         with_p, without_p = registry.P_FLAG_NAMES[mh_type]
@@ -317,9 +350,7 @@ def _record_type(mh_type: int, fields: dict[str, Any], table: OptionTable) -> tu
     if mh_type == 16:
         br = fields.get("br_type")
         return registry.BR_TYPES.get(br, "BR") if isinstance(br, int) else "BR", "pmipv6"
-    if info is None:
-        return f"MH-{mh_type}", "mipv6"
-    return info.short, info.protocol  # type: ignore[return-value]
+    return f"MH-{mh_type}", "mipv6"
 
 
 def decode_mh(
@@ -330,33 +361,33 @@ def decode_mh(
 
     ``memo`` (see :func:`walk_options`) also shares equal flag dicts between messages.
     """
-    walk = Walk("mh")
     total = len(data)
     if total < 3:
         return None
-    mh_type = data[2]
-    fields: dict[str, Any] = {"payload_proto": data[0], "header_len": data[1], "mh_type": mh_type,
-                              "mh_type_name": _MH_TYPE_NAMES.get(mh_type) or f"unassigned ({mh_type})"}
+    walk = Walk("mh", memo=memo)
     hints: list[str] = []
     if transport == "mh-old":
         hints.append("carried in IPv6 next header 62, the pre-RFC 3775 Mobility Header number")
-    declared = (data[1] + 1) * 8
+    mh_type = data[2]
+    type_name = _MH_TYPE_NAMES.get(mh_type) or f"unassigned ({mh_type})"
     if total < 6:
         walk.warn("truncated", f"{total} octets, shorter than the 6-octet Mobility Header", "error")
+        fields: dict[str, Any] = {"payload_proto": data[0], "header_len": data[1], "mh_type": mh_type,
+                                  "mh_type_name": type_name}
         return (*_record_type(mh_type, fields, table), fields, walk)
-    fields["reserved"] = data[3]
-    if data[3]:
-        walk.warn("reserved-nonzero", f"MH reserved octet is {data[3]:#x}", "info")
-    fields["checksum"] = int.from_bytes(data[4:6], "big")
-    if transport in ("mh", "mh-old"):
-        nh = registry.IPPROTO_MH_OLD if transport == "mh-old" else registry.IPPROTO_MH
+    payload_proto, header_len, _, reserved, checksum = _HEADER.unpack_from(data)
+    declared = (header_len + 1) * 8
+    if reserved:
+        walk.warn("reserved-nonzero", f"MH reserved octet is {reserved:#x}", "info")
+    nh = _CHECKED.get(transport)
+    ok = None
+    if nh is not None:
         ok = verify_checksum(data[:declared] if declared <= total else data, src, dst, nh,
                              min(ip_payload_len, declared) if ip_payload_len is not None else declared)
-        fields["checksum_ok"] = ok
         if ok is False:
-            walk.warn("checksum", f"Mobility Header checksum {fields['checksum']:#06x} is wrong")
-    else:
-        fields["checksum_ok"] = None
+            walk.warn("checksum", f"Mobility Header checksum {checksum:#06x} is wrong")
+    fields = {"payload_proto": payload_proto, "header_len": header_len, "mh_type": mh_type,
+              "mh_type_name": type_name, "reserved": reserved, "checksum": checksum, "checksum_ok": ok}
     if data[0] != registry.IPPROTO_NONE:
         walk.warn("payload-proto", f"Payload Proto is {data[0]}, should be {registry.IPPROTO_NONE} (no next header)")
     if declared > total:
@@ -382,15 +413,7 @@ def decode_mh(
             walk.warn("unknown-br-type", f"Binding Revocation type {data[6]} is not BRI (1) or BRA (2)")
         fields["data"] = data[6:end].hex()
     else:
-        pos = plan.run(data, 6, end, fields, walk)
-        flags = fields.get("flags")
-        if memo is not None and type(flags) is dict:
-            key = ("flags", tuple(flags.items()))
-            shared = memo.get(key)
-            if shared is None:
-                remember(memo, key, flags)
-            else:
-                fields["flags"] = shared
+        pos = plan.run(data, 6, end, fields, walk)  # equal flag words share a dict through walk.memo
         if pos >= 0:
             fields["options"] = walk_options(table, data, pos, end, walk, hints, memo)
         else:
