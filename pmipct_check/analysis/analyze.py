@@ -32,7 +32,7 @@ def analyze(
         return _analyze(msgs, profile, cases)
 
 
-_time = attrgetter("time_ns")
+_time, _type = attrgetter("time_ns"), attrgetter("type")
 
 
 @contextmanager
@@ -67,7 +67,7 @@ def _analyze(msgs: list[Message], profile: Profile, cases: Mapping[str, Case] | 
         vantage.add("lma")
     if inter:
         vantage.add("inter-mag")
-    if any(m.type in CXTP_ACCESS for m in msgs):
+    if not CXTP_ACCESS.isdisjoint(map(_type, msgs)):
         vantage.add("access")
 
     drafts = sorted(corr.drafts, key=attrgetter("anchor_ns"))
@@ -82,10 +82,11 @@ def _analyze(msgs: list[Message], profile: Profile, cases: Mapping[str, Case] | 
             handover_of.setdefault(id(m), hid)
 
     names = {a: profile.name_for(a) for a in sorted(lmas | mags)}
+    keys = list(map(id, msgs))
     return Analysis(
         messages=tuple(msgs),
-        mns=tuple(corr.mn_of.get(id(m)) for m in msgs),
-        handover_of=tuple(handover_of.get(id(m)) for m in msgs),
+        mns=tuple(map(corr.mn_of.get, keys)),
+        handover_of=tuple(map(handover_of.get, keys)),
         exchanges=tuple(corr.exchanges), bindings=tuple(corr.bindings), handovers=tuple(handovers),
         lmas=lmas, mags=mags, names=names, vantage=frozenset(vantage), observed_mags=observed,
     )

@@ -9,6 +9,7 @@ the binding's prefixes (or the profile's ``[mns]`` table), HI/HAck by the MN Ide
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass, field
 
 from ..decode.model import Message
@@ -139,8 +140,8 @@ class _Identities:
 def _pair_pbas(pmip: list[Message], ids: _Identities, mn_of: dict[int, str]) -> list[_Pending]:
     """PBUs in order, each with the PBA that answers it: swapped addresses, same seq, same MN."""
     pending: list[_Pending] = []
-    by_seq: dict[tuple[str, str, object], list[_Pending]] = {}
-    by_mn: dict[tuple[str, str, str], list[_Pending]] = {}
+    by_seq: defaultdict[tuple[str, str, object], list[_Pending]] = defaultdict(list)
+    by_mn: defaultdict[tuple[str, str, str], list[_Pending]] = defaultdict(list)
     for msg in pmip:
         if msg.type == "PBU":
             mn = ids.identify(msg) or UNIDENTIFIED
@@ -149,8 +150,8 @@ def _pair_pbas(pmip: list[Message], ids: _Identities, mn_of: dict[int, str]) -> 
             mn_of[id(msg)] = mn
             item = _Pending(msg, mn)
             pending.append(item)
-            by_seq.setdefault((msg.src, msg.dst, num(msg, "seq")), []).append(item)
-            by_mn.setdefault((msg.src, msg.dst, mn), []).append(item)
+            by_seq[msg.src, msg.dst, num(msg, "seq")].append(item)
+            by_mn[msg.src, msg.dst, mn].append(item)
             continue
         own = ids.identify(msg, create=False)
         # The latest open PBU with this sequence number, of this MN if there is one.

@@ -136,20 +136,30 @@ def flag(msg: Message, name: str) -> bool | None:
     return bool(flags[name]) if name in flags else None
 
 
+# The MN's keys are read for every PBU, PBA, HI and HAck: straight from the index, like the
+# accessors above, rather than through them.
+
+
 def mn_identifier(msg: Message) -> str | None:
     """The MN Identifier option's identifier as text (an NAI as is), or None."""
-    ident = option_value(msg, "mn_id", "identifier")
-    if ident is None or ident == "":
-        return None
-    return str(ident)
+    index = msg.option_index
+    at = (_option_index(msg) if index is None else index).get("mn_id")
+    ident = msg.fields["options"][at[0]].get("identifier") if at else None
+    return None if ident is None or ident == "" else str(ident)
 
 
 def ll_att_key(msg: Message) -> str | None:
     """RFC 5213 section 5.4.1's second key: MN link-layer identifier with the access technology."""
-    ll = option_value(msg, "mn_ll_id", "identifier")
-    att = option_num(msg, "att")
-    if not isinstance(ll, str) or not ll or att is None or not ll.strip("0:"):  # all zero: no identifier
+    index = msg.option_index
+    if index is None:
+        index = _option_index(msg)
+    ll_at, att_at = index.get("mn_ll_id"), index.get("att")
+    if not ll_at or not att_at:
         return None
+    found = msg.fields["options"]
+    ll, att = found[ll_at[0]].get("identifier"), found[att_at[0]].get("value")
+    if not isinstance(ll, str) or not ll.strip("0:") or not isinstance(att, int) or isinstance(att, bool):
+        return None  # no identifier, an all-zero one, or no access technology
     return f"ll:{ll}/att:{att}"
 
 
@@ -229,8 +239,14 @@ def _prefix_text(prefix: str, length: int) -> str | None:
 
 def prefix_texts(msg: Message) -> list[str]:
     """``[str(p) for p in prefixes(msg)]`` without making networks: for identity keys and sets."""
+    index = msg.option_index
+    at = (_option_index(msg) if index is None else index).get("hnp")
+    if not at:
+        return []
+    found = msg.fields["options"]
     out: list[str] = []
-    for opt in options(msg, "hnp"):
+    for i in at:
+        opt = found[i]
         prefix, length = opt.get("prefix"), opt.get("prefix_len", 128)
         if isinstance(prefix, str) and isinstance(length, int):
             text = _prefix_text(prefix, length)
