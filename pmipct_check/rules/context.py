@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
@@ -46,7 +47,8 @@ class Context:
     _exchanges_by_mn: dict[str, list[Exchange]] | None = None
     _merged: dict[tuple[str, ...], list[Message]] = field(default_factory=dict)
     _nodes: dict[str, str] = field(default_factory=dict)
-    _ends: dict[str | None, int] | None = None
+    _pairs: dict[int, tuple[str | None, str | None, object]] = field(default_factory=dict)
+    _ends: dict[str | None, int] = field(default_factory=dict)
     _shared: dict[str, Any] = field(default_factory=dict)
 
     # ---- lookups -----------------------------------------------------------------------
@@ -65,7 +67,7 @@ class Context:
     def exchange_of(self, msg: Message) -> Exchange | None:
         if self._exchange is None:
             exchanges = self.analysis.exchanges
-            self._exchange = {id(ex.pbu): ex for ex in exchanges}
+            self._exchange = dict(zip(map(id, (ex.pbu for ex in exchanges)), exchanges, strict=True))
             self._exchange.update({id(ex.pba): ex for ex in exchanges if ex.pba is not None})
         return self._exchange.get(id(msg))
 
@@ -79,7 +81,7 @@ class Context:
 
     def _position(self, msg: Message) -> int | None:
         if self._index is None:
-            self._index = {id(m): i for i, m in enumerate(self.analysis.messages)}
+            self._index = dict(zip(map(id, self.analysis.messages), itertools.count()))
         return self._index.get(id(msg))
 
     def mn_of(self, msg: Message) -> str | None:
@@ -131,8 +133,14 @@ class Context:
         return self._shared[name]
 
     def pair_key(self, m: Message) -> tuple[str | None, str | None, object]:
-        """(sender node, receiver node, MN previous address): how CXTP messages find each other."""
-        return self.node(m.src), self.node(m.dst), prev_addr(m)
+        """(sender node, receiver node, MN previous address): how CXTP messages find each other.
+
+        Memoised per message: indexes are keyed by it and several rules look answers up by it.
+        """
+        found = self._pairs.get(id(m))
+        if found is None:
+            found = self._pairs[id(m)] = (self.node(m.src), self.node(m.dst), prev_addr(m))
+        return found
 
     def node(self, address: str | None) -> str | None:
         """The address's node identity (``evidence.node_of``), memoised: rules ask ~8 times a message."""
@@ -156,15 +164,10 @@ class Context:
 
     def capture_end_ns(self, file: str | None = None) -> int:
         """The last message's time in ``file`` (any file: None); 0 without messages."""
-        if self._ends is None:  # one pass for every file and for all of them
-            ends: dict[str | None, int] = {}
-            for m in self.analysis.messages:
-                if m.file not in ends or m.time_ns > ends[m.file]:
-                    ends[m.file] = m.time_ns
-            if ends:
-                ends[None] = max(ends.values())
-            self._ends = ends
-        return self._ends.get(file, 0)
+        if file not in self._ends:  # several rules ask: once per file
+            messages = self.analysis.messages
+            self._ends[file] = max((m.time_ns for m in messages if file is None or m.file == file), default=0)
+        return self._ends[file]
 
     # ---- notices -----------------------------------------------------------------------
     def all_notices(self) -> list[Notice]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 
 from ...analysis.cases import Case, Order
 from ...analysis.model import Handover
@@ -31,13 +31,18 @@ def ms(seconds_or_ns: float) -> str:
     return f"{seconds_or_ns * 1000:.1f} ms"
 
 
-def occurrence(h: Handover, name: str, case: Case) -> Message | None:
-    """The first message standing for ``name`` (a step of ``case``) in handover ``h``."""
+def occurrence(h: Handover, name: str, case: Case, between_mags: Sequence[Message] | None = None) -> Message | None:
+    """The first message standing for ``name`` (a step of ``case``) in handover ``h``.
+
+    ``between_mags``: ``h``'s CXTP and HI/HAck in time order, when the caller has them already.
+    """
     if name == "PBU":
         return h.pbu
     if name == "PBA":
         return h.pba
-    return first(sorted(h.cxtp + h.fho, key=lambda m: m.time_ns), case.types_of(name))
+    if between_mags is None:
+        between_mags = sorted(h.cxtp + h.fho, key=lambda m: m.time_ns)
+    return first(between_mags, case.types_of(name))
 
 
 def _constraints(ctx: Context) -> dict[tuple[str, str], list[Order]]:
@@ -54,12 +59,19 @@ def order_hits(ctx: Context, rule_id: str, h: Handover) -> Iterator[Hit]:
     if not constraints:  # most cases constrain a rule not at all
         return
     case = ctx.cases[h.case]
+    between_mags = sorted(h.cxtp + h.fho, key=lambda m: m.time_ns)
     for constraint in constraints:
-        a = occurrence(h, constraint.first, case)
-        b = occurrence(h, constraint.then, case)
+        a = occurrence(h, constraint.first, case, between_mags)
+        b = occurrence(h, constraint.then, case, between_mags)
         if a is not None and b is not None and b.time_ns < a.time_ns:
             yield Hit(f"{h.case}: {at(b)} comes {ms((a.time_ns - b.time_ns) / 1e9)} before {at(a)}; "
                       f"{case.spec} requires {constraint.first} first", (b, a), h.id)
+
+
+def constrained(ctx: Context, rule_id: str) -> Iterator[Handover]:
+    """The handovers whose case has order constraints for ``rule_id`` (what :func:`order_hits` may report)."""
+    cases = {case for case, rid in ctx.shared("order-constraints", _constraints) if rid == rule_id}
+    return (h for h in ctx.handovers if h.case in cases)
 
 
 def handovers_in(ctx: Context, *cases: str) -> Iterator[Handover]:

@@ -10,7 +10,7 @@ from ...analysis.model import Handover
 from ...decode.model import Message
 from ..context import Context, Hit
 from ..model import Rule
-from .common import answer_of, at, first, handovers_in, ms, order_hits
+from .common import answer_of, at, constrained, first, handovers_in, ms, order_hits
 
 
 def case_known(ctx: Context, rule: Rule) -> Iterator[Hit]:
@@ -34,7 +34,7 @@ def transfer_observable(ctx: Context, rule: Rule) -> Iterator[Hit]:
 
 def case_order(ctx: Context, rule: Rule) -> Iterator[Hit]:
     """Order constraints of rules/cases.toml tagged with this rule's id."""
-    for h in ctx.handovers:
+    for h in constrained(ctx, rule.id):
         yield from order_hits(ctx, rule.id, h)
 
 
@@ -184,12 +184,13 @@ def context_kept(ctx: Context, rule: Rule) -> Iterator[Hit]:
     limit = int(ctx.timers.ct_max_transfer_time * 1e9)
     end_of_capture = ctx.capture_end_ns()
     for h in ctx.handovers:
-        if h.pmag is None:
+        if h.pmag is None or not h.cxtp:  # no transfer, nothing to judge
             continue
-        end = _binding_end(ctx, h)
+        requests = [m for m in h.cxtp if m.type == "CT-Req" and ctx.same(m.dst, h.pmag)]
+        end = _binding_end(ctx, h) if requests else None
         if end is not None:
             end_ns, shown_by, how = end
-            for req in (m for m in h.cxtp if m.type == "CT-Req" and ctx.same(m.dst, h.pmag)):
+            for req in requests:
                 if req.time_ns <= end_ns or answer_of(ctx, req, limit) is not None:
                     continue
                 outcome = "inconclusive" if end_of_capture < req.time_ns + limit else "fail"
@@ -198,7 +199,7 @@ def context_kept(ctx: Context, rule: Rule) -> Iterator[Hit]:
                           f"CT_MAX_TRANSFER_TIME: the context was deleted before it was transferred",
                           (req, shown_by), h.id, outcome)
         deregs = [m for m in h.deregs if m.type == "PBU" and ctx.same(m.src, h.pmag)]
-        for start, done in _transfers(ctx, h):
+        for start, done in _transfers(ctx, h) if deregs else ():
             for d in deregs:
                 if start.time_ns < d.time_ns < done:
                     yield Hit(f"the pMAG {ctx.name(h.pmag)} de-registered {h.mn} ({at(d)}) while the transfer "

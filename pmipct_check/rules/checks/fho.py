@@ -8,7 +8,7 @@ from ...analysis.evidence import FHO, flag, items, mn_identifier, num, option, o
 from ...decode.model import Message
 from ..context import Context, Hit
 from ..model import Rule
-from .common import at, first, in_clear, order_hits
+from .common import at, constrained, first, in_clear, order_hits
 
 
 def _hi_for(ctx: Context, hack: Message) -> Message | None:
@@ -33,7 +33,7 @@ def fho_flags(ctx: Context, rule: Rule) -> Iterator[Hit]:
 
 def hack_answers(ctx: Context, rule: Rule) -> Iterator[Hit]:
     """PFMIP-F2: a HAck goes back to the HI's sender with the HI's sequence number."""
-    for h in ctx.handovers:
+    for h in constrained(ctx, rule.id):
         yield from order_hits(ctx, rule.id, h)
     for m in ctx.of_type("HAck"):
         if _hi_for(ctx, m) is not None:

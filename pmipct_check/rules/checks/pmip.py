@@ -70,12 +70,13 @@ def _first_missing(pbu: Message) -> tuple[str, int] | None:
 
 def _read_exchanges(ctx: Context) -> _Exchanges:
     every: list[_Facts] = []
+    by_mn: dict[str, list[_Facts]] = {}  # as Context.exchanges_by_mn groups them
     for ex in ctx.analysis.exchanges:
         pbu, status = ex.pbu, _status(ex.pba)
-        every.append(_Facts(ex, ex.lifetime, ex.accepted, status, ctx.node(ex.mag), num(pbu, "seq"), timestamp(pbu),
-                            None if status is None else _first_missing(pbu)))
-    facts = {id(f.ex): f for f in every}
-    by_mn = {mn: [facts[id(ex)] for ex in exchanges] for mn, exchanges in ctx.exchanges_by_mn().items()}
+        facts = _Facts(ex, ex.lifetime, ex.accepted, status, ctx.node(ex.mag), num(pbu, "seq"), timestamp(pbu),
+                       None if status is None else _first_missing(pbu))
+        every.append(facts)
+        by_mn.setdefault(ex.mn, []).append(facts)
     return _Exchanges(every, by_mn)
 
 

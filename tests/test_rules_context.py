@@ -1,0 +1,99 @@
+"""The rule Context's memoised lookups and the walks rules share (issue 8): same answers as without them.
+
+A shared walk is built by whichever rule needs it first, so each rule of a pair must report the same
+findings whether it runs with its sibling, alone, or after it.
+"""
+
+from __future__ import annotations
+
+import pytest
+from test_analysis_fixtures import LMA, MAG1, MAG2, Lab, scenario
+from test_rules_checks import NAI, PROFILE, VIOLATIONS, of, run
+
+from pmipct_check.analysis import analyze
+from pmipct_check.analysis.cases import load_cases
+from pmipct_check.analysis.evidence import node_of, same_node
+from pmipct_check.profile import parse_profile
+from pmipct_check.rules.context import Context
+from pmipct_check.rules.engine import load_rules
+
+#: Rules whose checks read one per-Context walk (rules/checks/pmip.py) and the sibling that may build it first.
+SHARED = {
+    "PMIP-P14": "PMIP-P15", "PMIP-P15": "PMIP-P14", "PMIP-P16": "PMIP-P17", "PMIP-P17": "PMIP-P16",
+    "PMIP-P18": "PMIP-P16", "PMIP-P9": "PMIP-P14", "PMIP-P10": "PMIP-P18", "PMIP-P11": "PMIP-P12",
+    "PMIP-P12": "PMIP-P13", "PMIP-P13": "PMIP-P20", "PMIP-P20": "PMIP-P12",
+}
+
+
+def context(messages, profile=PROFILE) -> Context:
+    return Context(analyze(messages, profile), (), profile, load_cases(), load_rules())
+
+
+@pytest.mark.parametrize("rule_id", sorted(SHARED))
+def test_a_rule_reading_a_shared_walk_finds_the_same_alone_or_with_others(rule_id: str) -> None:
+    messages, notices, _ = VIOLATIONS[rule_id][0]()
+    everything = of(run(messages, notices), rule_id)
+    assert everything  # the violation is there to be found
+    assert of(run(messages, notices, select=(rule_id,)), rule_id) == everything
+    assert of(run(messages, notices, select=(SHARED[rule_id], rule_id)), rule_id) == everything
+
+
+def test_reregistration_omitting_an_assigned_prefix_names_it() -> None:
+    """PMIP-P14 compares prefixes as networks; the finding still shows them as text, sorted."""
+    lab = Lab()
+    pbu = lab.pbu(MAG1, NAI, 7, hi=1, prefix=None, extra=[
+        {"type": 22, "name": "Home Network Prefix", "key": "hnp", "length": 18, "prefix_len": 64, "prefix": p}
+        for p in ("2001:db8:2::", "2001:db8:1::")])
+    lab.wait(5)
+    lab.pba(pbu)
+    lab.wait(500)
+    again, _ = lab.register(MAG1, NAI, 8, hi=5, prefix="2001:db8:1::")
+    found = of(run(lab.out), "PMIP-P14")
+    assert [f.message for f in found] == [
+        f"PBU (frame {again.frame}) is a re-registration but omits assigned prefix(es) ['2001:db8:2::/64']"]
+
+
+def test_node_identity_is_the_evidence_one_asked_twice() -> None:
+    profile = parse_profile(f'[nodes.lma]\naddresses = ["{LMA}"]\n[nodes.mag-a]\naddresses = ["{MAG1}"]\n')
+    ctx = context(scenario("reactive-1").out, profile)
+    spellings = [LMA, MAG1, MAG1.upper(), "2001:0db8:000a::1", MAG2, "192.0.2.1", "not an address", None]
+    for _ in range(2):  # the second round answers from the memo
+        assert [ctx.node(a) for a in spellings] == [node_of(profile, a) for a in spellings]
+    assert ctx.node(MAG1.upper()) == "node:mag-a"
+    pairs = [(a, b) for a in spellings for b in spellings]
+    assert [ctx.same(a, b) for a, b in pairs] == [same_node(profile, a, b) for a, b in pairs]
+
+
+def test_capture_end_per_file_and_overall() -> None:
+    first, second = Lab(file="a.pcap"), Lab(file="b.pcap")
+    first.register(MAG1, NAI, 1)
+    second.wait(9000).register(MAG2, "mn2@lab.example", 1)
+    first.wait(400).register(MAG1, NAI, 2)
+    ctx = context(first.out + second.out)
+    assert ctx.capture_end_ns("a.pcap") == first.out[-1].time_ns
+    assert ctx.capture_end_ns("b.pcap") == second.out[-1].time_ns
+    assert ctx.capture_end_ns() == max(m.time_ns for m in first.out + second.out) == second.out[-1].time_ns
+    assert ctx.capture_end_ns("c.pcap") == 0
+    assert context([]).capture_end_ns() == 0
+
+
+def test_several_types_come_in_time_order_every_time() -> None:
+    ctx = context(scenario("reactive-1").out)
+    merged = list(ctx.of_type("CTD", "CT-Req", "CTDR"))
+    assert [m.type for m in merged] == ["CT-Req", "CTD", "CTDR"]
+    assert merged == sorted(merged, key=lambda m: m.time_ns)
+    assert list(ctx.of_type("CTD", "CT-Req", "CTDR")) == merged
+
+
+def test_shared_is_built_once_per_context() -> None:
+    ctx = context(scenario("reactive-1").out)
+    built: list[int] = []
+
+    def build(c: Context) -> int:
+        built.append(1)
+        return len(c.messages)
+
+    assert ctx.shared("count", build) == ctx.shared("count", build) == len(ctx.messages)
+    assert built == [1]
+    assert context(scenario("reactive-1").out).shared("count", build) == len(ctx.messages)
+    assert built == [1, 1]
