@@ -32,17 +32,15 @@ def load_rules() -> tuple[Rule, ...]:
 
 def refs(evidence: Iterable[Message | Notice]) -> tuple[Ref, ...]:
     """Every (file, frame) that shows the evidence, each once, in the order given."""
-    out: list[Ref] = []
+    where: dict[tuple[str, int], None] = {}  # insertion-ordered set of (file, frame)
     for item in evidence:
         if isinstance(item, Message):
-            where = [(item.file, item.frame), *item.observations]
+            where[item.file, item.frame] = None
+            for file, frame in item.observations:
+                where[file, frame] = None
         else:
-            where = [(item.file, item.frame if item.frame is not None else 0)]
-        for file, frame in where:
-            ref = Ref(file, frame)
-            if ref not in out:
-                out.append(ref)
-    return tuple(out)
+            where[item.file, item.frame if item.frame is not None else 0] = None
+    return tuple(Ref(file, frame) for file, frame in where)
 
 
 def _finding(rule: Rule, hit: Hit, ctx: Context) -> Finding:
