@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
 from operator import attrgetter
 
 from ..decode.model import Message
@@ -15,7 +16,7 @@ from .classify import classify, facts, transfer_messages
 from .correlate import Draft, correlate
 from .evidence import CXTP_ACCESS, CXTP_TRANSFER, FHO, NodeKeys
 from .model import Analysis, Handover
-from .timings import context_timings, timings
+from .timings import context_timings_at, event_anchors, timings
 
 
 def analyze(
@@ -72,11 +73,13 @@ def _analyze(msgs: list[Message], profile: Profile, cases: Mapping[str, Case] | 
 
     drafts = sorted(corr.drafts, key=attrgetter("anchor_ns"))
     kinds = {b.mn: b.key_kind for b in corr.bindings}
+    run = _Run(profile, node, cases, {name: event_anchors(case.steps) for name, case in cases.items()},
+               observed, bool(inter))
     handovers = []
     handover_of: dict[int, str] = {}
     for number, draft in enumerate(drafts, 1):
         hid = f"H{number}"
-        handover = _handover(hid, draft, profile, node, cases, observed, bool(inter), kinds.get(draft.mn, "mn-id"))
+        handover = _handover(hid, draft, run, kinds.get(draft.mn, "mn-id"))
         handovers.append(handover)
         for m in handover.messages:
             handover_of.setdefault(id(m), hid)
@@ -92,8 +95,20 @@ def _analyze(msgs: list[Message], profile: Profile, cases: Mapping[str, Case] | 
     )
 
 
-def _handover(hid: str, d: Draft, profile: Profile, node: NodeKeys, cases: Mapping[str, Case],
-              observed: frozenset[str], inter_visible: bool, mn_key: str) -> Handover:
+@dataclass(frozen=True, slots=True)
+class _Run:
+    """What every handover of one analysis is judged against."""
+
+    profile: Profile
+    node: NodeKeys
+    cases: Mapping[str, Case]
+    anchors: Mapping[str, tuple[tuple[str, tuple[str, ...]], ...]]  # case -> timings.event_anchors
+    observed: frozenset[str]  # MAG nodes seen talking to other MAGs
+    inter_visible: bool  # any inter-MAG traffic in the capture
+
+
+def _handover(hid: str, d: Draft, run: _Run, mn_key: str) -> Handover:
+    profile, node, cases, observed, inter_visible = run.profile, run.node, run.cases, run.observed, run.inter_visible
     pbu = d.pbu.pbu if d.pbu else None
     pba = d.pbu.pba if d.pbu else None
     deregs = tuple(sorted((m for ex in d.deregs for m in (ex.pbu, ex.pba) if m is not None), key=_time))
@@ -121,7 +136,7 @@ def _handover(hid: str, d: Draft, profile: Profile, node: NodeKeys, cases: Mappi
         lma=d.pbu.lma if d.pbu else None, messages=tuple(everything),
         timings={**timings(pbu=pbu, pba=pba, deregs=deregs, transfer=moves, nmag_started=started,
                            everything=everything),
-                 **(context_timings(cases[case].steps, pba=pba, transfer=moves) if case in cases else {})},
+                 **(context_timings_at(run.anchors[case], pba=pba, transfer=moves) if case in cases else {})},
         vantage=frozenset(vantage), pbu=pbu, pba=pba,
         previous=d.previous.pbu if d.previous else None, previous_pba=d.previous.pba if d.previous else None,
         deregs=deregs, cxtp=cxtp, fho=fho, mn_key=mn_key,

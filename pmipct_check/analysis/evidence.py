@@ -203,7 +203,7 @@ def prefixes(msg: Message) -> list[Network]:
     return out
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=16384)  # recent prefixes: ~3 MB at most
 def network_text(address: str, length: int) -> str | None:
     """``str(network(address, length))``, memoised: text keys hash in C, networks in Python.
 
@@ -232,7 +232,7 @@ def _packed_network_text(address: str, length: int) -> str | None:
     return None if family == socket.AF_INET6 and "." in text else f"{text}/{length}"
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=16384)  # recent prefixes: ~3 MB at most
 def _prefix_text(prefix: str, length: int) -> str | None:
     return None if _all_zero(prefix) else network_text(prefix, length)
 

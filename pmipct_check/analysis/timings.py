@@ -81,6 +81,21 @@ def attach_timings(*, attach_ns: int | None, pba: Message | None, transfer: list
     return {k: round(v, 9) for k, v in out.items() if v is not None}
 
 
+def event_anchors(steps: Sequence[Any]) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """Where a case draws [CR] and [CA]: (event, types of the message step just before it), in order.
+
+    A case's steps never change: :func:`context_timings_at` takes this once per case.
+    """
+    anchors = []
+    for k, step in enumerate(steps):
+        if getattr(step, "event", "") not in ("CR", "CA"):
+            continue
+        previous = next((s for s in reversed(steps[:k]) if getattr(s, "message", "")), None)
+        if previous is not None:
+            anchors.append((step.event, tuple(previous.types)))
+    return tuple(anchors)
+
+
 def context_timings(steps: Sequence[Any], *, pba: Message | None, transfer: list[Message]) -> dict[str, float]:
     """``cr_ca`` from the case's steps (``rules/cases.toml``): [CR] and [CA] sit right after a message.
 
@@ -88,18 +103,18 @@ def context_timings(steps: Sequence[Any], *, pba: Message | None, transfer: list
     first transfer message of that type (CTD standing for PCTD too).  Left out when the case
     draws no such pair, a message is missing, or the context was "activated" before it was ready.
     """
+    return context_timings_at(event_anchors(steps), pba=pba, transfer=transfer)
+
+
+def context_timings_at(anchors: Sequence[tuple[str, tuple[str, ...]]], *, pba: Message | None,
+                       transfer: list[Message]) -> dict[str, float]:
+    """:func:`context_timings` with the case's :func:`event_anchors` made already."""
     at: dict[str, int] = {}
-    for k, step in enumerate(steps):
-        if getattr(step, "event", "") not in ("CR", "CA"):
-            continue
-        previous = next((s for s in reversed(steps[:k]) if getattr(s, "message", "")), None)
-        if previous is None:
-            continue
-        types = tuple(previous.types)
-        after = at.get("CR") if step.event == "CA" else None
+    for event, types in anchors:
+        after = at.get("CR") if event == "CA" else None
         message = pba if "PBA" in types else _first(transfer, types, after)
         if message is not None:
-            at[step.event] = message.time_ns
+            at[event] = message.time_ns
     if "CR" not in at or "CA" not in at or at["CA"] < at["CR"]:
         return {}
     return {"cr_ca": round((at["CA"] - at["CR"]) / 1e9, 9)}
