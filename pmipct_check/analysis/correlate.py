@@ -39,7 +39,7 @@ class _Pending:
     pba: Message | None = None
 
 
-@dataclass
+@dataclass(slots=True)
 class _MN:
     key: str
     kind: str
@@ -50,7 +50,7 @@ class _MN:
     ended_ns: int | None = None  # when the current binding was de-registered
 
 
-@dataclass
+@dataclass(slots=True)
 class Draft:
     """A handover (or a first attachment that may turn out to be one) while evidence is joined."""
 
