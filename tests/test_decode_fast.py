@@ -125,3 +125,26 @@ def test_a_shared_option_misaligned_later_still_warns() -> None:
     assert ["mh.option-align" in c for c in codes] == [False, True, False]
     hnps = [next(o for o in m.fields["options"] if o["key"] == "hnp") for m in records]  # type: ignore[union-attr]
     assert hnps[0] == hnps[1] and hnps[0] is hnps[2]
+
+
+def _ctdr(statuses: bytes) -> bytes:
+    body = bytes.fromhex("20010db8000100000000000000000064") + statuses  # MN's previous address, status entries
+    return bytes((0x25, 0x40)) + (4 + len(body)).to_bytes(2, "big") + body  # RFC 4067 2.3, S flag set
+
+
+def test_cxtp_flags_and_status_lists_are_shared_in_a_stream_and_sctp_info_is_not() -> None:
+    clean = (1).to_bytes(2, "big") + bytes((0, 0))  # FPT 1, success, reserved 0
+    odd = (1).to_bytes(2, "big") + bytes((0, 7))  # reserved octet set: warns, so never shared
+    datas = [_ctdr(clean), _ctdr(clean), _ctdr(odd), _ctdr(odd)]
+    items = [carried(d, "sctp", frame=i, info={"sport": 5500, "dport": 5500, "tsn": 7, "ssn": i})
+             for i, d in enumerate(datas, 1)]
+    items[1] = carried(datas[1], "sctp", frame=2, info={"sport": 5500, "dport": 5500, "tsn": 7, "ssn": 1})
+    streamed = list(decode_stream(items))
+    alone = [decode_stream([c]).__next__() for c in items]
+    assert [m.to_json() for m in streamed] == [m.to_json() for m in alone]  # type: ignore[union-attr]
+    first, second, third, fourth = streamed
+    assert first.fields["flags"] is second.fields["flags"] is third.fields["flags"]  # type: ignore[union-attr]
+    assert first.fields["statuses"] is second.fields["statuses"]  # type: ignore[union-attr]
+    assert third.fields["statuses"] is not fourth.fields["statuses"]  # type: ignore[union-attr]
+    assert [{w.code for w in m.warnings} for m in (third, fourth)] == [{"cxtp.reserved-nonzero"}] * 2  # type: ignore[union-attr]
+    assert first.info == second.info and first.info is not second.info  # type: ignore[union-attr]

@@ -47,7 +47,7 @@ from ..notices import Notice
 from ..profile import DEFAULT_PROFILE, Profile
 from .cxtp import decode_cxtp
 from .fields import Walk, remember
-from .mh import OptionTable, decode_mh, option_table
+from .mh import OptionTable, mh_message, option_table
 from .model import Message, epoch_text
 from .nd import decode_nd
 
@@ -67,8 +67,11 @@ def _notices(walk: Walk, carried: Carried) -> tuple[Notice, ...]:
 
 
 def _shared_info(info: Mapping[str, object], memo: dict | None) -> Mapping[str, object]:
-    """An equal carrier-info dict seen before in the stream (MH hop limits and lengths repeat)."""
-    if memo is None or not info:
+    """An equal carrier-info dict seen before in the stream (MH hop limits and lengths repeat).
+
+    SCTP's carries the chunk's TSN, new in every message: never looked up, never kept.
+    """
+    if memo is None or not info or "tsn" in info:
         return info
     try:
         key = ("info", tuple(info.items()), tuple(map(type, info.values())))  # True == 1: keep types apart
@@ -86,7 +89,7 @@ def _message(carried: Carried, protocol: str, type_: str, fields: dict, walk: Wa
     # Positional (Message's field order) because this runs once per message on the hot path.
     return Message(carried.file, carried.frame, carried.time_ns, carried.src, carried.dst,
                    protocol, type_, fields, carried.transport, carried.frames,  # type: ignore[arg-type]
-                   _notices(walk, carried), info=_shared_info(carried.info, memo))
+                   _notices(walk, carried) if walk.problems else (), info=_shared_info(carried.info, memo))
 
 
 def decode_carried(carried: Carried, profile: Profile = DEFAULT_PROFILE, memo: dict | None = None) -> Message | Notice:
@@ -104,19 +107,19 @@ def _decode(carried: Carried, profile: Profile, table: OptionTable, memo: dict |
         if carried.transport in _MH_TRANSPORTS:
             info = carried.info
             payload_len = info.get("ip_payload_len")
-            src, dst = info.get("checksum_src", carried.src), info.get("checksum_dst", carried.dst)
-            result = decode_mh(
-                data, table, transport=carried.transport, src=src if isinstance(src, str) else carried.src,
-                dst=dst if isinstance(dst, str) else carried.dst,
-                ip_payload_len=payload_len if isinstance(payload_len, int) else None, memo=memo,
-            )
+            src, dst = carried.src, carried.dst
+            if "checksum_src" in info or "checksum_dst" in info:  # a Home Address option / type 2 routing header
+                src, dst = info.get("checksum_src", src), info.get("checksum_dst", dst)
+                src, dst = src if isinstance(src, str) else carried.src, dst if isinstance(dst, str) else carried.dst
+            result = mh_message(data, table, carried.transport, src, dst,
+                                payload_len if isinstance(payload_len, int) else None, memo)
             if result is None:
                 return Notice("mh.truncated", f"{len(data)} octets: too short for a Mobility Header",
                               carried.file, carried.frame, None, "error")
             type_, protocol, fields, walk = result
             return _message(carried, protocol, type_, fields, walk, memo)
         if carried.transport in _CXTP_TRANSPORTS:
-            cx = decode_cxtp(data, length_includes_header=profile.cxtp_length_includes_header)
+            cx = decode_cxtp(data, length_includes_header=profile.cxtp_length_includes_header, memo=memo)
             if cx is None:
                 what = f"type {data[0] & 0x1F}" if data else "no octets"
                 return Notice("cxtp.unknown-type", f"not a CXTP message of a known type ({what}, {len(data)} octets)",

@@ -12,14 +12,18 @@ from __future__ import annotations
 from typing import Any
 
 from .. import registry
-from .fields import Walk, compile_layout
+from .fields import Walk, compile_layout, remember
 
 _PLANS = {t: compile_layout(body) for t, body in registry.CXTP_BODIES.items()}  # hashing a layout costs a lookup
 
 
-def decode_cxtp(data: bytes, *, length_includes_header: bool = True) -> tuple[str, dict[str, Any], Walk] | None:
-    """``(record type, fields, walk)``, or None when the octets hold no CXTP message of a known type."""
-    walk = Walk("cxtp")
+def decode_cxtp(data: bytes, *, length_includes_header: bool = True,
+                memo: dict[Any, Any] | None = None) -> tuple[str, dict[str, Any], Walk] | None:
+    """``(record type, fields, walk)``, or None when the octets hold no CXTP message of a known type.
+
+    ``memo``: the decode stream's (see :func:`.fields.remember`); equal flag octets share one dict.
+    """
+    walk = Walk("cxtp", 0, False, memo)
     if len(data) < registry.CXTP_HEADER_LEN:
         return None
     version, type_code = data[0] >> 5, data[0] & 0x1F
@@ -29,12 +33,17 @@ def decode_cxtp(data: bytes, *, length_includes_header: bool = True) -> tuple[st
     name = registry.TABLES["cxtp_type"][type_code]
     flag_bits = registry.CXTP_FLAGS[type_code]
     allowed = 0
-    flags: dict[str, Any] = {}
-    for flag, bit in flag_bits:
-        flags[flag] = bool(data[1] & bit)
+    for _, bit in flag_bits:
         allowed |= bit
+    key = ("cxtp-flags", type_code, data[1])
+    flags = None if memo is None else memo.get(key)
+    if flags is None:
+        flags = {flag: bool(data[1] & bit) for flag, bit in flag_bits}
+        if data[1] & ~allowed:
+            flags["reserved"] = data[1] & ~allowed
+        if memo is not None:
+            remember(memo, key, flags)
     if data[1] & ~allowed:
-        flags["reserved"] = data[1] & ~allowed
         walk.warn("reserved-nonzero", f"reserved flag bits set: {data[1] & ~allowed:#04x}")
     length = int.from_bytes(data[2:4], "big")
     fields: dict[str, Any] = {"version": version, "type_code": type_code, "flags": flags, "length": length}

@@ -378,6 +378,34 @@ def _key_step(f: Field) -> Step:
     return step
 
 
+def _shared(build: Callable[[Field], Step]) -> Callable[[Field], Step]:
+    """For a step that decodes the rest of its container into ``out[name]`` (a list of dicts):
+    equal octets that decoded without a warning give the very list made before, through the
+    stream's memo (CXTP status lists and requested CDBs repeat in every message of a run)."""
+
+    def builder(f: Field) -> Step:
+        step, name, tag = build(f), f.name, f"{f.kind}:{f.name}"
+
+        def shared_step(buf: bytes, pos: int, end: int, out: dict[str, Any], walk: Walk) -> int:
+            memo = walk.memo
+            if memo is None:
+                return step(buf, pos, end, out, walk)
+            key = (tag, walk.request, buf[pos:end])  # a request's CDBs decode differently
+            items = memo.get(key)
+            if items is not None:
+                out[name] = items
+                return end
+            marks = len(walk.problems)
+            nxt = step(buf, pos, end, out, walk)
+            if len(walk.problems) == marks:
+                remember(memo, key, out[name])
+            return nxt
+
+        return shared_step
+
+    return builder
+
+
 _BUILDERS: Mapping[str, Callable[[Field], Step]] = {
     "uint": _uint_step,
     "flags": _flags_step,
@@ -391,8 +419,8 @@ _BUILDERS: Mapping[str, Callable[[Field], Step]] = {
     "ident": _ident_step,
     "ts48_16": _ts_step,
     "tlvs": _tlvs_step,
-    "statuses": _statuses_step,
-    "cdbs": _cdbs_step,
+    "statuses": _shared(_statuses_step),
+    "cdbs": _shared(_cdbs_step),
     "key": _key_step,
 }
 assert set(_BUILDERS) == registry.KINDS, "every registry field kind needs an interpreter"

@@ -316,7 +316,7 @@ def walk_options(
         if marks == (len(walk.problems), len(hints)):
             remember(memo, key, option)
         pos = nxt
-    return options
+    return options.copy()  # exactly sized: appending over-allocates by up to half
 
 
 # --------------------------------------------------------------------------------------------
@@ -331,6 +331,7 @@ _BR_PLANS = {t: compile_layout(body) for t, body in registry.BR_BODIES.items()}
 
 #: MH type -> (record type, protocol) for the types whose record type needs no field.
 _PLAIN_TYPES = {t: (info.short, info.protocol) for t, info in registry.MH_TYPES.items() if t not in (5, 6, 16)}
+_NO_NEXT_HEADER = registry.IPPROTO_NONE
 _HEADER = struct.Struct("!BBBBH")  # Payload Proto, Header Len, MH Type, Reserved, Checksum
 #: Transports whose checksum is summed, with the pseudo-header's next header.
 _CHECKED = {"mh": registry.IPPROTO_MH, "mh-old": registry.IPPROTO_MH_OLD}
@@ -343,7 +344,7 @@ def _record_type(mh_type: int, fields: dict[str, Any], table: OptionTable) -> tu
     plain = _PLAIN_TYPES.get(mh_type)
     if plain is not None:
         return plain
-    if mh_type in (5, 6):
+    if mh_type == 5 or mh_type == 6:
         proxy = bool(fields.get("flags", {}).get("P"))
         with_p, without_p = registry.P_FLAG_NAMES[mh_type]
         return (with_p, "pmipv6") if proxy else (without_p, "mipv6")
@@ -361,10 +362,16 @@ def decode_mh(
 
     ``memo`` (see :func:`walk_options`) also shares equal flag dicts between messages.
     """
+    return mh_message(data, table, transport, src, dst, ip_payload_len, memo)
+
+
+def mh_message(data: bytes, table: OptionTable, transport: str, src: str, dst: str, ip_payload_len: int | None,
+               memo: dict[Any, Any] | None) -> tuple[str, str, dict[str, Any], Walk] | None:
+    """:func:`decode_mh` with positional arguments, for the decode stream (once per message)."""
     total = len(data)
     if total < 3:
         return None
-    walk = Walk("mh", memo=memo)
+    walk = Walk("mh", 0, False, memo)
     hints: list[str] = []
     if transport == "mh-old":
         hints.append("carried in IPv6 next header 62, the pre-RFC 3775 Mobility Header number")
@@ -388,8 +395,8 @@ def decode_mh(
             walk.warn("checksum", f"Mobility Header checksum {checksum:#06x} is wrong")
     fields = {"payload_proto": payload_proto, "header_len": header_len, "mh_type": mh_type,
               "mh_type_name": type_name, "reserved": reserved, "checksum": checksum, "checksum_ok": ok}
-    if data[0] != registry.IPPROTO_NONE:
-        walk.warn("payload-proto", f"Payload Proto is {data[0]}, should be {registry.IPPROTO_NONE} (no next header)")
+    if payload_proto != _NO_NEXT_HEADER:
+        walk.warn("payload-proto", f"Payload Proto is {payload_proto}, should be {_NO_NEXT_HEADER} (no next header)")
     if declared > total:
         walk.warn("truncated", f"Header Len says {declared} octets, only {total} present", "error")
         end = total
@@ -400,20 +407,22 @@ def decode_mh(
     if total % 8:
         walk.warn("length-not-multiple-of-8", f"Mobility Header is {total} octets, not a multiple of 8")
 
+    dialect_type = mh_type in table.mh_type_names
     if mh_type == 16:
         plan = _BR_PLANS.get(data[6]) if end > 6 else None
-    elif mh_type in table.mh_type_names:
-        plan = None
     else:
-        plan = _BODY_PLANS.get(mh_type)
-    if mh_type not in registry.MH_TYPES and mh_type not in table.mh_type_names:
-        walk.warn("unknown-type", f"MH type {mh_type} is not assigned; message data kept raw")
+        plan = None if dialect_type else _BODY_PLANS.get(mh_type)
+        if plan is None and mh_type not in registry.MH_TYPES and not dialect_type:
+            walk.warn("unknown-type", f"MH type {mh_type} is not assigned; message data kept raw")
     if plan is None:
         if mh_type == 16 and end > 6:
             walk.warn("unknown-br-type", f"Binding Revocation type {data[6]} is not BRI (1) or BRA (2)")
         fields["data"] = data[6:end].hex()
     else:
-        pos = plan.run(data, 6, end, fields, walk)  # equal flag words share a dict through walk.memo
+        if plan.fast is not None and not plan.rest and 6 + plan.fast_size <= end:
+            pos = plan.fast(data, 6, fields, walk)  # every MH body with a layout is fixed-size
+        else:
+            pos = plan.run(data, 6, end, fields, walk)  # equal flag words share a dict through walk.memo
         if pos >= 0:
             fields["options"] = walk_options(table, data, pos, end, walk, hints, memo)
         else:
