@@ -44,7 +44,6 @@ class Context:
     _at: dict[tuple[str, int], Message] | None = None
     _by_type: dict[str, list[Message]] | None = None
     _indexes: dict[str, dict[Hashable, list[Message]]] = field(default_factory=dict)
-    _exchanges_by_mn: dict[str, list[Exchange]] | None = None
     _merged: dict[tuple[str, ...], list[Message]] = field(default_factory=dict)
     _nodes: dict[str, str] = field(default_factory=dict)
     _pairs: dict[int, tuple[str | None, str | None, object]] = field(default_factory=dict)
@@ -70,14 +69,6 @@ class Context:
             self._exchange = dict(zip(map(id, (ex.pbu for ex in exchanges)), exchanges, strict=True))
             self._exchange.update({id(ex.pba): ex for ex in exchanges if ex.pba is not None})
         return self._exchange.get(id(msg))
-
-    def exchanges_by_mn(self) -> dict[str, list[Exchange]]:
-        """The exchanges per MN in time order, grouped once (several PMIP rules walk them); read only."""
-        if self._exchanges_by_mn is None:
-            self._exchanges_by_mn = {}
-            for ex in self.analysis.exchanges:
-                self._exchanges_by_mn.setdefault(ex.mn, []).append(ex)
-        return self._exchanges_by_mn
 
     def _position(self, msg: Message) -> int | None:
         if self._index is None:

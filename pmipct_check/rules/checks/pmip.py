@@ -70,7 +70,7 @@ def _first_missing(pbu: Message) -> tuple[str, int] | None:
 
 def _read_exchanges(ctx: Context) -> _Exchanges:
     every: list[_Facts] = []
-    by_mn: dict[str, list[_Facts]] = {}  # as Context.exchanges_by_mn groups them
+    by_mn: dict[str, list[_Facts]] = {}
     for ex in ctx.analysis.exchanges:
         pbu, status = ex.pbu, _status(ex.pba)
         facts = _Facts(ex, ex.lifetime, ex.accepted, status, ctx.node(ex.mag), num(pbu, "seq"), timestamp(pbu),
