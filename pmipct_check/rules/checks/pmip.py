@@ -46,7 +46,6 @@ class _Facts:
     accepted: bool | None
     status: int | None  # the PBA's; None without a PBA
     mag: str | None  # the PBU's sender as a node (Context.node): MAGs compare by node
-    seq: int | None  # the PBU's sequence number
     timestamp: str | None  # the PBU's Timestamp
     #: the first mandatory option the PBU lacks, with the status it calls for; not looked for without a
     #: status (PMIP-P10 and P18, which read it, judge answered PBUs only)
@@ -73,7 +72,7 @@ def _read_exchanges(ctx: Context) -> _Exchanges:
     by_mn: dict[str, list[_Facts]] = {}
     for ex in ctx.analysis.exchanges:
         pbu, status = ex.pbu, _status(ex.pba)
-        facts = _Facts(ex, ex.lifetime, ex.accepted, status, ctx.node(ex.mag), num(pbu, "seq"), timestamp(pbu),
+        facts = _Facts(ex, ex.lifetime, ex.accepted, status, ctx.node(ex.mag), timestamp(pbu),
                        None if status is None else _first_missing(pbu))
         every.append(facts)
         by_mn.setdefault(ex.mn, []).append(facts)
@@ -280,8 +279,11 @@ def sequence_numbers(ctx: Context, rule: Rule) -> Iterator[Hit]:
     for facts in groups.values():
         last: int | None = None
         for f in facts:
-            ex, seq, status = f.ex, f.seq, f.status
-            if seq is None or status is None or f.timestamp is not None:
+            ex, status = f.ex, f.status
+            if status is None or f.timestamp is not None:
+                continue
+            seq = num(ex.pbu, "seq")
+            if seq is None:
                 continue
             if status < 128:
                 if last is not None and not _newer(seq, last):
@@ -418,7 +420,7 @@ def retransmission(ctx: Context, rule: Rule) -> Iterator[Hit]:
                           f"{wait:g} s retransmission timeout", (a.pbu, b.pbu))
             ts_a, ts_b = fa.timestamp, fb.timestamp
             newer_ts = ts_a is not None and ts_b is not None and timestamp_key(ts_b) > timestamp_key(ts_a)
-            seq_a, seq_b = fa.seq, fb.seq
+            seq_a, seq_b = num(a.pbu, "seq"), num(b.pbu, "seq")
             if not newer_ts and not (seq_a is not None and seq_b is not None and _newer(seq_b, seq_a)):
                 yield Hit(f"{at(b.pbu)} retransmits {at(a.pbu)} with neither a greater sequence number nor a newer "
                           "timestamp", (a.pbu, b.pbu))
