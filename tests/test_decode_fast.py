@@ -14,7 +14,7 @@ import ipaddress
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from test_decode_build import carried, opt_hnp, opt_mn_id_nai, padn, pbu
+from test_decode_build import LMA, MAG1, carried, opt_hnp, opt_mn_id_nai, opt_ts, padn, pba, pbu
 
 from pmipct_check import registry
 from pmipct_check.decode import Message, decode_stream
@@ -148,3 +148,16 @@ def test_cxtp_flags_and_status_lists_are_shared_in_a_stream_and_sctp_info_is_not
     assert third.fields["statuses"] is not fourth.fields["statuses"]  # type: ignore[union-attr]
     assert [{w.code for w in m.warnings} for m in (third, fourth)] == [{"cxtp.reserved-nonzero"}] * 2  # type: ignore[union-attr]
     assert first.info == second.info and first.info is not second.info  # type: ignore[union-attr]
+
+
+def test_a_pba_echoing_its_pbus_options_shares_their_list_and_a_new_timestamp_is_decoded() -> None:
+    options = opt_mn_id_nai() + padn(6) + opt_hnp() + padn(2) + opt_ts(1_700_000_001)  # Timestamp at 58 = 8n+2
+    items = [carried(pbu(options=options)), carried(pba(options=options), src=LMA, dst=MAG1, frame=2),
+             carried(pbu(seq=4712, options=options[:-10] + opt_ts(1_700_000_002)), frame=3)]
+    streamed = list(decode_stream(items))
+    alone = [next(decode_stream([c])) for c in items]
+    assert [m.to_json() for m in streamed] == [m.to_json() for m in alone]  # type: ignore[union-attr]
+    first, echo, later = (m.fields["options"] for m in streamed)  # type: ignore[union-attr]
+    assert echo is first and later is not first
+    stamps = [next(o for o in found if o["key"] == "timestamp") for found in (first, later)]
+    assert later[0] is first[0] and [t["value"]["seconds"] for t in stamps] == [1_700_000_001, 1_700_000_002]

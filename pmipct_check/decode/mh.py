@@ -80,6 +80,9 @@ class OptionTable:
     #: when their Length and position are right (fixed-size, no sub-type, no dialect hint to check).
     hot: dict[int, tuple[int, int, int, RecordBuilder]]
     aligns: dict[int, tuple[int, int]]  # wire types with an alignment rule: (n, k)
+    #: wire types not memoised one by one: a timestamp is new in every message but the PBA that
+    #: echoes it, and that PBA's whole option list is memoised.
+    volatile: frozenset[int]
 
 
 _PMIP6D = registry.DIALECTS["pmip6d-2010"]
@@ -117,7 +120,9 @@ def _option_table(
     hot = {wire: (res.whole, res.align_n, res.align_k, res.record) for wire, res in by_wire.items()
            if res.record is not None and wire != experimental and wire not in hint_types}
     aligns = {wire: res.spec.align for wire, res in by_wire.items() if res.spec.align is not None}
-    return OptionTable(by_wire, experimental, subtypes, dialect, names, hint_types, hot, aligns)  # type: ignore[arg-type]
+    volatile = frozenset(wire for wire, res in by_wire.items() if any(f.kind == "ts48_16" for f in res.spec.layout))
+    return OptionTable(by_wire, experimental, subtypes, dialect, names, hint_types, hot, aligns,  # type: ignore[arg-type]
+                       volatile)
 
 
 def option_table(profile: Profile) -> OptionTable:
@@ -260,12 +265,22 @@ def walk_options(
     were seen before, and which decoded without a warning or dialect hint, is the very dict made
     then: MN Identifier, HNP, ATT, Handoff, PadN repeat in every message of an MN, and sharing
     them is most of a signalling capture's memory.  Records are read-only downstream.
+
+    The whole list is memoised too: a PBA echoes its PBU's options (RFC 5213 section 6.9.1.2:
+    MN-ID, HNP, Handoff, ATT, Timestamp, LL-ID), so a PBA is usually one lookup.
     """
-    options: list[dict[str, Any]] = []
-    append = options.append
-    hot, aligns = table.hot, table.aligns
+    region = None
     if memo is None:
         memo = {}  # no stream to share with: equal options share within the message only
+    else:
+        region = ("options", pos & 7, buf[pos:end])
+        known = memo.get(region)
+        if known is not None:
+            return known  # type: ignore[no-any-return]
+        start_marks = len(walk.problems), len(hints)
+    options: list[dict[str, Any]] = []
+    append = options.append
+    hot, aligns, volatile = table.hot, table.aligns, table.volatile
     while pos < end:
         wire = buf[pos]
         if wire and pos + 2 <= end:  # the common case first: an option seen before, without a rule
@@ -297,7 +312,7 @@ def walk_options(
             break
         # An alignment rule makes the same octets decode differently elsewhere (with a warning).
         key = (pos & 7, buf[pos:nxt]) if wire in aligns else buf[pos:nxt]  # every rule is modulo 8
-        option = memo.get(key)
+        option = None if wire in volatile else memo.get(key)
         if option is not None:
             append(option)
             pos = nxt
@@ -313,10 +328,13 @@ def walk_options(
             else:
                 option = _decode_option(table, buf, pos, wire, length, walk, hints)
         append(option)
-        if marks == (len(walk.problems), len(hints)):
+        if marks == (len(walk.problems), len(hints)) and wire not in volatile:
             remember(memo, key, option)
         pos = nxt
-    return options.copy()  # exactly sized: appending over-allocates by up to half
+    options = options.copy()  # exactly sized: appending over-allocates by up to half
+    if region is not None and start_marks == (len(walk.problems), len(hints)):
+        remember(memo, region, options)
+    return options
 
 
 # --------------------------------------------------------------------------------------------
