@@ -97,3 +97,19 @@ def test_shared_is_built_once_per_context() -> None:
     assert built == [1]
     assert context(scenario("reactive-1").out).shared("count", build) == len(ctx.messages)
     assert built == [1, 1]
+
+
+@pytest.mark.parametrize("shared", [True, False])
+def test_a_pba_carrying_the_pbus_very_option_list_echoes_everything(shared: bool) -> None:
+    """The decoder gives an echo equal option for option the PBU's list itself: PMIP-P8/P11 skip it."""
+    lab = Lab()
+    pbu = lab.pbu(MAG1, NAI, 7, hi=1, ts=1000)
+    lab.wait(5)
+    pba = lab.pba(pbu)
+    pba.fields["options"] = pbu.fields["options"] if shared else [dict(o) for o in pbu.fields["options"]]
+    assert (pba.fields["options"] is pbu.fields["options"]) == shared
+    result = run(lab.out)
+    assert of(result, "PMIP-P8") == of(result, "PMIP-P11") == []
+    lab.pba(lab.wait(600).pbu(MAG1, NAI, 8, hi=5, ts=1001), options=[])  # an echo of nothing is found
+    result = run(lab.out)
+    assert len(of(result, "PMIP-P8")) == len(of(result, "PMIP-P11")) == 1

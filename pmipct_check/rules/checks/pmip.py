@@ -189,10 +189,16 @@ def _echo_values(pbu: Message, pba: Message) -> list[str]:
     return problems
 
 
+def _echoed_whole(ex: Exchange) -> bool:
+    """Whether the PBA carries the PBU's very option list (the decoder shares an echo equal option for
+    option): then every option reads the same in both, and the echo rules have nothing to compare."""
+    return ex.pba is not None and ex.pbu.fields.get("options") is ex.pba.fields.get("options")
+
+
 def pba_echo(ctx: Context, rule: Rule) -> Iterator[Hit]:
     """PMIP-P8: the PBA echoes MN-ID, HI, ATT, MN-LL-ID; TS/MN-LL-ID/LLA only if the PBU had them."""
     for ex in ctx.analysis.exchanges:
-        if ex.pba is None:
+        if ex.pba is None or _echoed_whole(ex):
             continue
         problems = _echo_values(ex.pbu, ex.pba)
         if problems:
@@ -236,7 +242,7 @@ def timestamp_echo(ctx: Context, rule: Rule) -> Iterator[Hit]:
     """PMIP-P11: Timestamp in the PBU -> Timestamp in the PBA, the same when accepted; none otherwise."""
     for f in _exchanges(ctx).all:
         ex = f.ex
-        if ex.pba is None:
+        if ex.pba is None or _echoed_whole(ex):
             continue
         sent, back, status = f.timestamp, timestamp(ex.pba), f.status
         if sent is None and back is not None:
