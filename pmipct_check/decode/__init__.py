@@ -74,7 +74,7 @@ def _shared_info(info: Mapping[str, object], memo: dict | None) -> Mapping[str, 
     if memo is None or not info or "tsn" in info:
         return info
     try:
-        key = ("info", tuple(info.items()), tuple(map(type, info.values())))  # True == 1: keep types apart
+        key = ("info", *info.items(), *map(type, info.values()))  # True == 1: keep types apart
         shared = memo.get(key)
     except TypeError:  # an unhashable value: keep this one as it is
         return info
@@ -147,8 +147,9 @@ def decode_stream(
 ) -> Iterator[Message | Notice | Tunnelled | Carried]:
     """Decode every signalling Carried; everything else passes through in order.
 
-    Equal options and flag words share one dict across the stream's records (a bounded memo):
-    a signalling capture repeats them in every message of an MN.
+    Equal options, option lists, flag words, CXTP status/CDB lists and carrier info share one
+    object across the stream's records (a bounded memo): a signalling capture repeats them in
+    every message of an MN, and a PBA echoes its PBU's options.
     """
     table = option_table(profile)
     memo: dict = {}

@@ -4,6 +4,11 @@ Every message body and option in :mod:`pmipct_check.registry` is data; this modu
 code that knows what each field *kind* means on the wire.  A layout is compiled once into a
 :class:`Plan` (a tuple of small step closures, leading fixed-size integers folded into a single
 ``struct`` call), so decoding a message is a loop over prepared steps with no per-field dispatch.
+A fixed-size option layout also compiles into one function that unpacks it and returns the whole
+record as a single dict display (:func:`compile_record`).
+
+Equal values are shared between a stream's records through its memo (:func:`remember`, bounded):
+flag words by value, CXTP status and CDB lists by their octets.  Records are read-only downstream.
 
 Problems (a field cut short, reserved bits set, a repeated structure that overruns) are appended
 to the :class:`Walk` as ``(code, message, severity)`` triples; the caller turns them into

@@ -157,6 +157,9 @@ def _packed(address: str) -> bytes | None:
     return packed if len(packed) == 16 else None
 
 
+_MH = registry.IPPROTO_MH
+
+
 @lru_cache(maxsize=4096)
 def _address_sum(src: str, dst: str) -> int | None:
     """The pseudo-header's addresses as one integer, for :func:`verify_checksum`; None unless both are IPv6."""
@@ -184,10 +187,10 @@ def verify_checksum(data: bytes, src: str, dst: str, next_header: int, ip_payloa
     expected = (whole[4] << 8) | whole[5]
     value = int.from_bytes(whole, "big") << (8 if size & 1 else 0)  # an odd length sums a zero octet more
     partial = addresses + size + value - expected
-    for nh in (next_header, registry.IPPROTO_MH) if next_header != registry.IPPROTO_MH else (next_header,):
-        if ~((partial + nh) % 0xFFFF or 0xFFFF) & 0xFFFF == expected:
-            return True
-    return False
+    if ~((partial + next_header) % 0xFFFF or 0xFFFF) & 0xFFFF == expected:
+        return True
+    # A pre-RFC next header (62) may still have been summed with the RFC's 135.
+    return next_header != _MH and ~((partial + _MH) % 0xFFFF or 0xFFFF) & 0xFFFF == expected
 
 
 # --------------------------------------------------------------------------------------------
