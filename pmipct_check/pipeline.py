@@ -138,13 +138,14 @@ def check_files(
                     notices.append(item)
             elif isinstance(item, PathSwitch):
                 switches.append(item)
-    notices += [Notice("notice.limit", f"{seen - MAX_NOTICES_PER_CODE} more {code} notices not kept "
-                       f"(bound: {MAX_NOTICES_PER_CODE} per file and code)", file=file, severity="warning")
-                for (file, code), seen in per_code.items() if seen > MAX_NOTICES_PER_CODE]
-    analysis = with_access(analyze(messages, profile), events, profile)
-    analysis = with_interruptions(analysis, switches, profile)
-    result = run_rules(analysis, notices, profile, select, ignore, severity_overrides,
-                       inputs=tally.infos(paths))
+        notices += [Notice("notice.limit", f"{seen - MAX_NOTICES_PER_CODE} more {code} notices not kept "
+                           f"(bound: {MAX_NOTICES_PER_CODE} per file and code)", file=file, severity="warning")
+                    for (file, code), seen in per_code.items() if seen > MAX_NOTICES_PER_CODE]
+        analysis = with_access(analyze(messages, profile), events, profile)
+        analysis = with_interruptions(analysis, switches, profile)
+        kept()  # the handovers, too, live to the end of the run
+        result = run_rules(analysis, notices, profile, select, ignore, severity_overrides,
+                           inputs=tally.infos(paths))
     return replace(result, clocks=taps.clocks if taps else (), events=tuple(events))
 
 
@@ -152,8 +153,9 @@ def check_files(
 def _kept_out_of_gc() -> Iterator[Callable[[], None]]:
     """Yields a function that moves every object alive now out of the cyclic GC's sight.
 
-    The records check_files keeps are acyclic and live to the end of the run, yet every full
-    collection walked all of them again: ~18 % of the decode stage on 84k messages.  Freezing
+    The records check_files keeps (messages, then handovers) are acyclic and live to the end of
+    the run, yet every full collection walked all of them again: ~18 % of the decode stage on
+    84k messages.  Freezing
     (``gc.freeze``) what is kept so far stops that; everything is unfrozen on the way out.
     Left alone when the caller has frozen objects of its own.
     """
