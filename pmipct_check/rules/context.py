@@ -126,7 +126,8 @@ class Context:
     def pair_key(self, m: Message) -> tuple[str | None, str | None, object]:
         """(sender node, receiver node, MN previous address): how CXTP messages find each other.
 
-        Memoised per message: indexes are keyed by it and several rules look answers up by it.
+        Memoised per message (by identity: the analysis holds its messages as long as the Context
+        lives): indexes are keyed by it and several rules look answers up by it.
         """
         found = self._pairs.get(id(m))
         if found is None:

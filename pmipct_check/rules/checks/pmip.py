@@ -85,7 +85,8 @@ def _exchanges(ctx: Context) -> _Exchanges:
 
 
 def _prefix_set(ctx: Context, msg: Message) -> frozenset[Network]:
-    """``set(prefixes(msg))``, once per message; compared as networks, shown as text only when reported."""
+    """``set(prefixes(msg))``, once per message of the analysis (memoised by identity: the analysis holds
+    its messages as long as the Context lives); compared as networks, shown as text only when reported."""
     memo: dict[int, frozenset[Network]] = ctx.shared("pmip-prefix-sets", lambda _: {})
     found = memo.get(id(msg))
     if found is None:
