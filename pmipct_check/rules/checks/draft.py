@@ -175,7 +175,7 @@ def _transfers(ctx: Context, h: Handover) -> Iterator[tuple[Message, int]]:
         if not flags_of(ctd).get("A"):
             yield start, ctd.time_ns
             continue
-        ctdr = first((m for m in h.cxtp if ctx.same(m.src, ctd.dst)), ("CTDR",), ctd.time_ns)
+        ctdr = first((m for m in h.cxtp if m.type == "CTDR" and ctx.same(m.src, ctd.dst)), ("CTDR",), ctd.time_ns)
         yield start, ctdr.time_ns if ctdr is not None else ctd.time_ns + limit
 
 
