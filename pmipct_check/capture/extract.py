@@ -15,6 +15,7 @@ at most ``MAX_TUNNELS`` nested IP-in-IP / GRE layers (a ``capture.tunnel-depth``
 from __future__ import annotations
 
 import ipaddress
+import struct
 from collections.abc import Iterable, Iterator, Sequence
 
 from .. import registry
@@ -65,6 +66,9 @@ _ND_TYPES = frozenset(registry.ND_TYPES)  # RS/RA: the MN's attachment on an acc
 _NOTHING: tuple = ()
 _IP_ETHERTYPES = (b"\x86\xdd", b"\x08\x00")
 _NAME_CACHE = 65536
+_V6_HEADER = struct.Struct("!4xHxB16s16s").unpack_from  # payload length, hop limit, source, destination
+_V4_HEADER = struct.Struct("!2xH4xB3x4s4s").unpack_from  # total length, TTL, source, destination
+_UDP_HEADER = struct.Struct("!HHH").unpack_from  # source port, destination port, length
 
 Item = Carried | Tunnelled | PathSwitch | Notice
 
@@ -305,17 +309,16 @@ class Extractor:
     def _signalling(self, file: str, frame: int, time_ns: int, data: bytes, off: int, nh: int, p: int,
                     layers: list[int] | None) -> Sequence[Item]:
         n = len(data)
-        src_raw, dst_raw = self._addresses(data, off)
-        v6 = data[off] >> 4 == 6
-        if v6:
-            plen = (data[off + 4] << 8) | data[off + 5]
+        if data[off] >> 4 == 6:
+            plen, hop, src_raw, dst_raw = _V6_HEADER(data, off)
             end = off + 40 + plen if plen else n  # 0: a jumbogram, or a TSO capture
+            frag = p > off + 40 and self._more_fragments(data, off, p)  # a fragment header is an extension
+            info: dict[str, object] = {"ip_version": 6, "hop_limit": hop}
         else:
-            total = (data[off + 2] << 8) | data[off + 3]
+            total, hop, src_raw, dst_raw = _V4_HEADER(data, off)
             end = off + total if total >= p - off else n
-        frag = self._more_fragments(data, off, p)
-        info: dict[str, object] = {"ip_version": 6 if v6 else 4,
-                                   "hop_limit": data[off + 7] if v6 else data[off + 8]}
+            frag = bool(data[off + 6] & 0x20)
+            info = {"ip_version": 4, "hop_limit": hop}
         if layers:
             info["outer"] = tuple((self._name(s), self._name(d))
                                   for s, d in (self._addresses(data, ip) for ip in layers))
@@ -324,32 +327,34 @@ class Extractor:
                 info["gre_keys"] = keys
         if end > n:
             info["captured_short"] = True
-        stop = min(end, n)
+        stop = end if end < n else n
         out: list[Item] = []
         if frag:
             info["fragmented"] = True
             out.append(Notice("capture.fragmented-signalling",
                               "signalling in a fragmented IP packet: only the first fragment is looked at",
                               file=file, frame=frame))
-        src, dst = self._name(src_raw), self._name(dst_raw)
-        if nh in (IPPROTO_MH, IPPROTO_MH_OLD):
+        if nh == IPPROTO_SCTP:  # most SCTP packets (SACK, INIT, ...) carry no message: names only if one does
+            self._sctp_packet(file, frame, time_ns, src_raw, dst_raw, data[p:stop], info, out)
+            return out
+        names = self._names
+        src = names.get(src_raw) or self._name(src_raw)
+        dst = names.get(dst_raw) or self._name(dst_raw)
+        if nh == IPPROTO_MH or nh == IPPROTO_MH_OLD:  # noqa: SIM109 - per message; no tuple built
             info["ip_payload_len"] = end - p
-            if v6:
+            if p > off + 40 and info["ip_version"] == 6:  # only extension headers change the pseudo-header
                 self._checksum_addresses(data, off, p, info)
-            transport = "mh" if nh == IPPROTO_MH else "mh-old"
-            out.append(Carried(file, frame, time_ns, src, dst, transport, data[p:stop], (frame,), info))
+            out.append(Carried(file, frame, time_ns, src, dst, "mh" if nh == IPPROTO_MH else "mh-old",
+                               data[p:stop], (frame,), info))
         elif nh == IPPROTO_UDP:
             if p + UDP_HEADER_LEN > n:
                 return out
-            sport, dport = (data[p] << 8) | data[p + 1], (data[p + 2] << 8) | data[p + 3]
-            ulen = (data[p + 4] << 8) | data[p + 5]
+            sport, dport, ulen = _UDP_HEADER(data, p)
             info["sport"], info["dport"] = sport, dport
             ustop = min(stop, p + ulen) if ulen >= UDP_HEADER_LEN else stop
             pmip = sport in self._pmip_ports or dport in self._pmip_ports
             out.append(Carried(file, frame, time_ns, src, dst, "mh-udp" if pmip else "udp",
                                data[p + UDP_HEADER_LEN : ustop], (frame,), info))
-        elif nh == IPPROTO_SCTP:
-            self._sctp_packet(file, frame, time_ns, src, dst, (src_raw, dst_raw), data[p:stop], info, out)
         elif nh == IPPROTO_ICMPV6 and data[p] in _ND_TYPES:
             out.append(Carried(file, frame, time_ns, src, dst, "nd", data[p:stop], (frame,), info))
         else:  # ICMPv6 150 / ICMPv4 41 (type checked by the caller)
@@ -361,20 +366,20 @@ class Extractor:
                                (frame,), info))
         return out
 
-    def _sctp_packet(self, file: str, frame: int, time_ns: int, src: str, dst: str,
-                     raw: tuple[bytes, bytes], segment: bytes, info: dict[str, object],
-                     out: list[Item]) -> None:
-        messages, notices = self._sctp.packet(file, frame, raw, segment)
+    def _sctp_packet(self, file: str, frame: int, time_ns: int, src_raw: bytes, dst_raw: bytes,
+                     segment: bytes, info: dict[str, object], out: list[Item]) -> None:
+        messages, notices = self._sctp.packet(file, frame, (src_raw, dst_raw), segment)
         out.extend(notices)
         if not messages:
             return
         crc_ok = None
         if self.verify_sctp_checksum and not info.get("captured_short"):
             crc_ok = checksum_ok(segment)
+        src, dst = self._name(src_raw), self._name(dst_raw)
         for m in messages:
-            minfo = dict(info)
-            minfo.update(sport=m.sport, dport=m.dport, vtag=m.vtag, ppi=m.ppi, stream=m.stream, ssn=m.ssn,
-                         tsn=m.tsn, unordered=m.unordered, chunk_flags=m.chunk_flags)
+            minfo = {**info, "sport": m.sport, "dport": m.dport, "vtag": m.vtag, "ppi": m.ppi,
+                     "stream": m.stream, "ssn": m.ssn, "tsn": m.tsn, "unordered": m.unordered,
+                     "chunk_flags": m.chunk_flags}
             if crc_ok is not None:
                 minfo["checksum_ok"] = crc_ok
             if m.retransmission:

@@ -81,7 +81,7 @@ def iter_records(path: str, screen: UserPlaneScreen | None = None) -> Iterator[R
         yield _file_notice(path, "capture.unreadable", f"cannot open: {exc.strerror or exc}")
         return
     try:
-        yield from _dispatch(path, raw, screen)
+        yield from _reader(path, raw, screen)  # one generator between the caller and the reader loop
     finally:
         raw.close()
 
@@ -90,12 +90,12 @@ def _file_notice(path: str, code: str, message: str, offset: int | None = None) 
     return Notice(code, f"{path}: {message}", file=path, offset=offset, severity="error")
 
 
-def _dispatch(path: str, raw: BinaryIO, screen: UserPlaneScreen | None) -> Iterator[RawRecord | Notice]:
+def _reader(path: str, raw: BinaryIO, screen: UserPlaneScreen | None) -> Iterator[RawRecord | Notice]:
+    """The reader loop for the file's format, or the notice that says why there is none."""
     try:
         head = raw.read(2)
     except OSError as exc:
-        yield _file_notice(path, "capture.unreadable", f"cannot read: {exc.strerror or exc}")
-        return
+        return iter((_file_notice(path, "capture.unreadable", f"cannot read: {exc.strerror or exc}"),))
     raw.seek(0)
     stream: BinaryIO = raw
     zipped = head == GZIP_MAGIC
@@ -104,28 +104,23 @@ def _dispatch(path: str, raw: BinaryIO, screen: UserPlaneScreen | None) -> Itera
     source = _Source(path, stream, zipped)
     magic = source.read(4)
     if magic is None:
-        yield source.notice  # type: ignore[misc]
-        return
+        return iter((source.notice,))  # type: ignore[arg-type]
     if not magic:
-        yield source.notice or _file_notice(path, "capture.empty", "empty file (no capture header)", 0)
-        return
+        return iter((source.notice or _file_notice(path, "capture.empty", "empty file (no capture header)", 0),))
     if len(magic) == 4:
         le = struct.unpack("<I", magic)[0]
         be = struct.unpack(">I", magic)[0]
         if le in (PCAP_MAGIC_US, PCAP_MAGIC_NS, PCAP_MAGIC_KUZNETSOV):
-            yield from _read_pcap(source, magic, "<", le, screen)
-            return
+            return _read_pcap(source, magic, "<", le, screen)
         if be in (PCAP_MAGIC_US, PCAP_MAGIC_NS, PCAP_MAGIC_KUZNETSOV):
-            yield from _read_pcap(source, magic, ">", be, screen)
-            return
+            return _read_pcap(source, magic, ">", be, screen)
         if le == PCAPNG_SHB:
-            yield from _read_pcapng(source, magic, screen)
-            return
+            return _read_pcapng(source, magic, screen)
     if source.notice:
-        yield source.notice
-        return
+        return iter((source.notice,))
     what = "gzip data that holds no" if zipped else "not a"
-    yield _file_notice(path, "capture.not-a-capture", f"{what} pcap or pcapng file (magic {magic.hex()})", 0)
+    return iter((_file_notice(path, "capture.not-a-capture", f"{what} pcap or pcapng file (magic {magic.hex()})",
+                              0),))
 
 
 class _Source:
@@ -319,25 +314,25 @@ def _read_pcapng(src: _Source, magic: bytes, screen: UserPlaneScreen | None) -> 
     global_ifaces = 0
     frame = 0
     buf, pos, base = magic, 0, 0  # base: file offset of buf[0]
+    size = len(buf)  # kept with buf: the fast path below compares with it several times per frame
     eof: bool | BaseException = False
     unpack = struct.unpack_from
     u32, epb, opb = _PCAPNG_STRUCTS[order]
-    whole = _EPB_WHOLE[order]
-    screened = _EPB_SCREEN[order]
+    whole, screened = _EPB_WHOLE[order], _EPB_SCREEN[order]
     flows, stop, ports = (screen.flows, screen.stop, screen.ports) if screen is not None else ({}, (), ())
     while True:
         # The commonest block first: a whole EPB in the buffer, every check of the general path
         # below passed, read with one unpack (with the screen's fields when there is a screen).
         # Anything else (or any doubt) takes that path.
-        if pos + 28 <= len(buf):
-            if screen is not None and pos + _EPB_SCREEN_SPAN <= len(buf):
+        if pos + 28 <= size:
+            if screen is not None and pos + _EPB_SCREEN_SPAN <= size:
                 (btype, blen, iid, hi, lo, caplen, orig,
                  ethertype, outer_v, outer_nh, tunnel, inner_v, inner_nh, flow, sport, dport) = screened(buf, pos)
             else:
                 btype, blen, iid, hi, lo, caplen, orig = whole(buf, pos)
                 ethertype = b""  # not screened
             end = pos + blen
-            if (btype == PCAPNG_EPB and iid < len(interfaces) and end <= len(buf) and 32 <= blen <= MAX_RECORD
+            if (btype == PCAPNG_EPB and iid < len(interfaces) and end <= size and 32 <= blen <= MAX_RECORD
                     and not blen & 3 and caplen <= blen - 32 and u32(buf, end - 4)[0] == blen):
                 iface = interfaces[iid]
                 frame += 1
@@ -372,7 +367,7 @@ def _read_pcapng(src: _Source, magic: bytes, screen: UserPlaneScreen | None) -> 
                                      f"{buf[pos + 8:pos + 12].hex()} is unknown")
                     return
                 u32, epb, opb = _PCAPNG_STRUCTS[order]
-                whole = _EPB_WHOLE[order]
+                whole, screened = _EPB_WHOLE[order], _EPB_SCREEN[order]
             blen = u32(buf, pos + 4)[0]
             if blen < 12 or blen % 4 or blen > MAX_RECORD or (btype == PCAPNG_SHB and blen < 28):
                 yield _bad_block(path, frame, base + pos, f"block type 0x{btype:08x} has total length {blen}")
@@ -382,7 +377,7 @@ def _read_pcapng(src: _Source, magic: bytes, screen: UserPlaneScreen | None) -> 
             if eof is False:
                 base += pos
                 buf, eof = src.fill(buf[pos:], need)
-                pos = 0
+                pos, size = 0, len(buf)
                 continue
             if have:
                 src.offset = base + len(buf)

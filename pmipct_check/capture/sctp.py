@@ -30,6 +30,7 @@ _TSN_MASK = 0xFFFFFFFF
 _U, _B, _E = registry.SCTP_DATA_U, registry.SCTP_DATA_B, registry.SCTP_DATA_E
 _CXTP_TYPES = frozenset(registry.CXTP_BODIES)
 _DATA_HDR = struct.Struct(">BBHIHHI")
+_COMMON_HDR = struct.Struct(">HHI")  # source port, destination port, verification tag (then the checksum)
 
 
 def crc32c(data: bytes) -> int:
@@ -64,9 +65,13 @@ def _cxtp_start_ok(first: bytes) -> bool:
     return bool(first) and first[0] >> 5 == registry.CXTP_VERSION and (first[0] & 0x1F) in _CXTP_TYPES
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class UserMessage:
-    """One reassembled SCTP user message that is (or may be) CXTP."""
+    """One reassembled SCTP user message that is (or may be) CXTP.
+
+    Not frozen: the extractor reads it once and lets go, and a frozen dataclass's ``__init__``
+    (``object.__setattr__`` per field) cost more than the rest of a DATA chunk's handling.
+    """
 
     data: bytes
     frames: tuple[int, ...]
@@ -119,7 +124,7 @@ class SctpAssembler:
             notices.append(Notice("sctp.truncated-chunk", "SCTP common header cut short",
                                   file=file, frame=frame))
             return out, notices
-        sport, dport, vtag = struct.unpack_from(">HHI", segment)
+        sport, dport, vtag = _COMMON_HDR.unpack_from(segment)
         by_port = sport in self.ports or dport in self.ports
         assoc = (addresses[0], addresses[1], sport, dport, vtag)
         p = SCTP_COMMON_HEADER_LEN
