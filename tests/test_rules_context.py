@@ -113,3 +113,18 @@ def test_a_pba_carrying_the_pbus_very_option_list_echoes_everything(shared: bool
     lab.pba(lab.wait(600).pbu(MAG1, NAI, 8, hi=5, ts=1001), options=[])  # an echo of nothing is found
     result = run(lab.out)
     assert len(of(result, "PMIP-P8")) == len(of(result, "PMIP-P11")) == 1
+
+
+def test_messages_of_one_time_keep_the_analysis_order_whatever_the_type_order() -> None:
+    """of_type(*frozenset) must not make the output depend on PYTHONHASHSEED (ties keep capture order)."""
+    messages = scenario("reactive-1").out
+    ctx = context(messages)
+    cxtp = [m for m in ctx.analysis.messages if m.protocol == "cxtp"]
+    kinds = sorted({m.type for m in cxtp})
+    assert len(kinds) >= 2
+    same_time = [type(m)(**{**{f: getattr(m, f) for f in m.__slots__ if not f.startswith("_")},
+                            "time_ns": cxtp[0].time_ns}) for m in cxtp]
+    ctx = context([m for m in messages if m.protocol != "cxtp"] + same_time)
+    canonical = [m for m in ctx.analysis.messages if m.type in set(kinds)]
+    for order in (kinds, kinds[::-1]):
+        assert list(ctx.of_type(*order)) == canonical

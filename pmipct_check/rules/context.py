@@ -94,7 +94,11 @@ class Context:
         return self._at.get((file, frame))
 
     def of_type(self, *types: str) -> Iterator[Message]:
-        """Messages of these types in time order (from a per-type index built once)."""
+        """Messages of these types in time order (from a per-type index built once).
+
+        Messages of one time keep the analysis's order whatever order ``types`` come in: rules
+        pass frozensets (``*CXTP_TRANSFER``), whose order changes with PYTHONHASHSEED.
+        """
         if self._by_type is None:
             self._by_type = {}
             for m in self.analysis.messages:
@@ -103,7 +107,8 @@ class Context:
             return iter(self._by_type.get(types[0], ()))
         merged = self._merged.get(types)
         if merged is None:  # several rules ask for the same mix (CTD+PCTD, PBU+PBA): merge it once
-            merged = self._merged[types] = sorted((m for t in types for m in self._by_type.get(t, ())),
+            wanted = frozenset(types)
+            merged = self._merged[types] = sorted((m for m in self.analysis.messages if m.type in wanted),
                                                   key=lambda m: m.time_ns)
         return iter(merged)
 
