@@ -87,8 +87,11 @@ def _shared_info(info: Mapping[str, object], memo: dict | None) -> Mapping[str, 
 def _message(carried: Carried, protocol: str, type_: str, fields: dict, walk: Walk,
              memo: dict | None = None) -> Message:
     # Positional (Message's field order) because this runs once per message on the hot path.
+    frames = carried.frames
+    if len(frames) == 1 and frames[0] == carried.frame:  # its own frame alone: no tuple kept per message
+        frames = ()
     return Message(carried.file, carried.frame, carried.time_ns, carried.src, carried.dst,
-                   protocol, type_, fields, carried.transport, carried.frames,  # type: ignore[arg-type]
+                   protocol, type_, fields, carried.transport, frames,  # type: ignore[arg-type]
                    _notices(walk, carried) if walk.problems else (), info=_shared_info(carried.info, memo))
 
 

@@ -44,7 +44,7 @@ class Message:
     type: str  # PBU, PBA, BU, BA, HI, HAck, BRI, BRA, HB, CTD, CT-Req, ... (see README)
     fields: dict[str, Any]
     transport: str = "mh"
-    frames: tuple[int, ...] = ()
+    frames: tuple[int, ...] = ()  # the frames an SCTP-reassembled message spans; () for its own frame alone
     warnings: tuple[Notice, ...] = ()
     observations: tuple[tuple[str, int], ...] = field(default=())  # (file, frame) per tap
     #: option key -> positions in fields["options"], made on first use by analysis.evidence.options
