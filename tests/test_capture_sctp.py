@@ -157,3 +157,25 @@ def test_retransmitted_message_is_marked():
     frames = frames_of(sctp(data(CT_REQ, 7)), sctp(data(CT_REQ, 7)))
     items = run(frames)
     assert [i.info.get("retransmission", False) for i in items] == [False, True]
+
+
+def test_sctp_info_reads_as_the_dict_it_stands_for():
+    import pickle
+
+    from pmipct_check.capture.model import SctpInfo
+
+    packet = {"ip_version": 6, "hop_limit": 64}
+    chunk = {"sport": 1, "dport": 5500, "vtag": 7, "ppi": 0, "stream": 2, "ssn": 3, "tsn": 2**32 - 1,
+             "unordered": True, "chunk_flags": 7}
+    for crc, retransmission in ((None, False), (True, False), (False, True)):
+        info = SctpInfo(packet, *chunk.values(), crc, retransmission)
+        expected = {**packet, **chunk}
+        if crc is not None:
+            expected["checksum_ok"] = crc
+        if retransmission:
+            expected["retransmission"] = True
+        assert list(info.items()) == list(expected.items())  # same keys, same order
+        assert info == expected and len(info) == len(expected) and dict(info) == expected
+        assert info.get("checksum_ok") == expected.get("checksum_ok") and "nothing" not in info
+        assert info.get("retransmission", False) is retransmission
+        assert pickle.loads(pickle.dumps(info)) == expected  # --jobs workers send them back

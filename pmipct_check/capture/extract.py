@@ -22,7 +22,7 @@ from .. import registry
 from ..notices import Notice
 from ..profile import DEFAULT_PROFILE, Profile
 from .link import ETHERNET_HEADER_LEN, LINK_PARSERS, LINKTYPE_ETHERNET, ethernet
-from .model import Carried, Packet, PathSwitch, Tunnelled
+from .model import Carried, Packet, PathSwitch, SctpInfo, Tunnelled
 from .paths import IGNORED, V6_IN_V6, PathTracker, UserPlaneScreen
 from .readers import iter_records
 from .sctp import SctpAssembler, checksum_ok
@@ -91,6 +91,8 @@ class Extractor:
         self._sctp = SctpAssembler(frozenset(profile.cxtp_sctp_ppis), frozenset(profile.cxtp_sctp_ports),
                                    profile.cxtp_header_check)
         self._names: dict[bytes, str] = {}
+        #: SCTP packets' plain infos by (IP version, hop limit): at most 2 x 256 of them.
+        self._packet_infos: dict[tuple[object, object], dict[str, object]] = {}
         # Which tunnel each inner flow is in (the data-path interruption): PathSwitch items, no packets kept.
         self._paths = PathTracker(self._name)
         self._flows = self._paths.flows if track_paths else None
@@ -376,15 +378,12 @@ class Extractor:
         if self.verify_sctp_checksum and not info.get("captured_short"):
             crc_ok = checksum_ok(segment)
         src, dst = self._name(src_raw), self._name(dst_raw)
+        if len(info) == 2:  # only IP version and hop limit: one shared dict per pair (kept per message)
+            info = self._packet_infos.setdefault((info["ip_version"], info["hop_limit"]), info)
         for m in messages:
-            minfo = {**info, "sport": m.sport, "dport": m.dport, "vtag": m.vtag, "ppi": m.ppi,
-                     "stream": m.stream, "ssn": m.ssn, "tsn": m.tsn, "unordered": m.unordered,
-                     "chunk_flags": m.chunk_flags}
-            if crc_ok is not None:
-                minfo["checksum_ok"] = crc_ok
-            if m.retransmission:
-                minfo["retransmission"] = True
-            out.append(Carried(file, frame, time_ns, src, dst, "sctp", m.data, m.frames, minfo))
+            out.append(Carried(file, frame, time_ns, src, dst, "sctp", m.data, m.frames,
+                               SctpInfo(info, m.sport, m.dport, m.vtag, m.ppi, m.stream, m.ssn, m.tsn,
+                                        m.unordered, m.chunk_flags, crc_ok, m.retransmission)))
 
     def _checksum_addresses(self, data: bytes, off: int, mh: int, info: dict[str, object]) -> None:
         """RFC 6275 6.1.1: a Home Address option or a type 2 routing header changes the pseudo-header."""
