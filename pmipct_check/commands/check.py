@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import sys
 from collections.abc import Callable
 from typing import TextIO
@@ -137,6 +138,7 @@ def command(files: tuple[str, ...], fmt: str, output: str | None, select: tuple[
                                  taps=taps, extracted=extracted)
         except SelectionError as exc:
             raise UsageFailure(str(exc)) from None
+    gc.freeze()  # the result lives until exit: the cyclic GC need not walk its records while reports are made
     unusable = report_unusable(result)
     if not quiet and fmt == "text":
         for clock in result.clocks:
