@@ -298,3 +298,21 @@ def test_unwritable_output_is_one_line(tmp_path: Path) -> None:
         code, out, err = run(*args, str(GOOD))
         no_traceback(out, err)
         assert code == 2 and err.count("\n") == 1 and str(target) in err, (args, err)
+
+
+@pytest.mark.parametrize("args", [("decode", "--format", "jsonl"), ("check", "--format", "json"),
+                                  ("check", "--fail-on", "never")])
+def test_a_reader_that_stops_early_is_no_error(args, tmp_path):
+    """`pmipct-check ... | head -1`: no traceback, no message, the command's own exit code (not 1)."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    capture = Path(__file__).parent.parent / "captures" / "lab-example.pcapng"
+    proc = subprocess.Popen([sys.executable, "-c", "from pmipct_check.cli import main; main()", args[0],
+                             str(capture), *args[1:]], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            bufsize=0)
+    assert proc.stdout.read(1)
+    proc.stdout.close()
+    assert proc.wait(timeout=120) == 0
+    assert proc.stderr.read() == b""

@@ -17,6 +17,8 @@ from .common import (
     UsageFailure,
     load_profile_or_fail,
     profile_option,
+    stdout_gone,
+    terminal_console,
 )
 
 FORMATS = ("text", "json", "junit", "sarif", "github", "html")
@@ -33,8 +35,11 @@ def write_output(content: str | Callable[[TextIO], None], output: str | None) ->
     """
     write = content if callable(content) else lambda out: out.write(content)
     if output is None or output == "-":
-        write(sys.stdout)
-        sys.stdout.flush()
+        try:
+            write(sys.stdout)
+            sys.stdout.flush()
+        except BrokenPipeError:  # the reader stopped early (`| head`): not an error, the exit code stands
+            stdout_gone()
         return
     try:
         with open(output, "w", encoding="utf-8") as out:
@@ -145,13 +150,12 @@ def command(files: tuple[str, ...], fmt: str, output: str | None, select: tuple[
             click.echo(f"pmipct-check: {clock.describe()}", err=True)
     if not quiet:
         if fmt == "text" and output is None:
-            from rich.console import Console
             from rich.text import Text
 
             from ..report.ladder import ladder_handovers, ladders_for_check, render_rich
             from ..report.text import print_report
 
-            console = Console(highlight=False, emoji=False)
+            console = terminal_console(highlight=False, emoji=False)
             plain = not (console.encoding or "").lower().startswith("utf")
             ladders = [render_rich(lad, console.width, plain)
                        for lad in ladders_for_check(result, ladder_mode, profile, max_rows)]
@@ -159,7 +163,11 @@ def command(files: tuple[str, ...], fmt: str, output: str | None, select: tuple[
             if more > 0:
                 ladders.append(Text(f"{more} more ladders not drawn: --max-rows 0 draws all; "
                                     "`pmipct-check ladder FILE --handover ID` draws one."))
-            print_report(result, console, profile, ladders, max_rows)
+            try:
+                print_report(result, console, profile, ladders, max_rows)
+                sys.stdout.flush()
+            except BrokenPipeError:  # `pmipct-check FILE | head`: the exit code still tells
+                stdout_gone()
         else:
             write_output(lambda out: write(result, fmt, out, profile=profile, fail_on=fail_on,
                                            include_messages=include_messages, max_rows=max_rows), output)

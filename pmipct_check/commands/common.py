@@ -54,6 +54,30 @@ def debug_enabled() -> bool:
     return "--debug" in sys.argv or os.environ.get("PMIPCT_DEBUG") == "1"
 
 
+def stdout_gone() -> None:
+    """Point stdout at /dev/null after the reader closed the pipe, so that nothing more written
+    (and no flush at exit) fails: the command still ends with its own exit code."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, sys.stdout.fileno())
+    finally:
+        os.close(devnull)
+
+
+def terminal_console(**options: Any) -> Any:
+    """A rich Console on stdout whose closed pipe is a BrokenPipeError for the command to handle
+    (rich's own answer is ``SystemExit(1)``: exit code 1, which here means findings)."""
+    from rich.console import Console
+
+    class _Console(Console):
+        def on_broken_pipe(self) -> None:
+            self.quiet = True
+            stdout_gone()
+            raise BrokenPipeError
+
+    return _Console(**options)
+
+
 def run_cli(group: click.Group) -> int:
     """Run the click group; map every failure to an exit code, never to a traceback."""
     argv = [a for a in sys.argv[1:] if a != "--debug"]
@@ -67,7 +91,8 @@ def run_cli(group: click.Group) -> int:
     except click.exceptions.Abort:
         click.echo("pmipct-check: aborted", err=True)
         return EXIT_UNUSABLE
-    except BrokenPipeError:
+    except BrokenPipeError:  # a listing piped into `head`: what was asked for was shown
+        stdout_gone()
         return EXIT_CLEAN
     except KeyboardInterrupt:
         click.echo("pmipct-check: interrupted", err=True)

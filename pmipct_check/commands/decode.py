@@ -7,7 +7,15 @@ from typing import TextIO
 
 import click
 
-from .common import EXIT_CLEAN, EXIT_UNUSABLE, UsageFailure, load_profile_or_fail, notice_line, profile_option
+from .common import (
+    EXIT_CLEAN,
+    EXIT_UNUSABLE,
+    UsageFailure,
+    load_profile_or_fail,
+    notice_line,
+    profile_option,
+    terminal_console,
+)
 
 
 @click.command("decode")
@@ -80,7 +88,7 @@ def _print_table(rows, profile, output: str | None) -> None:
             cells[-1] += "".join(f"\n! {clean(w.message)}" for w in m.warnings)
         table.add_row(*([clean(m.file)] if several else []), *cells)
     if output is None or output == "-":
-        Console(highlight=False, emoji=False).print(table)
+        terminal_console(highlight=False, emoji=False).print(table)
         return
     try:
         with open(output, "w", encoding="utf-8") as fh:

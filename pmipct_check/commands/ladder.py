@@ -6,7 +6,14 @@ from collections.abc import Sequence
 
 import click
 
-from .common import EXIT_CLEAN, EXIT_UNUSABLE, UsageFailure, load_profile_or_fail, profile_option
+from .common import (
+    EXIT_CLEAN,
+    EXIT_UNUSABLE,
+    UsageFailure,
+    load_profile_or_fail,
+    profile_option,
+    terminal_console,
+)
 
 
 def build_result(paths: Sequence[str], profile, select: Sequence[str] = (), ignore: Sequence[str] = ()):
@@ -39,7 +46,6 @@ def build_result(paths: Sequence[str], profile, select: Sequence[str] = (), igno
 def command(files: tuple[str, ...], mn: str | None, which: str | None, export_path: str | None,
             width: int | None, ascii_only: bool, profile_path: str | None) -> int:
     """Draw each handover as a ladder: lifelines, messages with key fields, frames, findings."""
-    from rich.console import Console
 
     from ..report.export import EXPORT_FORMATS, export
     from ..report.ladder import build_ladders, render_rich
@@ -68,7 +74,7 @@ def command(files: tuple[str, ...], mn: str | None, which: str | None, export_pa
         for path in written:
             click.echo(f"wrote {path} ({len(ladders)} ladder{'s' if len(ladders) != 1 else ''})", err=True)
         return done
-    console = Console(highlight=False, emoji=False)
+    console = terminal_console(highlight=False, emoji=False)
     columns = width or console.width
     plain = ascii_only or not (console.encoding or "").lower().startswith("utf")
     for i, ladder in enumerate(ladders):

@@ -6,7 +6,7 @@ import json
 
 import click
 
-from .common import UsageFailure
+from .common import UsageFailure, terminal_console
 
 
 def load_or_fail():  # -> tuple[Rule, ...]
@@ -39,7 +39,6 @@ def command(fmt: str, select: tuple[str, ...]) -> int:
     if fmt == "json":
         click.echo(json.dumps({"version": 1, "rules": [rule_json(r) for r in rules]}, indent=2))
         return 0
-    from rich.console import Console
     from rich.table import Table
 
     table = Table(box=None, show_edge=False, pad_edge=False)
@@ -48,5 +47,5 @@ def command(fmt: str, select: tuple[str, ...]) -> int:
     colours = {"error": "red", "warning": "yellow", "info": "cyan"}
     for r in rules:
         table.add_row(r.id, f"[{colours[r.severity]}]{r.severity}[/]", r.title, r.spec)
-    Console(soft_wrap=False).print(table)
+    terminal_console(soft_wrap=False).print(table)
     return 0
