@@ -347,14 +347,15 @@ def address_in(address: str, networks: list[Network]) -> bool:
     return any(ip.version == net.version and ip in net for net in networks)
 
 
-def transport_info(msg: Message) -> dict[str, Any]:
+def transport_info(msg: Message) -> Mapping[str, Any]:
     """What the capture stage knew of the carrier (SCTP chunk flags, PPI, hop limit), if passed on.
 
-    Read from ``Message.info`` when the decoder provides it, else ``fields["sctp"]``.
+    Read from ``Message.info`` when the decoder provides it (the record's own read-only mapping,
+    not a copy), else ``fields["sctp"]``.
     """
     info = getattr(msg, "info", None)
     if isinstance(info, Mapping) and info:
-        return dict(info)
+        return info
     sctp = msg.fields.get("sctp")
     return sctp if isinstance(sctp, dict) else {}
 
