@@ -6,10 +6,8 @@ import sys
 import types
 
 import pytest
+from cli_helpers import run
 from test_report_fixtures import sample_result
-
-from pmipct_check.cli import cli
-from pmipct_check.commands.common import run_cli
 
 
 @pytest.fixture
@@ -25,14 +23,6 @@ def pipeline(monkeypatch):
     module.check_files = check_files
     monkeypatch.setitem(sys.modules, "pmipct_check.pipeline", module)
     return calls
-
-
-def run(monkeypatch, capsys, *args: str) -> tuple[int, str, str]:
-    monkeypatch.setattr(sys, "argv", ["pmipct-check", *args])
-    monkeypatch.setenv("COLUMNS", "120")
-    code = run_cli(cli)
-    out = capsys.readouterr()
-    return code, out.out, out.err
 
 
 def test_ladder_prints_every_handover(pipeline, monkeypatch, capsys):

@@ -4,20 +4,18 @@ from __future__ import annotations
 
 import itertools
 import subprocess
-import sys
 import tracemalloc
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from cli_helpers import run
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_taps_three import SHIFTS, write_taps
 
 from pmipct_check.capture import CaptureWriter, Carried, Tunnelled
 from pmipct_check.capture.merge import merge_items
-from pmipct_check.cli import cli
-from pmipct_check.commands.common import run_cli
 from pmipct_check.notices import Notice
 from pmipct_check.taps import Sighted, dedup
 
@@ -69,13 +67,6 @@ def test_dedup_groups_one_packet_per_tap_within_the_window():
 @pytest.fixture(scope="module")
 def taps(tmp_path_factory):
     return write_taps(tmp_path_factory.mktemp("merge"))
-
-
-def run(monkeypatch, capsys, *args: str) -> tuple[int, str, str]:
-    monkeypatch.setattr(sys, "argv", ["pmipct-check", *args])
-    code = run_cli(cli)
-    out = capsys.readouterr()
-    return code, out.out, out.err
 
 
 def test_merge_command_one_interface_per_file_in_tshark(taps, tmp_path, monkeypatch, capsys, tshark):

@@ -11,15 +11,13 @@ from __future__ import annotations
 import json
 import random
 import re
-import sys
 from pathlib import Path
 
 import pytest
+from cli_helpers import run
 
 from pmipct_check.capture import CaptureWriter, frame_ip
 from pmipct_check.capture.link import LINKTYPE_ETHERNET, LINKTYPE_LINUX_SLL
-from pmipct_check.cli import cli
-from pmipct_check.commands.common import run_cli
 from pmipct_check.pipeline import check_files
 from pmipct_check.report.jsonfmt import to_document
 from pmipct_check.synth import synthesize
@@ -163,15 +161,6 @@ def test_json_report_has_the_taps_section_and_validates(taps):
     assert abs(taps_section["mag2"]["offset"] - (-5.7)) <= taps_section["mag2"]["uncertainty"]
     single = to_document(check_files([str(paths["lma"])]))
     assert "taps" not in single and "events" not in single
-
-
-def run(monkeypatch, capsys, *args: str) -> tuple[int, str, str]:
-    """The console entry point as a user runs it (exit code, stdout, stderr)."""
-    monkeypatch.setattr(sys, "argv", ["pmipct-check", *args])
-    monkeypatch.setenv("COLUMNS", "120")
-    code = run_cli(cli)
-    out = capsys.readouterr()
-    return code, out.out, out.err
 
 
 def test_cli_prints_the_offsets_and_accepts_clock_offset(taps, monkeypatch, capsys):

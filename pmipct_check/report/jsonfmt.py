@@ -37,9 +37,8 @@ class Epoch(int):
 
 
 def _epoch_text(ns: int) -> str:
-    """Like the Decimal's text: nine decimals with trailing zeros (and a bare point) dropped."""
-    text = epoch_text(ns).rstrip("0").rstrip(".")
-    return text if text not in ("-0", "") else "0"
+    """What :func:`_decimal_text` writes for the same time as a Decimal."""
+    return _trimmed(epoch_text(ns))
 
 
 def dumps(value: Any, indent: int | None = 2, level: int = 0) -> str:
@@ -147,7 +146,11 @@ def _sequence(value: Iterable[Any], out: list[str], indent: int | None, level: i
 
 
 def _decimal_text(value: Decimal) -> str:
-    text = format(value, "f")
+    return _trimmed(format(value, "f"))
+
+
+def _trimmed(text: str) -> str:
+    """A fixed-point number's text without trailing zeros after the point (nor a bare point)."""
     if "." in text:
         text = text.rstrip("0").rstrip(".")
     return text if text not in ("-0", "") else "0"
