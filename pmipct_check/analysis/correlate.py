@@ -188,28 +188,28 @@ def correlate(messages: list[Message], profile: Profile) -> Correlation:
     drafts: list[Draft] = []
     deregs: list[Exchange] = []
     for ex in exchanges:
-        mn = ids.mns[ex.mn]
+        state = ids.mns[ex.mn]
         mag = node[ex.mag]
         t = ex.pbu.time_ns
         if ex.lifetime > 0:
             if ex.accepted is False:
                 continue
-            previous = mn.current
-            if previous is None and mn.last is not None and node[mn.last.mag] != mag and (
-                mn.ended_ns is None or t - mn.ended_ns <= window_ns
+            previous = state.current
+            if previous is None and state.last is not None and node[state.last.mag] != mag and (
+                state.ended_ns is None or t - state.ended_ns <= window_ns
             ):
-                previous = mn.last
+                previous = state.last
             if previous is not None and node[previous.mag] != mag:
                 drafts.append(Draft(ex.mn, ex.mag, previous.mag, ex, previous, t))
-            elif mn.current is None:
+            elif state.current is None:
                 drafts.append(Draft(ex.mn, ex.mag, None, ex, None, t))  # an attachment, for now
-            mn.current = mn.last = ex
-            mn.ended_ns = None
-            mn.registrations.append(ex)
+            state.current = state.last = ex
+            state.ended_ns = None
+            state.registrations.append(ex)
         else:
             deregs.append(ex)
-            if mn.current is not None and node[mn.current.mag] == mag and ex.accepted is not False:
-                mn.current, mn.ended_ns = None, t
+            if state.current is not None and node[state.current.mag] == mag and ex.accepted is not False:
+                state.current, state.ended_ns = None, t
 
     by_mn_drafts: dict[str, list[Draft]] = {}
     for d in drafts:

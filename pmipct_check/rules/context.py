@@ -14,6 +14,7 @@ from ..analysis.model import Analysis, Exchange, Handover
 from ..decode.model import Message
 from ..notices import Notice
 from ..profile import Profile
+from ..registry import Timers
 from .model import Rule
 
 Evidence = Message | Notice
@@ -60,7 +61,7 @@ class Context:
         return self.analysis.handovers
 
     @property
-    def timers(self):  # -> registry.Timers
+    def timers(self) -> Timers:
         return self.profile.timers
 
     def exchange_of(self, msg: Message) -> Exchange | None:
