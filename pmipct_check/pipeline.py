@@ -113,7 +113,8 @@ def check_files(
     from .rules.selection import select_rules
     from .taps import plan_taps, with_access
 
-    select_rules(load_rules(), select, ignore)  # fail on a bad --select before reading gigabytes
+    catalogue = load_rules()  # parsed once: the rule files are ~35 ms of TOML
+    select_rules(catalogue, select, ignore)  # fail on a bad --select before reading gigabytes
     if taps is None and (len(paths) > 1 or clock_offsets):
         if extracted is not None:
             from .parallel import plan_taps_from
@@ -145,7 +146,7 @@ def check_files(
         analysis = with_interruptions(analysis, switches, profile)
         kept()  # the handovers, too, live to the end of the run
         result = run_rules(analysis, notices, profile, select, ignore, severity_overrides,
-                           inputs=tally.infos(paths))
+                           catalogue=catalogue, inputs=tally.infos(paths))
     return replace(result, clocks=taps.clocks if taps else (), events=tuple(events))
 
 
