@@ -128,3 +128,27 @@ def test_messages_of_one_time_keep_the_analysis_order_whatever_the_type_order() 
     canonical = [m for m in ctx.analysis.messages if m.type in set(kinds)]
     for order in (kinds, kinds[::-1]):
         assert list(ctx.of_type(*order)) == canonical
+
+
+def test_per_layout_reads_each_distinct_option_layout_once() -> None:
+    """What depends on a message's option keys alone is worked out once per layout, the same for every message."""
+    lab = Lab()
+    for seq in range(3):  # PBUs of one layout, then one with a second MN-ID option
+        lab.register(MAG1, NAI, seq + 1)
+        lab.wait(500)
+    odd = lab.pbu(MAG1, NAI, 9, extra=[{"type": 8, "name": "Mobile Node Identifier", "key": "mn_id", "length": 2,
+                                         "subtype": 1, "identifier": "x"}])
+    ctx = context(lab.out + scenario("reactive-1").out)
+    read: list[object] = []
+
+    def keys(layout) -> tuple[str, ...]:
+        read.append(layout)
+        return tuple(sorted(key for key, at in layout.items() for _ in at))
+
+    messages = list(ctx.messages)
+    assert any(m.option_index is None for m in messages)  # CXTP: no index made yet
+    for _ in range(2):
+        assert [ctx.per_layout("keys", m, keys) for m in messages] == [
+            tuple(sorted(o["key"] for o in m.fields.get("options", []))) for m in messages]
+    assert len(read) == len({id(m.option_index) for m in messages}) < len(messages)
+    assert ctx.per_layout("keys", odd, keys).count("mn_id") == 2

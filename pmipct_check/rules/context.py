@@ -9,7 +9,7 @@ from fnmatch import fnmatchcase
 from typing import Any, Literal, TypeVar
 
 from ..analysis.cases import Case
-from ..analysis.evidence import node_of, prev_addr
+from ..analysis.evidence import node_of, option_count, prev_addr
 from ..analysis.model import Analysis, Exchange, Handover
 from ..decode.model import Message
 from ..notices import Notice
@@ -18,6 +18,8 @@ from ..registry import Timers
 from .model import Rule
 
 Evidence = Message | Notice
+#: A message's option layout: option key -> its positions in ``fields["options"]`` (``Message.option_index``).
+Layout = Mapping[str, tuple[int, ...]]
 T = TypeVar("T")
 
 
@@ -50,6 +52,7 @@ class Context:
     _pairs: dict[int, tuple[str | None, str | None, object]] = field(default_factory=dict)
     _ends: dict[str | None, int] = field(default_factory=dict)
     _shared: dict[str, Any] = field(default_factory=dict)
+    _layouts: dict[str, dict[int, tuple[Layout, Any]]] = field(default_factory=dict)
 
     # ---- lookups -----------------------------------------------------------------------
     @property
@@ -128,6 +131,27 @@ class Context:
         if name not in self._shared:
             self._shared[name] = build(self)
         return self._shared[name]
+
+    def per_layout(self, name: str, msg: Message, read: Callable[[Layout], T]) -> T:
+        """``read(layout)`` of ``msg``'s option layout, worked out once per distinct layout under ``name``.
+
+        For what depends only on which options a message carries, how many and in which order (a PBU
+        lacking a mandatory option, two MN-ID options): messages with one sequence of option keys share
+        one ``option_index`` mapping (``analysis.evidence``), and a capture's thousands of PBUs come in
+        a few dozen layouts.  Memoised by the mapping's identity; the memo holds the mapping, so the
+        identity stays its own while the Context lives.
+        """
+        layout = msg.option_index
+        if layout is None:
+            option_count(msg, "mn_id")  # analysis.evidence makes the message's index on first use
+            layout = msg.option_index
+        memo = self._layouts.get(name)
+        if memo is None:
+            memo = self._layouts[name] = {}
+        found = memo.get(id(layout))
+        if found is None:
+            found = memo[id(layout)] = (layout, read(layout))  # type: ignore[arg-type]
+        return found[1]
 
     def pair_key(self, m: Message) -> tuple[str | None, str | None, object]:
         """(sender node, receiver node, MN previous address): how CXTP messages find each other.

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ... import registry
-from ...analysis.evidence import flags_of, named_pmag, num, option
+from ...analysis.evidence import flags_of, named_pmag, num
 from ...analysis.model import Handover
 from ...decode.model import Message
-from ..context import Context, Hit
+from ..context import Context, Hit, Layout
 from ..model import Rule
 from .common import answer_of, at, constrained, first, handovers_in, ms, order_hits
 
@@ -117,11 +117,14 @@ def previous_mag(ctx: Context, rule: Rule) -> Iterator[Hit]:
                           f"before ({at(h.previous)})", (h.pba, h.previous), h.id)
 
 
+def _names_pmag(layout: Layout) -> bool:
+    return registry.PMAG_ADDRESS_KEY in layout or registry.PMAG_ID_KEY in layout
+
+
 def plain_pmipv6(ctx: Context, rule: Rule) -> Iterator[Hit]:
     """DRAFT-D10: only the PBA carries the draft's pMAG options."""
-    keys = (registry.PMAG_ADDRESS_KEY, registry.PMAG_ID_KEY)
     for m in ctx.of_type("PBU"):
-        if any(option(m, k) is not None for k in keys):
+        if ctx.per_layout("draft-names-pmag", m, _names_pmag):
             yield Hit(f"{at(m)} carries a pMAG option; the draft defines it for the PBA only", (m,))
 
 

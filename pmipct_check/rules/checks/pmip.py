@@ -24,7 +24,7 @@ from ...analysis.evidence import (
 )
 from ...analysis.model import Exchange
 from ...decode.model import Message
-from ..context import Context, Hit
+from ..context import Context, Hit, Layout
 from ..model import Rule
 from .common import at, in_clear
 
@@ -60,11 +60,9 @@ class _Exchanges:
     by_mn: dict[str, list[_Facts]]
 
 
-def _first_missing(pbu: Message) -> tuple[str, int] | None:
-    for key, code in MANDATORY:
-        if option(pbu, key) is None:
-            return key, code
-    return None
+def _first_missing(layout: Layout) -> tuple[str, int] | None:
+    """The first mandatory option a PBU of this option layout lacks, with the status it calls for."""
+    return next(((key, code) for key, code in MANDATORY if key not in layout), None)
 
 
 def _read_exchanges(ctx: Context) -> _Exchanges:
@@ -73,7 +71,7 @@ def _read_exchanges(ctx: Context) -> _Exchanges:
     for ex in ctx.analysis.exchanges:
         pbu, status = ex.pbu, _status(ex.pba)
         facts = _Facts(ex, ex.lifetime, ex.accepted, status, ctx.node(ex.mag), timestamp(pbu),
-                       None if status is None else _first_missing(pbu))
+                       None if status is None else ctx.per_layout("pmip-first-missing", pbu, _first_missing))
         every.append(facts)
         by_mn.setdefault(ex.mn, []).append(facts)
     return _Exchanges(every, by_mn)
@@ -111,16 +109,19 @@ REQUIRED_OPTIONS = tuple((key, f"no {registry.OPTIONS[t].name} option")
                          for t, key in ((8, "mn_id"), (22, "hnp"), (23, "handoff"), (24, "att")))
 
 
+def _option_problems(layout: Layout) -> str:
+    """What PMIP-P3 finds wrong with a PBU of this option layout ("" when nothing)."""
+    problems = [absent for key, absent in REQUIRED_OPTIONS if key not in layout]
+    problems += [f"{n} {key} options" for key in AT_MOST_ONE if (n := len(layout.get(key, ()))) > 1]
+    return ", ".join(problems)
+
+
 def pbu_options(ctx: Context, rule: Rule) -> Iterator[Hit]:
     """PMIP-P3: one MN-ID, HI and ATT, at least one HNP, at most one TS, MN-LL-ID, LLA."""
     for m in ctx.of_type("PBU"):
-        problems = [absent for key, absent in REQUIRED_OPTIONS if option(m, key) is None]
-        for key in AT_MOST_ONE:
-            n = option_count(m, key)
-            if n > 1:
-                problems.append(f"{n} {key} options")
+        problems = ctx.per_layout("pmip-pbu-options", m, _option_problems)
         if problems:
-            yield Hit(f"{at(m)}: {', '.join(problems)}", (m,))
+            yield Hit(f"{at(m)}: {problems}", (m,))
 
 
 def all_zero_hnp(ctx: Context, rule: Rule) -> Iterator[Hit]:
