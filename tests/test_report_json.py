@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 
@@ -95,19 +96,71 @@ def test_messages_on_request():
     assert doc["messages"][0]["time"] == result.messages[0].time
 
 
+def _one_handover(result, messages, **changes):
+    """``result`` with its first handover holding ``messages`` (and ``changes``) and no other."""
+    handover = replace(result.handovers[0], messages=tuple(messages), **changes)
+    return replace(result, handovers=(handover,), messages=tuple(messages))
+
+
 @given(st.integers(min_value=-(10**20), max_value=10**20))
-def test_streamed_epoch_times_match_the_decimal_numbers(ns):
-    # The writer's integer-nanosecond path against the decimal module's own scaling.
-    assert jsonfmt.dumps(jsonfmt.Epoch(ns)) == jsonfmt.dumps(Decimal(ns).scaleb(-9))
-    assert _load(jsonfmt.dumps({"t": jsonfmt.Epoch(ns)}))["t"] == Decimal(ns).scaleb(-9)
+def test_written_times_are_exact(ns):
+    # The writer formats integer nanoseconds itself; the decimal module's own scaling is the judge.
+    result = sample_result()
+    message = replace(result.messages[0], time_ns=ns)
+    doc = _load(render(_one_handover(result, [message]), "json", include_messages=True))
+    handover = doc["handovers"][0]
+    assert handover["frames"][0]["time"] == handover["start"] == handover["end"] == Decimal(ns).scaleb(-9)
+    assert doc["messages"][0]["time"] == Decimal(ns).scaleb(-9)
 
 
-def test_streamed_document_is_the_document(tmp_path):
-    # check --format json streams record by record; the text is that of the whole document.
+def test_written_document_is_the_document(tmp_path):
+    # check --format json streams record by record; what it writes parses to to_document's data.
     for result in (sample_result(), empty_result()):
-        whole = jsonfmt.dumps(jsonfmt.to_document(result, include_messages=True)) + "\n"
-        path = tmp_path / "out.json"
-        with path.open("w", encoding="utf-8") as out:
-            jsonfmt.write(result, out, include_messages=True)
-        assert path.read_text(encoding="utf-8") == whole
-        assert render(result, "json", include_messages=True) == whole
+        for messages in (False, True):
+            path = tmp_path / "out.json"
+            with path.open("w", encoding="utf-8") as out:
+                jsonfmt.write(result, out, include_messages=messages)
+            text = path.read_text(encoding="utf-8")
+            assert text == render(result, "json", include_messages=messages)
+            assert _load(text) == _load(jsonfmt.dumps(jsonfmt.to_document(result, include_messages=messages)))
+            assert _load(render(result, "json", include_messages=messages, indent=None)) == _load(text)
+
+
+def test_layout_is_a_record_per_line():
+    # The top level and its arrays' items indented, each item one line: a handover per line.
+    result = sample_result()
+    lines = render(result, "json").splitlines()
+    assert lines[0] == "{" and lines[-1] == "}" and lines[1] == '  "version": 1,'
+    start = lines.index('  "handovers": [')
+    records = [json.loads(line.strip().rstrip(","), parse_float=Decimal)
+               for line in lines[start + 1 : start + 1 + len(result.handovers)]]
+    assert records == _load(jsonfmt.dumps(jsonfmt.to_document(result)))["handovers"]
+    assert lines[start + 1 + len(result.handovers)] == "  ],"
+    assert all(line.startswith("    {") for line in lines if '"rule": ' in line)  # a finding per line
+    one = render(result, "json", indent=None)
+    assert one.count("\n") == 1 and one.endswith("}\n")
+
+
+@given(st.text(), st.text(), st.text())
+def test_capture_text_is_escaped(mn, src, reason):
+    # Strings from a capture (quotes, backslashes, control characters) stay strings, also in the
+    # template that writes the frames.
+    result = sample_result()
+    message = replace(result.messages[0], src=src)
+    changed = _one_handover(result, [message], mn=mn, case_reason=reason)
+    doc = _load(render(changed, "json"))
+    assert doc["handovers"] == _load(jsonfmt.dumps(jsonfmt.to_document(changed)))["handovers"]
+    assert (doc["handovers"][0]["mn"], doc["handovers"][0]["frames"][0]["src"]) == (mn, src)
+
+
+_JSON_DATA = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text() | st.decimals(places=9),
+    lambda inner: st.lists(inner) | st.dictionaries(st.text(), inner) | st.tuples(inner, inner),
+    max_leaves=20,
+)
+
+
+@given(_JSON_DATA)
+def test_one_line_is_dumps_on_one_line(value):
+    # The C encoder's text where it can, the exact encoder's where it cannot: the same text.
+    assert jsonfmt.one_line(value) == jsonfmt.dumps(value, indent=None)

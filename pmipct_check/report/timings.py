@@ -61,8 +61,13 @@ def label(key: str, ascii_only: bool = False) -> str:
 
 def timing_keys(handovers: Iterable[Handover]) -> list[str]:
     """Keys present in any handover: the known ones in their order, then the rest sorted."""
-    present = {key for h in handovers for key in h.timings}
-    return [k for k in TIMING_LABELS if k in present] + sorted(present - set(TIMING_LABELS))
+    return ordered_keys({key for h in handovers for key in h.timings})
+
+
+def ordered_keys(keys: Iterable[str]) -> list[str]:
+    """``keys`` in display order: the known ones in their order, then the rest sorted."""
+    present = set(keys)
+    return [k for k in TIMING_LABELS if k in present] + sorted(present - TIMING_LABELS.keys())
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,10 +104,14 @@ def stats(values: Iterable[float]) -> Stats | None:
 
 
 def timing_stats(handovers: Sequence[Handover]) -> dict[str, Stats]:
-    """key -> statistics over every handover that has that timing."""
+    """key -> statistics over every handover that has that timing (one pass over them)."""
+    values: dict[str, list[float]] = {}
+    for h in handovers:
+        for key, value in h.timings.items():
+            values.setdefault(key, []).append(value)
     out: dict[str, Stats] = {}
-    for key in timing_keys(handovers):
-        result = stats(h.timings[key] for h in handovers if key in h.timings)
+    for key in ordered_keys(values):
+        result = stats(values[key])
         if result is not None:
             out[key] = result
     return out
