@@ -6,7 +6,7 @@ import itertools
 from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal, TypeVar, cast
 
 from ..analysis.cases import Case
 from ..analysis.evidence import node_of, option_count, prev_addr
@@ -141,16 +141,15 @@ class Context:
         a few dozen layouts.  Memoised by the mapping's identity; the memo holds the mapping, so the
         identity stays its own while the Context lives.
         """
-        layout = msg.option_index
-        if layout is None:
+        if msg.option_index is None:
             option_count(msg, "mn_id")  # analysis.evidence makes the message's index on first use
-            layout = msg.option_index
+        layout = cast(Layout, msg.option_index)
         memo = self._layouts.get(name)
         if memo is None:
             memo = self._layouts[name] = {}
         found = memo.get(id(layout))
         if found is None:
-            found = memo[id(layout)] = (layout, read(layout))  # type: ignore[arg-type]
+            found = memo[id(layout)] = (layout, read(layout))
         return found[1]
 
     def pair_key(self, m: Message) -> tuple[str | None, str | None, object]:
@@ -174,8 +173,8 @@ class Context:
         return found
 
     def same(self, a: str | None, b: str | None) -> bool:
-        """``evidence.same_node`` through the memoised :meth:`node`."""
-        return a is not None and b is not None and self.node(a) == self.node(b)
+        """``evidence.same_node`` through the memoised :meth:`node` (one address is its own node: no lookup)."""
+        return a is not None and b is not None and (a == b or self.node(a) == self.node(b))
 
     def name(self, address: str | None) -> str:
         return "?" if address is None else self.profile.name_for(address)

@@ -58,6 +58,9 @@ class _Exchanges:
 
     all: list[_Facts]
     by_mn: dict[str, list[_Facts]]
+    #: (facts, PBA) of the answered exchanges whose PBA carries an option list of its own, in capture
+    #: order: the ones PMIP-P8/P11 compare (see :func:`_echoed_whole`; 1,131 of 36,568 on the 100k bench)
+    own_echo: list[tuple[_Facts, Message]]
 
 
 def _first_missing(layout: Layout) -> tuple[str, int] | None:
@@ -68,13 +71,16 @@ def _first_missing(layout: Layout) -> tuple[str, int] | None:
 def _read_exchanges(ctx: Context) -> _Exchanges:
     every: list[_Facts] = []
     by_mn: dict[str, list[_Facts]] = {}
+    own_echo: list[tuple[_Facts, Message]] = []
     for ex in ctx.analysis.exchanges:
         pbu, status = ex.pbu, _status(ex.pba)
         facts = _Facts(ex, ex.lifetime, ex.accepted, status, ctx.node(ex.mag), timestamp(pbu),
                        None if status is None else ctx.per_layout("pmip-first-missing", pbu, _first_missing))
         every.append(facts)
         by_mn.setdefault(ex.mn, []).append(facts)
-    return _Exchanges(every, by_mn)
+        if ex.pba is not None and not _echoed_whole(ex):
+            own_echo.append((facts, ex.pba))
+    return _Exchanges(every, by_mn, own_echo)
 
 
 def _exchanges(ctx: Context) -> _Exchanges:
@@ -137,9 +143,7 @@ def all_zero_hnp(ctx: Context, rule: Rule) -> Iterator[Hit]:
 def option_values(ctx: Context, rule: Rule) -> Iterator[Hit]:
     """PMIP-P6: Handoff Indicator and Access Technology Type values are defined ones."""
     allowed_hi = set(rule.params.get("handoff", [1, 2, 3, 4, 5, 6]))
-    for m in ctx.of_type("PBU", "PBA"):
-        if m.type != "PBU":
-            continue
+    for m in ctx.of_type("PBU"):
         hi, att = option_num(m, "handoff"), option_num(m, "att")
         if hi is not None and hi not in allowed_hi:
             yield Hit(f"{at(m)} Handoff Indicator {hi} is not a defined value", (m,))
@@ -199,12 +203,11 @@ def _echoed_whole(ex: Exchange) -> bool:
 
 def pba_echo(ctx: Context, rule: Rule) -> Iterator[Hit]:
     """PMIP-P8: the PBA echoes MN-ID, HI, ATT, MN-LL-ID; TS/MN-LL-ID/LLA only if the PBU had them."""
-    for ex in ctx.analysis.exchanges:
-        if ex.pba is None or _echoed_whole(ex):
-            continue
-        problems = _echo_values(ex.pbu, ex.pba)
+    for f, pba in _exchanges(ctx).own_echo:
+        pbu = f.ex.pbu
+        problems = _echo_values(pbu, pba)
         if problems:
-            yield Hit(f"{at(ex.pba)} answering {at(ex.pbu)} carries {'; '.join(problems)}", (ex.pba, ex.pbu))
+            yield Hit(f"{at(pba)} answering {at(pbu)} carries {'; '.join(problems)}", (pba, pbu))
 
 
 def pba_prefixes(ctx: Context, rule: Rule) -> Iterator[Hit]:
@@ -242,17 +245,14 @@ def missing_option_status(ctx: Context, rule: Rule) -> Iterator[Hit]:
 
 def timestamp_echo(ctx: Context, rule: Rule) -> Iterator[Hit]:
     """PMIP-P11: Timestamp in the PBU -> Timestamp in the PBA, the same when accepted; none otherwise."""
-    for f in _exchanges(ctx).all:
-        ex = f.ex
-        if ex.pba is None or _echoed_whole(ex):
-            continue
-        sent, back, status = f.timestamp, timestamp(ex.pba), f.status
+    for f, pba in _exchanges(ctx).own_echo:
+        pbu, sent, back, status = f.ex.pbu, f.timestamp, timestamp(pba), f.status
         if sent is None and back is not None:
-            yield Hit(f"{at(ex.pba)} carries a Timestamp although {at(ex.pbu)} has none", (ex.pba, ex.pbu))
+            yield Hit(f"{at(pba)} carries a Timestamp although {at(pbu)} has none", (pba, pbu))
         elif sent is not None and back is None:
-            yield Hit(f"{at(ex.pba)} carries no Timestamp although {at(ex.pbu)} has one", (ex.pba, ex.pbu))
+            yield Hit(f"{at(pba)} carries no Timestamp although {at(pbu)} has one", (pba, pbu))
         elif sent is not None and status is not None and status < 128 and back != sent:
-            yield Hit(f"{at(ex.pba)} accepts with Timestamp {back}, not the PBU's {sent}", (ex.pba, ex.pbu))
+            yield Hit(f"{at(pba)} accepts with Timestamp {back}, not the PBU's {sent}", (pba, pbu))
 
 
 def timestamp_monotonic(ctx: Context, rule: Rule) -> Iterator[Hit]:
@@ -281,15 +281,13 @@ def sequence_numbers(ctx: Context, rule: Rule) -> Iterator[Hit]:
 
     Compared per MN and MAG: MAGs keep their own counters, so a new MAG's first PBU may be lower.
     """
-    groups: dict[tuple[str, str | None], list[_Facts]] = {}
+    groups: dict[tuple[str, str | None], list[tuple[Exchange, int]]] = {}
     for f in _exchanges(ctx).all:
-        groups.setdefault((f.ex.mn, f.mag), []).append(f)
-    for facts in groups.values():
+        if f.status is not None and f.timestamp is None:  # answered without Timestamp: all this rule judges
+            groups.setdefault((f.ex.mn, f.mag), []).append((f.ex, f.status))
+    for judged in groups.values():
         last: int | None = None
-        for f in facts:
-            ex, status = f.ex, f.status
-            if status is None or f.timestamp is not None:
-                continue
+        for ex, status in judged:
             seq = num(ex.pbu, "seq")
             if seq is None:
                 continue
