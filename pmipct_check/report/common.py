@@ -217,7 +217,8 @@ def summary_counts(result: CheckResult) -> dict[str, Any]:
     """Counts every renderer reports in its summary."""
     verdicts = {v: 0 for v in VERDICTS}
     for handover in result.handovers:
-        verdicts[verdict_of(result, handover)] = verdicts.get(verdict_of(result, handover), 0) + 1
+        verdict = verdict_of(result, handover)
+        verdicts[verdict] = verdicts.get(verdict, 0) + 1
     by_severity = {"error": 0, "warning": 0, "info": 0}
     inconclusive = 0
     for finding in result.findings:

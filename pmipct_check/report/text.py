@@ -83,8 +83,11 @@ def handover_table(result: CheckResult, profile: Profile = DEFAULT_PROFILE, widt
     if not result.handovers:
         return Text("No handover found.", style="bold")
     shown = list(result.handovers)
+    passed = 0
     if max_rows and len(shown) > max_rows:  # the ones that need a look, not thousands that passed
-        shown = [h for h in shown if common.verdict_of(result, h) != "pass"][:max_rows]
+        looks = [h for h in shown if common.verdict_of(result, h) != "pass"]
+        passed = len(shown) - len(looks)
+        shown = looks[:max_rows]
     keys = [k for k in TABLE_TIMINGS if any(k in h.timings for h in result.handovers)]
     keys = keys[: max(0, (width - 64) // 13)]
     table = Table(title="Handovers", box=box.SIMPLE_HEAD, title_justify="left", title_style="bold",
@@ -107,7 +110,6 @@ def handover_table(result: CheckResult, profile: Profile = DEFAULT_PROFILE, widt
     left_out = len(result.handovers) - len(shown)
     if left_out:
         table.title = f"Handovers that did not pass ({len(shown)} listed of {len(result.handovers)})"
-        passed = sum(common.verdict_of(result, h) == "pass" for h in result.handovers)
         table.caption = (f"{left_out} not listed ({passed} passed): --max-rows 0 lists all, "
                          "--format json has every one")
     return table

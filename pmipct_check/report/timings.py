@@ -96,7 +96,7 @@ def percentile(ordered: Sequence[float], q: float) -> float:
 
 
 def stats(values: Iterable[float]) -> Stats | None:
-    ordered = sorted(v for v in values if v is not None and math.isfinite(v))
+    ordered = sorted([v for v in values if v is not None and math.isfinite(v)])
     if not ordered:
         return None
     return Stats(len(ordered), ordered[0], percentile(ordered, 0.5), percentile(ordered, 0.95),
