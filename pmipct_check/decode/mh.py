@@ -286,15 +286,6 @@ def walk_options(
     hot, aligns, volatile = table.hot, table.aligns, table.volatile
     while pos < end:
         wire = buf[pos]
-        if wire and pos + 2 <= end:  # the common case first: an option seen before, without a rule
-            nxt = pos + 2 + buf[pos + 1]
-            if nxt <= end and wire not in aligns:
-                key: Any = buf[pos:nxt]
-                option = memo.get(key)
-                if option is not None:
-                    append(option)
-                    pos = nxt
-                    continue
         if wire == 0:  # Pad1: a single octet, no Length field
             append({"type": 0, "name": "Pad1", "key": "pad1", "length": 0})
             pos += 1
@@ -313,13 +304,16 @@ def walk_options(
             append({"type": wire, "name": registry.OPTION_NAMES.get(wire, f"Option {wire}"),
                     "key": "truncated", "length": length, "truncated": True, "data": buf[pos + 2:end].hex()})
             break
-        # An alignment rule makes the same octets decode differently elsewhere (with a warning).
-        key = (pos & 7, buf[pos:nxt]) if wire in aligns else buf[pos:nxt]  # every rule is modulo 8
-        option = None if wire in volatile else memo.get(key)
+        # Only options that decoded without a warning are remembered, so one with an alignment rule
+        # was remembered where it belongs: elsewhere the same octets decode afresh (and warn).
+        key = buf[pos:nxt]
+        option = memo.get(key)
         if option is not None:
-            append(option)
-            pos = nxt
-            continue
+            align = aligns.get(wire)
+            if align is None or pos % align[0] == align[1]:
+                append(option)
+                pos = nxt
+                continue
         marks = len(walk.problems), len(hints)
         fast = hot.get(wire)
         option = None
