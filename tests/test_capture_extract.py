@@ -110,6 +110,19 @@ def test_every_link_type_finds_the_mobility_header_where_tshark_does(tmp_path, t
         assert "outer" not in c.info
 
 
+def test_equal_carrier_infos_are_one_shared_dict(tmp_path):
+    """Each decoded message keeps its carrier info: equal ones are one read-only dict."""
+    tunnel = IPv6(src=LMA, dst=MAG) / ipv6_mh()
+    frames = [ipv6_mh(), ipv6_mh(hlim=9), ipv6_mh(), tunnel, tunnel]
+    path = tmp_path / "infos.pcapng"
+    write_frames(path, [(1, bytes(Ether(**MAC) / f)) for f in frames])
+    first, other, again, tunnelled, tunnelled_again = (c for c in carried(path) if isinstance(c, Carried))
+    assert first.info is again.info and first.info == {"ip_version": 6, "hop_limit": 64, "ip_payload_len": len(mh_bytes())}
+    assert other.info is not first.info and other.info["hop_limit"] == 9
+    assert tunnelled.info is tunnelled_again.info and tunnelled.info["outer"] == ((LMA, MAG),)
+    assert tunnelled.info is not first.info
+
+
 def tunnel_matrix() -> list[tuple[bytes, dict[str, object]]]:
     """Raw-IP frames with extension headers and tunnels; what info each MH must come with."""
     outer4 = ("192.0.2.1", "192.0.2.2")

@@ -66,6 +66,8 @@ _ND_TYPES = frozenset(registry.ND_TYPES)  # RS/RA: the MN's attachment on an acc
 _NOTHING: tuple = ()
 _IP_ETHERTYPES = (b"\x86\xdd", b"\x08\x00")
 _NAME_CACHE = 65536
+#: Distinct carrier infos an extractor shares before it starts afresh (bounds its memory).
+_INFO_CACHE = 4096
 _V6_HEADER = struct.Struct("!4xHxB16s16s").unpack_from  # payload length, hop limit, source, destination
 _V4_HEADER = struct.Struct("!2xH4xB3x4s4s").unpack_from  # total length, TTL, source, destination
 _UDP_HEADER = struct.Struct("!HHH").unpack_from  # source port, destination port, length
@@ -91,8 +93,8 @@ class Extractor:
         self._sctp = SctpAssembler(frozenset(profile.cxtp_sctp_ppis), frozenset(profile.cxtp_sctp_ports),
                                    profile.cxtp_header_check)
         self._names: dict[bytes, str] = {}
-        #: SCTP packets' plain infos by (IP version, hop limit): at most 2 x 256 of them.
-        self._packet_infos: dict[tuple[object, object], dict[str, object]] = {}
+        #: Carrier infos by their items (see _shared_info).
+        self._infos: dict[tuple[object, ...], dict[str, object]] = {}
         # Which tunnel each inner flow is in (the data-path interruption): PathSwitch items, no packets kept.
         self._paths = PathTracker(self._name)
         self._flows = self._paths.flows if track_paths else None
@@ -295,6 +297,25 @@ class Extractor:
             name = self._names[raw] = str(ipaddress.ip_address(raw))
         return name
 
+    def _shared_info(self, info: dict[str, object]) -> dict[str, object]:
+        """An equal info dict made before, if any, to hand on instead of ``info``.
+
+        A capture has few distinct ones (hop limits, IP lengths, ports, tunnel layers) and each
+        decoded message keeps its own: one shared dict each is most of that memory, and sharing
+        here costs less than any later stage could (the values are all hashable, and one key's
+        values all of one type, so ``True`` never stands for ``1``).  Read-only once handed on.
+        """
+        if len(info) == 3 and "ip_payload_len" in info:  # a plain MH's: IP version, hop limit, that length
+            key: tuple[object, ...] = tuple(info.values())  # (ints: no pair of keys and values to build)
+        else:
+            key = tuple(info.items())
+        shared = self._infos.get(key)
+        if shared is None:
+            if len(self._infos) >= _INFO_CACHE:
+                self._infos.clear()
+            shared = self._infos[key] = info
+        return shared
+
     def _addresses(self, data: bytes, off: int) -> tuple[bytes, bytes]:
         if data[off] >> 4 == 6:
             return data[off + 8 : off + 24], data[off + 24 : off + 40]
@@ -347,7 +368,7 @@ class Extractor:
             if p > off + 40 and info["ip_version"] == 6:  # only extension headers change the pseudo-header
                 self._checksum_addresses(data, off, p, info)
             out.append(Carried(file, frame, time_ns, src, dst, "mh" if nh == IPPROTO_MH else "mh-old",
-                               data[p:stop], (frame,), info))
+                               data[p:stop], (frame,), self._shared_info(info)))
         elif nh == IPPROTO_UDP:
             if p + UDP_HEADER_LEN > n:
                 return out
@@ -356,16 +377,16 @@ class Extractor:
             ustop = min(stop, p + ulen) if ulen >= UDP_HEADER_LEN else stop
             pmip = sport in self._pmip_ports or dport in self._pmip_ports
             out.append(Carried(file, frame, time_ns, src, dst, "mh-udp" if pmip else "udp",
-                               data[p + UDP_HEADER_LEN : ustop], (frame,), info))
+                               data[p + UDP_HEADER_LEN : ustop], (frame,), self._shared_info(info)))
         elif nh == IPPROTO_ICMPV6 and data[p] in _ND_TYPES:
-            out.append(Carried(file, frame, time_ns, src, dst, "nd", data[p:stop], (frame,), info))
+            out.append(Carried(file, frame, time_ns, src, dst, "nd", data[p:stop], (frame,), self._shared_info(info)))
         else:  # ICMPv6 150 / ICMPv4 41 (type checked by the caller)
             if p + ICMP_HEADER_LEN > n or data[p + 4] != registry.CXTP_ICMP_SUBTYPE:
                 return out
             info["code"], info["subtype"] = data[p + 1], data[p + 4]
             transport = "icmpv6" if nh == IPPROTO_ICMPV6 else "icmpv4"
             out.append(Carried(file, frame, time_ns, src, dst, transport, data[p + ICMP_HEADER_LEN : stop],
-                               (frame,), info))
+                               (frame,), self._shared_info(info)))
         return out
 
     def _sctp_packet(self, file: str, frame: int, time_ns: int, src_raw: bytes, dst_raw: bytes,
@@ -378,8 +399,7 @@ class Extractor:
         if self.verify_sctp_checksum and not info.get("captured_short"):
             crc_ok = checksum_ok(segment)
         src, dst = self._name(src_raw), self._name(dst_raw)
-        if len(info) == 2:  # only IP version and hop limit: one shared dict per pair (kept per message)
-            info = self._packet_infos.setdefault((info["ip_version"], info["hop_limit"]), info)
+        info = self._shared_info(info)  # the packet's part of each message's SctpInfo
         for m in messages:
             out.append(Carried(file, frame, time_ns, src, dst, "sctp", m.data, m.frames,
                                SctpInfo(info, m.sport, m.dport, m.vtag, m.ppi, m.stream, m.ssn, m.tsn,

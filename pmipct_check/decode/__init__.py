@@ -40,13 +40,13 @@ decode.internal-error (a decoder bug, reported at its frame instead of ending th
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator
 
 from ..capture.model import Carried, Tunnelled
 from ..notices import Notice
 from ..profile import DEFAULT_PROFILE, Profile
 from .cxtp import decode_cxtp
-from .fields import Walk, remember
+from .fields import Walk
 from .mh import OptionTable, mh_message, option_table
 from .model import Message, epoch_text
 from .nd import decode_nd
@@ -66,40 +66,22 @@ def _notices(walk: Walk, carried: Carried) -> tuple[Notice, ...]:
     )
 
 
-def _shared_info(info: Mapping[str, object], memo: dict | None) -> Mapping[str, object]:
-    """An equal carrier-info dict seen before in the stream (MH hop limits and lengths repeat).
-
-    SCTP's carries the chunk's TSN, new in every message: never looked up, never kept.
-    """
-    if memo is None or not info or "tsn" in info:
-        return info
-    try:
-        key = ("info", *info.items(), *map(type, info.values()))  # True == 1: keep types apart
-        shared = memo.get(key)
-    except TypeError:  # an unhashable value: keep this one as it is
-        return info
-    if shared is None:
-        remember(memo, key, info)
-        return info
-    return shared
-
-
-def _message(carried: Carried, protocol: str, type_: str, fields: dict, walk: Walk,
-             memo: dict | None = None) -> Message:
+def _message(carried: Carried, protocol: str, type_: str, fields: dict, walk: Walk) -> Message:
     # Positional (Message's field order) because this runs once per message on the hot path.
+    # The carrier info is the capture stage's, which shares equal ones (Extractor._shared_info).
     frames = carried.frames
     if len(frames) == 1 and frames[0] == carried.frame:  # its own frame alone: no tuple kept per message
         frames = ()
     return Message(carried.file, carried.frame, carried.time_ns, carried.src, carried.dst,
                    protocol, type_, fields, carried.transport, frames,  # type: ignore[arg-type]
-                   _notices(walk, carried) if walk.problems else (), info=_shared_info(carried.info, memo))
+                   _notices(walk, carried) if walk.problems else (), info=carried.info)
 
 
 def decode_carried(carried: Carried, profile: Profile = DEFAULT_PROFILE, memo: dict | None = None) -> Message | Notice:
     """One signalling payload -> its record, or a Notice when not even its type can be known.
 
     ``memo``: one dict kept by the caller across a run of records of one profile lets equal
-    options, flag words and carrier info share one (read-only) object, as in :func:`decode_stream`.
+    options and flag words share one (read-only) object, as in :func:`decode_stream`.
     """
     return _decode(carried, profile, option_table(profile), memo)
 
@@ -120,7 +102,7 @@ def _decode(carried: Carried, profile: Profile, table: OptionTable, memo: dict |
                 return Notice("mh.truncated", f"{len(data)} octets: too short for a Mobility Header",
                               carried.file, carried.frame, None, "error")
             type_, protocol, fields, walk = result
-            return _message(carried, protocol, type_, fields, walk, memo)
+            return _message(carried, protocol, type_, fields, walk)
         if carried.transport in _CXTP_TRANSPORTS:
             cx = decode_cxtp(data, length_includes_header=profile.cxtp_length_includes_header, memo=memo)
             if cx is None:
@@ -128,7 +110,7 @@ def _decode(carried: Carried, profile: Profile, table: OptionTable, memo: dict |
                 return Notice("cxtp.unknown-type", f"not a CXTP message of a known type ({what}, {len(data)} octets)",
                               carried.file, carried.frame, None, "warning")
             type_, fields, walk = cx
-            return _message(carried, "cxtp", type_, fields, walk, memo)
+            return _message(carried, "cxtp", type_, fields, walk)
         if carried.transport == "nd":
             nd = decode_nd(data)
             if nd is None:
@@ -150,9 +132,10 @@ def decode_stream(
 ) -> Iterator[Message | Notice | Tunnelled | Carried]:
     """Decode every signalling Carried; everything else passes through in order.
 
-    Equal options, option lists, flag words, CXTP status/CDB lists and carrier info share one
-    object across the stream's records (a bounded memo): a signalling capture repeats them in
-    every message of an MN, and a PBA echoes its PBU's options.
+    Equal options, option lists, flag words and CXTP status/CDB lists share one object across
+    the stream's records (a bounded memo): a signalling capture repeats them in every message of
+    an MN, and a PBA echoes its PBU's options.  (Equal carrier infos are shared where they are
+    made, by the capture stage.)
     """
     table = option_table(profile)
     memo: dict = {}
