@@ -9,7 +9,7 @@ from typing import TextIO
 
 import click
 
-from ..report.text import MAX_ROWS
+from ..report.common import MAX_ROWS
 from .common import (
     EXIT_CLEAN,
     EXIT_FINDINGS,

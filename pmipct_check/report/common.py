@@ -18,6 +18,9 @@ from ..decode.model import Message
 from ..rules.model import SEVERITY_ORDER, CheckResult, Finding, Rule
 
 TOOL_NAME = "pmipct-check"
+#: Rows per table of the text report by default (``check --max-rows``; 0: no limit).  Here, not
+#: in :mod:`.text`, so that ``check --format json`` does not import rich just for this number.
+MAX_ROWS = 50
 
 VERDICTS = ("pass", "fail", "warn", "inconclusive")
 #: rich style per severity / verdict (the words themselves always carry the meaning).

@@ -31,7 +31,7 @@ WIDE = 100
 MAX_NOTICES = 20
 MAX_EVENTS = 20
 #: Rows per handover/findings table by default (``check --max-rows``; 0: no limit).
-MAX_ROWS = 50
+MAX_ROWS = common.MAX_ROWS
 
 
 def renderables(result: CheckResult, profile: Profile = DEFAULT_PROFILE,
