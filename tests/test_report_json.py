@@ -164,3 +164,16 @@ _JSON_DATA = st.recursive(
 def test_one_line_is_dumps_on_one_line(value):
     # The C encoder's text where it can, the exact encoder's where it cannot: the same text.
     assert jsonfmt.one_line(value) == jsonfmt.dumps(value, indent=None)
+
+
+def test_message_line_is_dumps_on_one_line():
+    # Every decoded message of the repository's captures (and the fixtures'): the same text as
+    # the exact encoder's, time digits included.
+    from pmipct_check.decode.model import Message
+    from pmipct_check.pipeline import decode_files
+
+    captures = sorted(str(p) for p in (Path(__file__).parents[1] / "captures").glob("*.pcap*"))
+    decoded = [item for item in decode_files(captures) if isinstance(item, Message)]
+    assert decoded
+    for message in [*decoded, *sample_result().messages]:
+        assert jsonfmt.message_line(message) == jsonfmt.dumps(message.to_json(), indent=None)
