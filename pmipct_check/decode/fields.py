@@ -89,13 +89,24 @@ def lladdr_text(raw: bytes) -> str:
     return raw.hex(":")
 
 
+_TS48_16 = struct.Struct("!HIH").unpack  # seconds' high 16 and low 32 bits, fraction
+
+
+@lru_cache(maxsize=1024)
+def _seconds(high: int, low: int) -> tuple[int, str]:
+    """A timestamp's seconds and their text (with the point): the timestamps of a capture fall in
+    few seconds, so its records share one int each and format each second once."""
+    seconds = (high << 32) | low
+    return seconds, f"{seconds}."
+
+
 def ts48_16(raw: bytes) -> dict[str, Any]:
     """RFC 5213 section 8.8: 48-bit seconds and 16-bit 1/65536 fractions; ``value`` is exact text."""
-    seconds = int.from_bytes(raw[:6], "big")
-    fraction = int.from_bytes(raw[6:8], "big")
+    high, low, fraction = _TS48_16(raw)
+    seconds, text = _seconds(high, low)
     # fraction / 2**16 == fraction * 5**16 / 10**16: an exact 16-digit decimal expansion.
     digits = f"{fraction * 152587890625:016d}".rstrip("0") or "0"
-    return {"seconds": seconds, "fraction": fraction, "value": f"{seconds}.{digits}"}
+    return {"seconds": seconds, "fraction": fraction, "value": text + digits}
 
 
 def _short(walk: Walk, name: str, need: int, have: int) -> int:
