@@ -23,9 +23,13 @@ Layout = Mapping[str, tuple[int, ...]]
 T = TypeVar("T")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Hit:
-    """A check's report before the engine makes it a Finding: what, which frames, which handover."""
+    """A check's report before the engine makes it a Finding: what, which frames, which handover.
+
+    Made once per finding and read once by the engine (not frozen: a frozen record costs a
+    microsecond more to build, and nothing hashes or keeps a Hit).
+    """
 
     message: str
     evidence: tuple[Evidence, ...]

@@ -10,6 +10,7 @@ Public API::
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from itertools import starmap
 
 from ..analysis.cases import load_cases
 from ..analysis.evidence import is_pre_rfc
@@ -40,7 +41,7 @@ def refs(evidence: Iterable[Message | Notice]) -> tuple[Ref, ...]:
                 where[file, frame] = None
         else:
             where[item.file, item.frame if item.frame is not None else 0] = None
-    return tuple(Ref(file, frame) for file, frame in where)
+    return tuple(starmap(Ref, where))
 
 
 def _finding(rule: Rule, hit: Hit, ctx: Context) -> Finding:

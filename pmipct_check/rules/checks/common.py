@@ -14,9 +14,9 @@ def at(msg: Message | None) -> str:
     """``CT-Req (frame 12)``: how a finding names a message."""
     if msg is None:
         return "(not seen)"
-    where = f"frame {msg.frame}" if len({o[0] for o in msg.observations} | {msg.file}) == 1 else \
-        f"{msg.file}:{msg.frame}"
-    return f"{msg.type} ({where})"
+    if msg.observations and len({o[0] for o in msg.observations} | {msg.file}) > 1:  # seen in several files
+        return f"{msg.type} ({msg.file}:{msg.frame})"
+    return f"{msg.type} (frame {msg.frame})"
 
 
 def first(messages: Iterable[Message], types: Iterable[str], after_ns: int | None = None) -> Message | None:

@@ -106,6 +106,8 @@ def pbu_flags(ctx: Context, rule: Rule) -> Iterator[Hit]:
     """PMIP-P2: a PBU has the A and P flags set."""
     for m in ctx.of_type("PBU"):
         flags = flags_of(m)
+        if flags.get("A", True) and flags.get("P", True):
+            continue  # both set (or not decoded): almost every PBU
         missing = [f for f in ("A", "P") if f in flags and not flags[f]]  # flag(m, f) is False
         if missing:
             yield Hit(f"{at(m)} has the {' and '.join(missing)} flag clear", (m,))
@@ -347,33 +349,34 @@ def re_and_deregistration(ctx: Context, rule: Rule) -> Iterator[Hit]:
                       (ex.pbu, current.ex.pbu))
 
 
-Before = tuple[Exchange | None, Exchange | None]
+@dataclass(slots=True)
+class _Held:
+    """What the LMA held just before each exchange PMIP-P16/P17/P18 judge."""
+
+    #: (MN, answered de-registration, registration the LMA held before it, de-registration that ended the
+    #: last one): what PMIP-P16 and PMIP-P17 each judge
+    deregistrations: list[tuple[str, Exchange, Exchange | None, Exchange | None]]
+    #: (a rejected registration, the de-registration that ended the last binding before it): PMIP-P18's
+    rejected: list[tuple[_Facts, Exchange | None]]
 
 
-def _bindings_before(ctx: Context) -> dict[int, Before]:
-    """id(exchange) -> (registration the LMA holds, de-registration that ended the last one) just before it."""
-    out: dict[int, Before] = {}
-    for facts in _exchanges(ctx).by_mn.values():
+def _held_before(ctx: Context) -> _Held:
+    """Per MN in time order: the registration the LMA holds, and the de-registration that ended the last one."""
+    held = _Held([], [])
+    for mn, facts in _exchanges(ctx).by_mn.items():
         current: _Facts | None = None
         ended: Exchange | None = None
         for f in facts:
-            out[id(f.ex)] = (None if current is None else current.ex, ended)
+            if f.lifetime == 0 and f.ex.pba is not None:
+                held.deregistrations.append((mn, f.ex, None if current is None else current.ex, ended))
+            elif f.lifetime > 0 and f.accepted is False:
+                held.rejected.append((f, ended))
             if f.lifetime > 0 and f.accepted:
                 current, ended = f, None
             elif f.lifetime == 0 and current is not None and current.mag is not None and current.mag == f.mag \
                     and f.accepted:
                 current, ended = None, f.ex
-    return out
-
-
-def _answered_deregistrations(ctx: Context) -> list[tuple[str, Exchange, Exchange | None, Exchange | None]]:
-    """(MN, answered de-registration, binding before it, de-registration that ended the last one), per MN.
-
-    What PMIP-P16 and PMIP-P17 each judge, found in one walk.
-    """
-    before = ctx.shared("pmip-bindings-before", _bindings_before)
-    return [(mn, f.ex, *before[id(f.ex)]) for mn, facts in _exchanges(ctx).by_mn.items() for f in facts
-            if f.lifetime == 0 and f.ex.pba is not None]
+    return held
 
 
 def late_deregistration(ctx: Context, rule: Rule) -> Iterator[Hit]:
@@ -381,7 +384,7 @@ def late_deregistration(ctx: Context, rule: Rule) -> Iterator[Hit]:
     gets no PBA (the legitimate race of RFC 5213 section 5.3.5: ignored, conformant)."""
     delay = int(ctx.timers.min_delay_before_bce_delete * 1e9)
     no_session = bool(rule.params.get("no_session"))
-    for mn, ex, current, ended in ctx.shared("pmip-answered-deregistrations", _answered_deregistrations):
+    for mn, ex, current, ended in ctx.shared("pmip-held-before", _held_before).deregistrations:
         if not no_session and current is not None and not ctx.same(current.mag, ex.mag):
             yield Hit(f"{at(ex.pbu)} de-registers {mn} from {ctx.name(ex.mag)} after {ctx.name(current.mag)} "
                       f"registered it ({at(current.pbu)}); the LMA must ignore it, yet {at(ex.pba)} answers it",
@@ -396,18 +399,14 @@ def late_deregistration(ctx: Context, rule: Rule) -> Iterator[Hit]:
 def reregistration_after_dereg(ctx: Context, rule: Rule) -> Iterator[Hit]:
     """PMIP-P18: a new registration within MinDelayBeforeBCEDelete after a de-registration is accepted."""
     delay = int(ctx.timers.min_delay_before_bce_delete * 1e9)
-    for facts in _exchanges(ctx).by_mn.values():
-        for f in facts:
-            if f.lifetime == 0 or f.accepted is not False or f.status in MANDATORY_CODES:
-                continue  # only a valid PBU must be accepted; one lacking an option is P10's business
-            if f.missing is not None:
-                continue
-            ex = f.ex
-            _, ended = ctx.shared("pmip-bindings-before", _bindings_before)[id(ex)]
-            if ended is not None and ended.pba is not None and ex.pbu.time_ns - ended.pba.time_ns <= delay:
-                yield Hit(f"{at(ex.pba)} rejects {at(ex.pbu)} (status {f.status}) sent within "
-                          f"MinDelayBeforeBCEDelete of the de-registration {at(ended.pba)}; it should update the "
-                          "waiting binding", (ex.pbu, ex.pba, ended.pba))  # type: ignore[arg-type]
+    for f, ended in ctx.shared("pmip-held-before", _held_before).rejected:
+        if f.status in MANDATORY_CODES or f.missing is not None:
+            continue  # only a valid PBU must be accepted; one lacking an option is P10's business
+        ex = f.ex
+        if ended is not None and ended.pba is not None and ex.pbu.time_ns - ended.pba.time_ns <= delay:
+            yield Hit(f"{at(ex.pba)} rejects {at(ex.pbu)} (status {f.status}) sent within "
+                      f"MinDelayBeforeBCEDelete of the de-registration {at(ended.pba)}; it should update the "
+                      "waiting binding", (ex.pbu, ex.pba, ended.pba))  # type: ignore[arg-type]
 
 
 def retransmission(ctx: Context, rule: Rule) -> Iterator[Hit]:
