@@ -518,6 +518,18 @@ def _flags_tag(f: Field) -> str:
     return "flags:" + ",".join(f"{flag}={bit}" for flag, bit in f.bits)
 
 
+@cache
+def _scaled(scale: int) -> Callable[[int], int]:
+    """``value * scale`` as one shared int per value: a capture's lifetimes are a few values,
+    kept in every PBU and PBA (a new int each would be 32 octets a message)."""
+
+    @lru_cache(maxsize=1024)
+    def scaled(value: int) -> int:
+        return value * scale
+
+    return scaled
+
+
 def _field_code(i: int, f: Field, env: dict[str, Any]) -> _Code:
     v = f"v{i}"
     if f.kind in ("ipv6", "ipv4"):
@@ -530,7 +542,9 @@ def _field_code(i: int, f: Field, env: dict[str, Any]) -> _Code:
         return _Code(f"{f.size}s", [], [("", f.name, f"{v}.hex()")])
     fmt = {1: "B", 2: "H", 4: "I"}[f.size]
     if f.kind == "uint":
-        code = _Code(fmt, [], [("", f.name, f"{v} * {f.scale}" if f.scale != 1 else v)])
+        if f.scale != 1:
+            env[f"S{i}"] = _scaled(f.scale)
+        code = _Code(fmt, [], [("", f.name, f"S{i}({v})" if f.scale != 1 else v)])
         if f.table:
             env[f"T{i}"] = registry.TABLES[f.table]
             code.entries.append(("", f.name + "_name", f"T{i}.get({v}) or f'unassigned ({{{v}}})'"))
