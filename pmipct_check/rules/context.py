@@ -6,6 +6,7 @@ import itertools
 from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
+from operator import attrgetter
 from typing import Any, Literal, TypeVar, cast
 
 from ..analysis.cases import Case
@@ -18,6 +19,7 @@ from ..registry import Timers
 from .model import Rule
 
 Evidence = Message | Notice
+_time = attrgetter("time_ns")
 #: A message's option layout: option key -> its positions in ``fields["options"]`` (``Message.option_index``).
 Layout = Mapping[str, tuple[int, ...]]
 T = TypeVar("T")
@@ -116,8 +118,8 @@ class Context:
         merged = self._merged.get(types)
         if merged is None:  # several rules ask for the same mix (CTD+PCTD, PBU+PBA): merge it once
             wanted = frozenset(types)
-            merged = self._merged[types] = sorted((m for m in self.analysis.messages if m.type in wanted),
-                                                  key=lambda m: m.time_ns)
+            merged = self._merged[types] = [m for m in self.analysis.messages if m.type in wanted]
+            merged.sort(key=_time)  # stable: ties keep the analysis's order
         return iter(merged)
 
     def index(self, name: str, types: tuple[str, ...], key: Callable[[Message], Hashable]) -> dict[Hashable, list[Message]]:

@@ -164,12 +164,13 @@ def _binding_end(ctx: Context, h: Handover) -> tuple[int, Message, str] | None:
     return min(ends, key=lambda e: e[0]) if ends else None
 
 
-def _transfers(ctx: Context, h: Handover) -> Iterator[tuple[Message, int]]:
-    """(start message, completion time) for each transfer of ``h`` out of the pMAG."""
+def _transfers(ctx: Context, h: Handover, requests: list[Message]) -> Iterator[tuple[Message, int]]:
+    """(start message, completion time) for each transfer of ``h`` out of the pMAG.
+
+    ``requests``: ``h``'s CT-Reqs to the pMAG, each a start; without any, the pMAG's first CTD/PCTD is.
+    """
     limit = int(ctx.timers.ct_max_transfer_time * 1e9)
-    starts = [m for m in h.cxtp if m.type == "CT-Req" and ctx.same(m.dst, h.pmag)]
-    if not starts:
-        starts = [m for m in h.cxtp if m.type in ("CTD", "PCTD") and ctx.same(m.src, h.pmag)][:1]
+    starts = requests or [m for m in h.cxtp if m.type in ("CTD", "PCTD") and ctx.same(m.src, h.pmag)][:1]
     for start in starts:
         ctd = start if start.type != "CT-Req" else answer_of(ctx, start, limit)
         if ctd is None:
@@ -202,7 +203,7 @@ def context_kept(ctx: Context, rule: Rule) -> Iterator[Hit]:
                           f"CT_MAX_TRANSFER_TIME: the context was deleted before it was transferred",
                           (req, shown_by), h.id, outcome)
         deregs = [m for m in h.deregs if m.type == "PBU" and ctx.same(m.src, h.pmag)]
-        for start, done in _transfers(ctx, h) if deregs else ():
+        for start, done in _transfers(ctx, h, requests) if deregs else ():
             for d in deregs:
                 if start.time_ns < d.time_ns < done:
                     yield Hit(f"the pMAG {ctx.name(h.pmag)} de-registered {h.mn} ({at(d)}) while the transfer "

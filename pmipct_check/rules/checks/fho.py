@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from ...analysis.evidence import FHO, flag, items, mn_identifier, num, option, options
 from ...decode.model import Message
-from ..context import Context, Hit
+from ..context import Context, Hit, Layout
 from ..model import Rule
 from .common import at, constrained, first, in_clear, order_hits
 
@@ -117,11 +117,14 @@ def buffer_then_forward(ctx: Context, rule: Rule) -> Iterator[Hit]:
             yield Hit(f"{at(m)} asks for buffering (U) but no HI with F follows", (m,))
 
 
+def _carries_fho_options(layout: Layout) -> bool:
+    return "lmaa" in layout or "mn_lla_iid" in layout or "context_req" in layout
+
+
 def option_formats(ctx: Context, rule: Rule) -> Iterator[Hit]:
     """PFMIP-F8: LMAA option code matches its length; MN LLA-IID is 8 octets; Context Request has requests."""
     for m in ctx.messages:
-        if m.protocol == "cxtp" or (option(m, "lmaa") is None and option(m, "mn_lla_iid") is None
-                                    and option(m, "context_req") is None):
+        if m.protocol == "cxtp" or not ctx.per_layout("fho-options", m, _carries_fho_options):
             continue  # most messages carry none of the three: skip the walk over their options
         for o in items(m, "options"):
             if o.get("key") == "lmaa" and (o.get("code"), o.get("length")) not in ((1, 18), (2, 6)):
