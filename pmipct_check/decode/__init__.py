@@ -67,14 +67,15 @@ def _notices(walk: Walk, carried: Carried) -> tuple[Notice, ...]:
 
 
 def _message(carried: Carried, protocol: str, type_: str, fields: dict, walk: Walk) -> Message:
-    # Positional (Message's field order) because this runs once per message on the hot path.
-    # The carrier info is the capture stage's, which shares equal ones (Extractor._shared_info).
+    # All positional, in Message's field order (observations (), option_index None, info): this
+    # runs once per message, and a keyword argument costs a dict per call.  The carrier info is
+    # the capture stage's, which shares equal ones (Extractor._shared_info).
     frames = carried.frames
     if len(frames) == 1 and frames[0] == carried.frame:  # its own frame alone: no tuple kept per message
         frames = ()
     return Message(carried.file, carried.frame, carried.time_ns, carried.src, carried.dst,
                    protocol, type_, fields, carried.transport, frames,  # type: ignore[arg-type]
-                   _notices(walk, carried) if walk.problems else (), info=carried.info)
+                   _notices(walk, carried) if walk.problems else (), (), None, carried.info)
 
 
 def decode_carried(carried: Carried, profile: Profile = DEFAULT_PROFILE, memo: dict | None = None) -> Message | Notice:
