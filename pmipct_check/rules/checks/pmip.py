@@ -212,17 +212,23 @@ def pba_echo(ctx: Context, rule: Rule) -> Iterator[Hit]:
             yield Hit(f"{at(pba)} answering {at(pbu)} carries {'; '.join(problems)}", (pba, pbu))
 
 
+def _assigns_prefixes(pba: Message) -> bool:
+    """Whether the PBA carries HNP options, none of them ALL_ZERO."""
+    back = options(pba, "hnp")
+    return bool(back) and not any(map(is_all_zero_prefix, back))
+
+
 def pba_prefixes(ctx: Context, rule: Rule) -> Iterator[Hit]:
     """PMIP-P9: rejected: the requested HNPs echoed; accepted: NON_ZERO assigned prefixes."""
     for f in _exchanges(ctx).all:
         ex, status = f.ex, f.status
         if ex.pba is None or status is None:
             continue
-        back = options(ex.pba, "hnp")
         if status < 128:
-            if f.lifetime > 0 and (not back or any(is_all_zero_prefix(o) for o in back)):
+            if f.lifetime > 0 and not _assigns_prefixes(ex.pba):
                 yield Hit(f"{at(ex.pba)} accepts {at(ex.pbu)} without a NON_ZERO home network prefix", (ex.pba, ex.pbu))
         else:
+            back = options(ex.pba, "hnp")
             sent = _prefix_set(ctx, ex.pbu)
             got = _prefix_set(ctx, ex.pba)
             if options(ex.pbu, "hnp") and sent != got:
