@@ -24,6 +24,7 @@ SCTP_DATA = 0
 SCTP_DATA_HEADER_LEN = 16  # type, flags, length, TSN, stream id, SSN, PPI
 MAX_MESSAGE = 64 * 1024
 MAX_PENDING = 1000
+MAX_ASSOCIATIONS = 4096  # association keys shared before the table starts afresh
 _RECENT_TSNS = 4096  # delivered (association, TSN) pairs remembered to mark retransmissions
 _TSN_MASK = 0xFFFFFFFF
 
@@ -112,6 +113,9 @@ class SctpAssembler:
         self._pending: dict[tuple, _Pending] = {}
         self._ignored: dict[tuple, int] = {}  # fragments of messages whose first fragment failed the check
         self._delivered: dict[tuple, None] = {}
+        #: One key per association: its port and tag ints are then shared by every message's
+        #: SctpInfo (kept with each decoded record) instead of new ones from every packet.
+        self._assocs: dict[tuple, tuple] = {}
 
     def packet(
         self, file: str, frame: int, addresses: tuple[bytes, bytes], segment: bytes
@@ -127,6 +131,12 @@ class SctpAssembler:
         sport, dport, vtag = _COMMON_HDR.unpack_from(segment)
         by_port = sport in self.ports or dport in self.ports
         assoc = (addresses[0], addresses[1], sport, dport, vtag)
+        shared = self._assocs.get(assoc)
+        if shared is None:
+            if len(self._assocs) >= MAX_ASSOCIATIONS:
+                self._assocs.clear()
+            shared = self._assocs[assoc] = assoc
+        assoc = shared
         p = SCTP_COMMON_HEADER_LEN
         while p + SCTP_CHUNK_HEADER_LEN <= n:
             ctype, flags, clen = segment[p], segment[p + 1], (segment[p + 2] << 8) | segment[p + 3]
