@@ -6,6 +6,8 @@ findings whether it runs with its sibling, alone, or after it.
 
 from __future__ import annotations
 
+import gc
+
 import pytest
 from test_analysis_fixtures import LMA, MAG1, MAG2, Lab, scenario
 from test_rules_checks import NAI, PROFILE, VIOLATIONS, of, run
@@ -152,3 +154,15 @@ def test_per_layout_reads_each_distinct_option_layout_once() -> None:
             tuple(sorted(o["key"] for o in m.fields.get("options", []))) for m in messages]
     assert len(read) == len({id(m.option_index) for m in messages}) < len(messages)
     assert ctx.per_layout("keys", odd, keys).count("mn_id") == 2
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_run_rules_leaves_the_garbage_collector_as_it_found_it(enabled: bool) -> None:
+    """The engine holds the collector while the checks run (their memos are no cyclic garbage), then restores it."""
+    was = gc.isenabled()
+    try:
+        gc.enable() if enabled else gc.disable()
+        run(scenario("reactive-1").out)
+        assert gc.isenabled() == enabled
+    finally:
+        gc.enable() if was else gc.disable()
