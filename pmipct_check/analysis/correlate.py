@@ -86,7 +86,7 @@ class _Identities:
         self.mns: dict[str, _MN] = {}
         self.alias: dict[str, str] = {}
         self.alias_nets: dict[str, str] = {}  # network text -> MN key
-        self.lengths: dict[int, set[int]] = {}  # IP version -> prefix lengths in alias_nets
+        self.lengths: dict[int, list[int]] = {}  # IP version -> prefix lengths in alias_nets, longest first
 
     def identify(self, msg: Message, create: bool = True) -> str | None:
         mid, ll, pfx = mn_identifier(msg), ll_att_key(msg), prefix_texts(msg)
@@ -114,7 +114,10 @@ class _Identities:
             if p not in self.alias_nets:
                 self.alias_nets[p] = key
                 address, _, length = p.rpartition("/")
-                self.lengths.setdefault(6 if ":" in address else 4, set()).add(int(length))
+                in_use = self.lengths.setdefault(6 if ":" in address else 4, [])
+                if int(length) not in in_use:
+                    in_use.append(int(length))
+                    in_use.sort(reverse=True)
             if p not in mn.prefixes:
                 mn.prefixes.append(p)
         return key
@@ -128,7 +131,7 @@ class _Identities:
             if mapped is not None:
                 return mapped
         version = 6 if ":" in address else 4
-        for length in sorted(self.lengths.get(version, ()), reverse=True):
+        for length in self.lengths.get(version, ()):
             # longest match first, one dict lookup per prefix length in use
             net = network_text(address, length)
             key = self.alias_nets.get(net) if net is not None else None
@@ -153,10 +156,21 @@ def _pair_pbas(pmip: list[Message], ids: _Identities, mn_of: dict[int, str]) -> 
             by_seq[msg.src, msg.dst, num(msg, "seq")].append(item)
             by_mn[msg.src, msg.dst, mn].append(item)
             continue
+        same_seq = by_seq.get((msg.dst, msg.src, num(msg, "seq")), ())
+        latest = next((p for p in reversed(same_seq) if p.pba is None and p.pbu.time_ns <= msg.time_ns), None)
+        options = msg.fields.get("options")
+        if latest is not None and options is not None and latest.pbu.fields.get("options") is options:
+            # An echo: the decoder hands a PBA that repeats its PBU's options that PBU's very
+            # list, so it names the same MN and answers the latest open PBU; no identity to read.
+            if msg.option_index is None:
+                msg.option_index = latest.pbu.option_index  # same list, same positions
+            latest.pba = msg
+            mn_of[id(msg)] = latest.mn
+            continue
         own = ids.identify(msg, create=False)
         # The latest open PBU with this sequence number, of this MN if there is one.
         chosen = other = None
-        for p in reversed(by_seq.get((msg.dst, msg.src, num(msg, "seq")), ())):
+        for p in reversed(same_seq):
             if p.pba is None and p.pbu.time_ns <= msg.time_ns:
                 if own is None or p.mn == own:
                     chosen = p
