@@ -12,7 +12,7 @@ from ..decode.model import Message
 from ..notices import Notice
 from ..profile import DEFAULT_PROFILE, Profile
 from .cases import Case, load_cases
-from .classify import classify, facts, transfer_messages
+from .classify import Classifier, facts, transfer_messages
 from .correlate import Draft, correlate
 from .evidence import CXTP_ACCESS, CXTP_TRANSFER, FHO, NodeKeys
 from .model import Analysis, Handover
@@ -73,8 +73,8 @@ def _analyze(msgs: list[Message], profile: Profile, cases: Mapping[str, Case] | 
 
     drafts = sorted(corr.drafts, key=attrgetter("anchor_ns"))
     kinds = {b.mn: b.key_kind for b in corr.bindings}
-    run = _Run(profile, node, cases, {name: event_anchors(case.steps) for name, case in cases.items()},
-               observed, bool(inter))
+    run = _Run(profile, node, cases, Classifier(cases),
+               {name: event_anchors(case.steps) for name, case in cases.items()}, observed, bool(inter))
     handovers = []
     handover_of: dict[int, str] = {}
     for number, draft in enumerate(drafts, 1):
@@ -102,42 +102,41 @@ class _Run:
     profile: Profile
     node: NodeKeys
     cases: Mapping[str, Case]
+    classify: Classifier  # over ``cases``
     anchors: Mapping[str, tuple[tuple[str, tuple[str, ...]], ...]]  # case -> timings.event_anchors
     observed: frozenset[str]  # MAG nodes seen talking to other MAGs
     inter_visible: bool  # any inter-MAG traffic in the capture
 
 
+#: Handover.vantage by (lma, pmag, nmag) seen: eight values, shared by every handover.
+_VANTAGE = {(lma, pmag, nmag): frozenset(role for role, seen in (("lma", lma), ("pmag", pmag), ("nmag", nmag))
+                                         if seen)
+            for lma in (False, True) for pmag in (False, True) for nmag in (False, True)}
+
+
 def _handover(hid: str, d: Draft, run: _Run, mn_key: str) -> Handover:
-    profile, node, cases, observed, inter_visible = run.profile, run.node, run.cases, run.observed, run.inter_visible
-    pbu = d.pbu.pbu if d.pbu else None
-    pba = d.pbu.pba if d.pbu else None
-    deregs = tuple(sorted((m for ex in d.deregs for m in (ex.pbu, ex.pba) if m is not None), key=_time))
+    node, cases = run.node, run.cases
+    pbu, pba = (d.pbu.pbu, d.pbu.pba) if d.pbu else (None, None)
+    deregs = tuple(sorted([m for ex in d.deregs for m in (ex.pbu, ex.pba) if m is not None], key=_time))
     cxtp, fho = tuple(d.cxtp), tuple(sorted(d.fho, key=_time))
     moves = transfer_messages(cxtp, fho)
-    f = facts(pmag=d.pmag, nmag=d.nmag, pbu=pbu, pba=pba, deregs=deregs, cxtp=cxtp, fho=fho, profile=profile,
-              moves=moves)
-    pmag_seen, nmag_seen = node[d.pmag] in observed, node[d.nmag] in observed
+    f = facts(pmag=d.pmag, nmag=d.nmag, pbu=pbu, pba=pba, deregs=deregs, cxtp=cxtp, fho=fho, profile=run.profile,
+              moves=moves, node=node)
+    pmag_seen, nmag_seen = node[d.pmag] in run.observed, node[d.nmag] in run.observed
     pair_visible = nmag_seen or pmag_seen
-    case, reason = classify(f, cases, inter_mag_visible=inter_visible and pair_visible)
-    if f.transfer == "none" and inter_visible and not pair_visible and case == "none":
+    case, reason = run.classify(f, inter_mag_visible=run.inter_visible and pair_visible)
+    if f.transfer == "none" and run.inter_visible and not pair_visible and case == "none":
         reason += "; the capture shows no traffic of this pMAG or nMAG with other MAGs"
-    everything = sorted([m for m in (pbu, pba) if m is not None] + list(deregs) + list(cxtp) + list(fho), key=_time)
+    everything = sorted([m for m in (pbu, pba) if m is not None] + [*deregs, *cxtp, *fho], key=_time)
     started = [m for m in moves if node[m.src] == node[d.nmag]] if cases.get(case) and \
         cases[case].timing == "reactive" else []
-    vantage = set()
-    if pbu is not None or pba is not None:
-        vantage.add("lma")
-    if pmag_seen:
-        vantage.add("pmag")
-    if nmag_seen:
-        vantage.add("nmag")
+    timed = timings(pbu=pbu, pba=pba, deregs=deregs, transfer=moves, nmag_started=started, everything=everything)
+    if case in cases:
+        timed.update(context_timings_at(run.anchors[case], pba=pba, transfer=moves))
     return Handover(
         id=hid, mn=d.mn, case=case, case_reason=reason, pmag=d.pmag, nmag=d.nmag,
-        lma=d.pbu.lma if d.pbu else None, messages=tuple(everything),
-        timings={**timings(pbu=pbu, pba=pba, deregs=deregs, transfer=moves, nmag_started=started,
-                           everything=everything),
-                 **(context_timings_at(run.anchors[case], pba=pba, transfer=moves) if case in cases else {})},
-        vantage=frozenset(vantage), pbu=pbu, pba=pba,
+        lma=d.pbu.lma if d.pbu else None, messages=tuple(everything), timings=timed,
+        vantage=_VANTAGE[pbu is not None or pba is not None, pmag_seen, nmag_seen], pbu=pbu, pba=pba,
         previous=d.previous.pbu if d.previous else None, previous_pba=d.previous.pba if d.previous else None,
         deregs=deregs, cxtp=cxtp, fho=fho, mn_key=mn_key,
     )

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from operator import attrgetter
 from typing import Any
 
 from ..decode.model import Message
 from ..profile import Profile
 from .cases import Case
-from .evidence import CXTP_TRANSFER, FHO, named_pmag, same_node
+from .evidence import CXTP_TRANSFER, FHO, NodeKeys, named_pmag
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,29 +32,35 @@ class Facts:
 
 def transfer_messages(cxtp: tuple[Message, ...], fho: tuple[Message, ...]) -> list[Message]:
     return sorted([m for m in cxtp if m.type in CXTP_TRANSFER] + [m for m in fho if m.type in FHO],
-                  key=lambda m: m.time_ns)
+                  key=_time)
+
+
+_time = attrgetter("time_ns")
 
 
 def facts(*, pmag: str | None, nmag: str, pbu: Message | None, pba: Message | None,
           deregs: tuple[Message, ...], cxtp: tuple[Message, ...], fho: tuple[Message, ...],
-          profile: Profile, moves: list[Message] | None = None) -> Facts:
-    """``moves``: ``transfer_messages(cxtp, fho)`` when the caller has it already."""
+          profile: Profile, moves: list[Message] | None = None,
+          node: Mapping[object, str | None] | None = None) -> Facts:
+    """``moves``: ``transfer_messages(cxtp, fho)`` when the caller has it already; ``node``: the
+    profile's :class:`~.evidence.NodeKeys` when the caller keeps one."""
     if moves is None:
         moves = transfer_messages(cxtp, fho)
+    if node is None:
+        node = NodeKeys(profile)
     first = moves[0] if moves else None
     transfer = "none" if first is None else ("cxtp" if first.protocol == "cxtp" else "fmip")
-    first_from = None
+    pmag_node = node[pmag] if pmag is not None else None
+    first_from = vs_pbu = vs_dereg = None
     if first is not None:
-        if same_node(profile, first.src, nmag):
+        sender = node[first.src]
+        if sender == node[nmag]:
             first_from = "nmag"
-        elif same_node(profile, first.src, pmag):
+        elif pmag_node is not None and sender == pmag_node:
             first_from = "pmag"
-    vs_pbu = None
-    if first is not None and pbu is not None:
-        vs_pbu = "before" if first.time_ns < pbu.time_ns else "after"
-    vs_dereg = None
-    if first is not None:
-        own = [d for d in deregs if d.type == "PBU" and same_node(profile, d.src, pmag)]
+        if pbu is not None:
+            vs_pbu = "before" if first.time_ns < pbu.time_ns else "after"
+        own = (d for d in deregs if d.type == "PBU" and pmag_node is not None and node[d.src] == pmag_node)
         vs_dereg = "after" if any(d.time_ns <= first.time_ns for d in own) else "before"
     names = None if pba is None else bool(named_pmag(pba, profile)[1])
     return Facts(transfer, first, first_from, vs_pbu, vs_dereg, names)
@@ -80,20 +87,47 @@ def _holds(signature: Mapping[str, Any], f: Facts) -> tuple[bool, str]:
 
 def classify(f: Facts, cases: Mapping[str, Case], *, inter_mag_visible: bool) -> tuple[str, str]:
     """(case name, reason): the first case whose signature holds, else ``unknown``."""
+    return Classifier(cases)(f, inter_mag_visible=inter_mag_visible)
+
+
+class Classifier:
+    """:func:`classify` for one case table, deciding each distinct set of facts once.
+
+    The verdict depends only on the facts' values (the first message by its type), and a
+    capture's thousands of handovers show a handful of them; only a matched case's reason names
+    a frame, so that is written per handover.
+    """
+
+    def __init__(self, cases: Mapping[str, Case]) -> None:
+        self.cases = cases
+        self._verdicts: dict[tuple[Any, ...], tuple[Case | None, str]] = {}
+
+    def __call__(self, f: Facts, *, inter_mag_visible: bool) -> tuple[str, str]:
+        key = (f.transfer, f.first.type if f.first is not None else None, f.first_from, f.first_vs_pbu,
+               f.first_vs_dereg, f.pba_names_pmag, inter_mag_visible)
+        verdict = self._verdicts.get(key)
+        if verdict is None:
+            verdict = self._verdicts[key] = _verdict(f, self.cases, inter_mag_visible)
+        case, why = verdict
+        return (case.name, _reason(case, f, inter_mag_visible)) if case is not None else ("unknown", why)
+
+
+def _verdict(f: Facts, cases: Mapping[str, Case], inter_mag_visible: bool) -> tuple[Case | None, str]:
+    """The first case whose signature holds (None and why when none does)."""
     if f.transfer == "none" and not inter_mag_visible and f.pba_names_pmag:
-        return "unknown", ("the PBA names the pMAG (reactive case 1 expected) but the capture shows no "
-                           "traffic between MAGs, so the transfer cannot be seen")
+        return None, ("the PBA names the pMAG (reactive case 1 expected) but the capture shows no "
+                      "traffic between MAGs, so the transfer cannot be seen")
     misses = []
     for case in cases.values():
         ok, why = _holds(case.signature, f)
         if ok:
-            return case.name, _reason(case, f, inter_mag_visible)
+            return case, ""
         if case.signature.get("transfer") == f.transfer:
             misses.append(f"{case.name}: {why}")
     first = f.first
     lead = f"first transfer message {first.type} from {f.first_from or 'a MAG that is neither pMAG nor nMAG'}" \
         if first is not None else "no transfer message"
-    return "unknown", f"{lead} matches no case ({'; '.join(misses) or 'no case of this kind'})"
+    return None, f"{lead} matches no case ({'; '.join(misses) or 'no case of this kind'})"
 
 
 def _reason(case: Case, f: Facts, inter_mag_visible: bool) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from operator import attrgetter
 from typing import Any
 
 from ..decode.model import Message
@@ -29,8 +30,10 @@ TIMINGS = {
     "handover": "first -> last signalling message of the handover",
 }
 
+_time = attrgetter("time_ns")
 
-def _first(messages: list[Message], types: tuple[str, ...], after: int | None = None) -> Message | None:
+
+def _first(messages: Sequence[Message], types: tuple[str, ...], after: int | None = None) -> Message | None:
     for m in messages:
         if m.type in types and (after is None or m.time_ns >= after):
             return m
@@ -46,21 +49,29 @@ def _span(a: Message | None, b: Message | None) -> float | None:
 def timings(*, pbu: Message | None, pba: Message | None, deregs: tuple[Message, ...],
             transfer: list[Message], nmag_started: list[Message], everything: list[Message]) -> dict[str, float]:
     """Every timing the messages allow; absent ones are left out."""
-    out: dict[str, float | None] = {"pbu_pba": _span(pbu, pba)}
-    req = _first(transfer, ("CT-Req",))
-    ctd = _first(transfer, ("CTD", "PCTD"), req.time_ns if req else None)
-    out["ctreq_ctd"] = _span(req, ctd)
-    first_ctd = _first(transfer, ("CTD", "PCTD"))
-    out["ctd_ctdr"] = _span(first_ctd, _first(transfer, ("CTDR",), first_ctd.time_ns if first_ctd else None))
-    hi = _first(transfer, ("HI",))
-    out["hi_hack"] = _span(hi, _first(transfer, ("HAck",), hi.time_ns if hi else None))
-    starts = [m for m in (pbu, *nmag_started) if m is not None]
-    out["attach_registered"] = _span(min(starts, key=lambda m: m.time_ns), pba) if starts and pba else None
-    dereg = _first(list(deregs), ("PBU",))
-    out["dereg_pba"] = _span(dereg, _first(list(deregs), ("PBA",), dereg.time_ns if dereg else None))
-    out["transfer"] = _span(transfer[0], transfer[-1]) if transfer else None
-    out["handover"] = _span(everything[0], everything[-1]) if everything else None
-    return {k: round(v, 9) for k, v in out.items() if v is not None}
+    spans: list[tuple[str, Message | None, Message | None]] = [("pbu_pba", pbu, pba)]
+    if transfer:  # else no transfer timing has its messages
+        req = _first(transfer, ("CT-Req",))
+        if req is not None:
+            spans.append(("ctreq_ctd", req, _first(transfer, ("CTD", "PCTD"), req.time_ns)))
+        ctd = _first(transfer, ("CTD", "PCTD"))
+        if ctd is not None:
+            spans.append(("ctd_ctdr", ctd, _first(transfer, ("CTDR",), ctd.time_ns)))
+        hi = _first(transfer, ("HI",))
+        if hi is not None:
+            spans.append(("hi_hack", hi, _first(transfer, ("HAck",), hi.time_ns)))
+    if pba is not None:
+        starts = [m for m in (pbu, *nmag_started) if m is not None]
+        if starts:
+            spans.append(("attach_registered", min(starts, key=_time), pba))
+    dereg = _first(deregs, ("PBU",))
+    if dereg is not None:
+        spans.append(("dereg_pba", dereg, _first(deregs, ("PBA",), dereg.time_ns)))
+    if transfer:
+        spans.append(("transfer", transfer[0], transfer[-1]))
+    if everything:
+        spans.append(("handover", everything[0], everything[-1]))
+    return {name: round((b.time_ns - a.time_ns) / 1e9, 9) for name, a, b in spans if a is not None and b is not None}
 
 
 def attach_timings(*, attach_ns: int | None, pba: Message | None, transfer: list[Message],
