@@ -154,6 +154,31 @@ def test_per_layout_reads_each_distinct_option_layout_once() -> None:
             tuple(sorted(o["key"] for o in m.fields.get("options", []))) for m in messages]
     assert len(read) == len({id(m.option_index) for m in messages}) < len(messages)
     assert ctx.per_layout("keys", odd, keys).count("mn_id") == 2
+    pbus = list(ctx.of_type("PBU"))
+    assert [id(layout) for layout in ctx.layouts("PBU")] == list(dict.fromkeys(id(m.option_index) for m in pbus))
+    assert odd.option_index in ctx.layouts("PBU") and len(ctx.layouts("PBU")) < len(pbus)
+    assert ctx.layouts("no such type") == []
+
+
+def test_a_single_pbu_with_a_bad_layout_among_clean_ones_is_found() -> None:
+    """PMIP-P3/P4 and DRAFT-D10 skip the walk when no PBU layout can fail: one that can must still be found."""
+    lab = Lab()
+    for seq in range(3):
+        lab.register(MAG1, NAI, seq + 1)
+        lab.wait(500)
+    hnp = {"type": 22, "name": "Home Network Prefix", "key": "hnp", "length": 18, "prefix_len": 64}
+    bad = lab.pbu(MAG1, NAI, 9, extra=[
+        {"type": 8, "name": "Mobile Node Identifier", "key": "mn_id", "length": 2, "subtype": 1, "identifier": "x"},
+        {**hnp, "prefix": "::"},
+        {"type": 41, "name": "pMAG Address", "key": "pmag_address", "length": 18, "address": MAG2}])
+    lab.wait(500)
+    lab.register(MAG1, NAI, 10)
+    result = run(lab.out)
+    assert [f.refs[0].frame for f in of(result, "PMIP-P3")] == [bad.frame]
+    assert [f.refs[0].frame for f in of(result, "PMIP-P4")] == [bad.frame]
+    assert [f.refs[0].frame for f in of(result, "DRAFT-D10")] == [bad.frame]
+    clean = [m for m in lab.out if m is not bad]
+    assert not of(run(clean), "PMIP-P3") and not of(run(clean), "PMIP-P4") and not of(run(clean), "DRAFT-D10")
 
 
 @pytest.mark.parametrize("enabled", [True, False])

@@ -59,6 +59,7 @@ class Context:
     _ends: dict[str | None, int] = field(default_factory=dict)
     _shared: dict[str, Any] = field(default_factory=dict)
     _layouts: dict[str, dict[int, tuple[Layout, Any]]] = field(default_factory=dict)
+    _type_layouts: dict[str, list[Layout]] = field(default_factory=dict)
 
     # ---- lookups -----------------------------------------------------------------------
     @property
@@ -147,9 +148,7 @@ class Context:
         a few dozen layouts.  Memoised by the mapping's identity; the memo holds the mapping, so the
         identity stays its own while the Context lives.
         """
-        if msg.option_index is None:
-            option_count(msg, "mn_id")  # analysis.evidence makes the message's index on first use
-        layout = cast(Layout, msg.option_index)
+        layout = _layout_of(msg)
         memo = self._layouts.get(name)
         if memo is None:
             memo = self._layouts[name] = {}
@@ -157,6 +156,21 @@ class Context:
         if found is None:
             found = memo[id(layout)] = (layout, read(layout))
         return found[1]
+
+    def layouts(self, type_: str) -> list[Layout]:
+        """The distinct option layouts of the messages of ``type_`` (by identity), found in one walk.
+
+        A rule that judges layouts alone (PMIP-P3, PMIP-P4, DRAFT-D10) has nothing to report when
+        none of them fails, and need not walk the messages at all (a clean capture: every time).
+        """
+        found = self._type_layouts.get(type_)
+        if found is None:
+            distinct: dict[int, Layout] = {}
+            for m in self.of_type(type_):
+                layout = _layout_of(m)
+                distinct.setdefault(id(layout), layout)
+            found = self._type_layouts[type_] = list(distinct.values())
+        return found
 
     def pair_key(self, m: Message) -> tuple[str | None, str | None, object]:
         """(sender node, receiver node, MN previous address): how CXTP messages find each other.
@@ -211,6 +225,13 @@ class Context:
         if self._claims is None:
             self._claims = _dispatch(self.all_notices(), self.catalogue)
         return self._claims.get(rule_id, [])
+
+
+def _layout_of(msg: Message) -> Layout:
+    """``msg.option_index``, made first if need be (analysis.evidence makes it on first use)."""
+    if msg.option_index is None:
+        option_count(msg, "mn_id")
+    return cast(Layout, msg.option_index)
 
 
 def _dispatch(notices: list[Notice], catalogue: Sequence[Rule]) -> dict[str, list[Notice]]:

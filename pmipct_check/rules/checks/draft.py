@@ -123,6 +123,8 @@ def _names_pmag(layout: Layout) -> bool:
 
 def plain_pmipv6(ctx: Context, rule: Rule) -> Iterator[Hit]:
     """DRAFT-D10: only the PBA carries the draft's pMAG options."""
+    if not any(map(_names_pmag, ctx.layouts("PBU"))):
+        return  # no PBU carries one: no need to look at each
     for m in ctx.of_type("PBU"):
         if ctx.per_layout("draft-names-pmag", m, _names_pmag):
             yield Hit(f"{at(m)} carries a pMAG option; the draft defines it for the PBA only", (m,))

@@ -126,6 +126,8 @@ def _option_problems(layout: Layout) -> str:
 
 def pbu_options(ctx: Context, rule: Rule) -> Iterator[Hit]:
     """PMIP-P3: one MN-ID, HI and ATT, at least one HNP, at most one TS, MN-LL-ID, LLA."""
+    if not any(map(_option_problems, ctx.layouts("PBU"))):
+        return  # every PBU's options are in order: no need to look at each
     for m in ctx.of_type("PBU"):
         problems = ctx.per_layout("pmip-pbu-options", m, _option_problems)
         if problems:
@@ -134,6 +136,8 @@ def pbu_options(ctx: Context, rule: Rule) -> Iterator[Hit]:
 
 def all_zero_hnp(ctx: Context, rule: Rule) -> Iterator[Hit]:
     """PMIP-P4: an ALL_ZERO HNP option must be the only HNP option."""
+    if all(len(layout.get("hnp", ())) < 2 for layout in ctx.layouts("PBU")):
+        return  # no PBU carries two HNP options
     for m in ctx.of_type("PBU"):
         if option_count(m, "hnp") < 2:
             continue
