@@ -6,6 +6,8 @@ from __future__ import annotations
 import itertools
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from test_analysis_fixtures import MAG1, MAG2, PREV, Lab, att, handoff, hnp, mn_id, scenario
 from test_analysis_handovers import FOUR_AND_MORE
 
@@ -13,6 +15,7 @@ from pmipct_check.analysis import analyze, load_cases
 from pmipct_check.analysis.classify import Classifier, classify, facts, transfer_messages
 from pmipct_check.analysis.correlate import UNIDENTIFIED
 from pmipct_check.analysis.evidence import option, options
+from pmipct_check.analysis.timings import _EXACT_NS, seconds
 from pmipct_check.profile import DEFAULT_PROFILE
 
 
@@ -116,3 +119,15 @@ def test_a_cxtp_address_finds_the_longest_prefix_whatever_order_they_were_seen(o
         lab.ct_req(MAG2, MAG1, address)
     # an address no binding holds: the orphan transfer is named by the address itself
     assert analyze(lab.out).mns[-3:] == ("narrow@lab.example", "wide@lab.example", PREV)
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.one_of(st.integers(-(10**12), 10**12), st.integers(-(2**53), 2**53),
+                 st.integers(_EXACT_NS - 10**7, _EXACT_NS + 10**7), st.integers(-_EXACT_NS - 10**7, -_EXACT_NS + 10**7)))
+def test_seconds_are_what_round_gives(ns: int) -> None:
+    assert seconds(ns) == round(ns / 1e9, 9)
+
+
+def test_seconds_near_the_bound() -> None:
+    for ns in (*range(_EXACT_NS - 20_000, _EXACT_NS + 20_000), *range(-_EXACT_NS - 20_000, -_EXACT_NS + 20_000)):
+        assert seconds(ns) == round(ns / 1e9, 9), ns

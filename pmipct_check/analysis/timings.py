@@ -31,6 +31,17 @@ TIMINGS = {
 }
 
 _time = attrgetter("time_ns")
+_EXACT_NS = 2**22 * 10**9  # 48.5 days: below it a double's spacing is under a nanosecond
+
+
+def seconds(ns: int) -> float:
+    """A span of ``ns`` nanoseconds in seconds, as ``round(ns / 1e9, 9)`` gives it.
+
+    An integer below 2**53 divided by 1e9 is the double nearest ``ns`` * 1e-9; below 2**22 s
+    doubles lie less than 1e-9 apart, so rounding that to nine decimals and back gives the same
+    double.  Only longer spans need ``round`` (slow: it goes through decimal text).
+    """
+    return ns / 1e9 if -_EXACT_NS < ns < _EXACT_NS else round(ns / 1e9, 9)
 
 
 def _first(messages: Sequence[Message], types: tuple[str, ...], after: int | None = None) -> Message | None:
@@ -71,7 +82,7 @@ def timings(*, pbu: Message | None, pba: Message | None, deregs: tuple[Message, 
         spans.append(("transfer", transfer[0], transfer[-1]))
     if everything:
         spans.append(("handover", everything[0], everything[-1]))
-    return {name: round((b.time_ns - a.time_ns) / 1e9, 9) for name, a, b in spans if a is not None and b is not None}
+    return {name: seconds(b.time_ns - a.time_ns) for name, a, b in spans if a is not None and b is not None}
 
 
 def attach_timings(*, attach_ns: int | None, pba: Message | None, transfer: list[Message],
@@ -128,4 +139,4 @@ def context_timings_at(anchors: Sequence[tuple[str, tuple[str, ...]]], *, pba: M
             at[event] = message.time_ns
     if "CR" not in at or "CA" not in at or at["CA"] < at["CR"]:
         return {}
-    return {"cr_ca": round((at["CA"] - at["CR"]) / 1e9, 9)}
+    return {"cr_ca": seconds(at["CA"] - at["CR"])}
