@@ -335,6 +335,14 @@ class Extractor:
         if data[off] >> 4 == 6:
             plen, hop, src_raw, dst_raw = _V6_HEADER(data, off)
             end = off + 40 + plen if plen else n  # 0: a jumbogram, or a TSO capture
+            if nh == IPPROTO_MH and p == off + 40 and not layers and end <= n:
+                # The commonest frame of a signalling capture: an MH right after one IPv6 header,
+                # whose info (IP version, hop limit, length) was made before: see _shared_info.
+                shared = self._infos.get((6, hop, end - p))
+                if shared is not None:
+                    names = self._names
+                    return (Carried(file, frame, time_ns, names.get(src_raw) or self._name(src_raw),
+                                    names.get(dst_raw) or self._name(dst_raw), "mh", data[p:end], (frame,), shared),)
             frag = p > off + 40 and self._more_fragments(data, off, p)  # a fragment header is an extension
             info: dict[str, object] = {"ip_version": 6, "hop_limit": hop}
         else:
