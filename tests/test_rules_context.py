@@ -23,7 +23,8 @@ from pmipct_check.rules.engine import load_rules
 SHARED = {
     "PMIP-P14": "PMIP-P15", "PMIP-P15": "PMIP-P14", "PMIP-P16": "PMIP-P17", "PMIP-P17": "PMIP-P16",
     "PMIP-P18": "PMIP-P16", "PMIP-P9": "PMIP-P14", "PMIP-P10": "PMIP-P18", "PMIP-P11": "PMIP-P12",
-    "PMIP-P12": "PMIP-P13", "PMIP-P13": "PMIP-P20", "PMIP-P20": "PMIP-P12",
+    "PMIP-P12": "PMIP-P13", "PMIP-P13": "PMIP-P20", "PMIP-P20": "PMIP-P12", "PMIP-P8": "PMIP-P11",
+    "DRAFT-D10": "PMIP-P3", "PMIP-P4": "DRAFT-D10",
 }
 
 
