@@ -55,3 +55,15 @@ def test_decode_carried_shares_through_the_callers_memo() -> None:
     assert isinstance(first, Message) and isinstance(second, Message)
     assert first.fields["flags"] is second.fields["flags"]
     assert [first.to_json(), second.to_json()] == [decode_carried(c).to_json() for c in items]
+
+
+def test_an_option_remembered_where_it_belongs_still_warns_elsewhere() -> None:
+    """Options are remembered by their octets; one with an alignment rule only where it belongs."""
+    aligned = opt_mn_id_nai() + padn(6) + opt_hnp()  # HNP at 8n+4
+    misaligned = opt_mn_id_nai() + opt_hnp()  # the same HNP octets at MH octet 30
+    streamed, alone = _stream([pbu(seq=1, options=aligned), pbu(seq=2, options=misaligned),
+                               pbu(seq=3, options=aligned)])
+    assert [s.to_json() for s in streamed] == [a.to_json() for a in alone]
+    assert [{w.code for w in s.warnings} for s in streamed] == [set(), {"mh.option-align"}, set()]
+    hnps = [next(o for o in s.fields["options"] if o["key"] == "hnp") for s in streamed]
+    assert hnps[0] is hnps[2] and hnps[1] == hnps[0]
