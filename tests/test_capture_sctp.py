@@ -159,6 +159,18 @@ def test_retransmitted_message_is_marked():
     assert [i.info.get("retransmission", False) for i in items] == [False, True]
 
 
+def test_messages_of_one_association_share_its_ports_tag_and_packet_info():
+    """Each decoded CXTP record keeps its SctpInfo: what is the association's is one object."""
+    tag = 0x9ABCDEF0
+    items = run(frames_of(sctp(data(CT_REQ, 7), tag=tag), sctp(data(CT_REQ, 8, ssn=1), tag=tag),
+                          sctp(data(CT_REQ, 9), tag=tag + 1)))
+    first, second, other = (i.info for i in items)
+    assert (first["sport"], first["dport"], first["vtag"], second["tsn"]) == (5000, 5001, tag, 8)
+    assert all(first[k] is second[k] for k in ("sport", "dport", "vtag"))
+    assert first.packet is second.packet is other.packet  # type: ignore[attr-defined]
+    assert other["vtag"] == tag + 1
+
+
 def test_sctp_info_reads_as_the_dict_it_stands_for():
     import pickle
 
