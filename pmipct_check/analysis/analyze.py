@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from operator import attrgetter
 
+from ..collector import paused
 from ..decode.model import Message
 from ..notices import Notice
 from ..profile import DEFAULT_PROFILE, Profile
@@ -29,29 +28,11 @@ def analyze(
     Messages are put in capture time order (stable for equal times) whatever order they come in.
     """
     msgs = sorted((m for m in messages if isinstance(m, Message)), key=_time)
-    with _collector_paused():  # not while ``messages`` is consumed: it may be a decoding generator
+    with paused():  # not while ``messages`` is consumed: it may be a decoding generator
         return _analyze(msgs, profile, cases)
 
 
 _time, _type = attrgetter("time_ns"), attrgetter("type")
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Hold the cyclic garbage collector while analysing, then restore it as it was.
-
-    Analysis allocates small dicts and lists per message over millions of long-lived decoded
-    records: each full collection walks them all.  On a 100k-frame signalling capture these
-    collections were over a third of the analysis time; nothing here relies on them (no cycle
-    is garbage before analysis returns).
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _analyze(msgs: list[Message], profile: Profile, cases: Mapping[str, Case] | None) -> Analysis:

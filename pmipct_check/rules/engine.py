@@ -9,14 +9,13 @@ Public API::
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from itertools import starmap
 
 from ..analysis.cases import load_cases
 from ..analysis.evidence import is_pre_rfc
 from ..analysis.model import Analysis
+from ..collector import paused
 from ..decode.model import Message
 from ..notices import Notice
 from ..profile import DEFAULT_PROFILE, Profile
@@ -105,23 +104,6 @@ def _judge(ctx: Context, rules: Sequence[Rule]) -> list[Finding]:
     return [f for rule in rules for f in _run_one(rule, ctx)]
 
 
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Hold the cyclic garbage collector while the rules run, then restore it as it was.
-
-    The checks build memos and walks in their Context (hundreds of thousands of small records on
-    a 100k-frame capture) that live until the rules are done and then go by reference counting:
-    none is cyclic garbage, yet the collector's passes over them took ~5 % of the stage.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
 def run_rules(
     analysis: Analysis, notices: Iterable[Notice] = (), profile: Profile = DEFAULT_PROFILE,
     select: Iterable[str] = (), ignore: Iterable[str] = (), severity_overrides: Mapping[str, str] | None = None,
@@ -131,7 +113,7 @@ def run_rules(
     notices = tuple(notices)
     catalogue = tuple(load_rules() if catalogue is None else catalogue)
     rules = apply_overrides(select_rules(catalogue, select, ignore), severity_overrides)
-    with _collector_paused():
+    with paused():
         findings = _judge(Context(analysis, notices, profile, load_cases(), catalogue), rules)
     order = {h.id: i for i, h in enumerate(analysis.handovers)}
     findings.sort(key=lambda f: (order.get(f.handover or "", len(order)),
