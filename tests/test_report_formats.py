@@ -57,6 +57,15 @@ def test_junit_fail_on_warning():
     assert suite.get("failures") == "4"  # H2, H3 and their two rules
 
 
+def test_junit_fail_on_never_lists_findings_without_failing_rules():
+    root = ET.fromstring(render(sample_result(), "junit", fail_on="never"))
+    suite = root.find("testsuite")
+    by_name = {c.get("name").split()[0]: c for c in suite.findall("testcase")}
+    assert suite.get("failures") == "1"  # H2's verdict is fail whatever the gate; no rule fails it
+    assert by_name["DRAFT-D2"].find("failure") is None
+    assert "DRAFT-D2" in by_name["DRAFT-D2"].find("system-out").text
+
+
 # -- SARIF -----------------------------------------------------------------------------------------
 
 # The parts of the OASIS SARIF 2.1.0 schema (sarif-schema-2.1.0.json) a consumer relies on,

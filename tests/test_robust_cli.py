@@ -165,6 +165,18 @@ def mutated_capture(draw: st.DrawFn) -> bytes:
     return bytes(data)
 
 
+@pytest.mark.parametrize("fail_on", ["error", "warning", "info", "never"])
+@pytest.mark.parametrize("fmt", ["json", "junit", "sarif", "github", "html", "text"])
+def test_every_format_takes_every_fail_level(fmt: str, fail_on: str) -> None:
+    """A capture with findings: the exit code follows the level (never: 0), the output parses."""
+    code, out, err = run("check", "--format", fmt, "--fail-on", fail_on,
+                         str(ROOT / "captures" / "fault-context-deleted-early.pcap"))
+    no_traceback(out, err)
+    assert code == (0 if fail_on == "never" else 1)
+    if fmt not in ("text", "html", "github"):
+        valid(fmt, out)
+
+
 @SETTINGS
 @given(mutated_capture(), st.sampled_from(["json", "junit", "sarif", "github", "text"]))
 def test_mutated_captures_check_cleanly(tmp_path: Path, data: bytes, fmt: str) -> None:

@@ -16,7 +16,9 @@ from . import common, timings
 
 
 def _failing(finding: Finding, fail_on: str) -> bool:
-    return finding.outcome == "fail" and SEVERITY_ORDER[finding.severity] >= SEVERITY_ORDER[fail_on]
+    """A finding that fails the gate: never under ``--fail-on never`` (it is listed, not failed)."""
+    level = SEVERITY_ORDER.get(fail_on)
+    return level is not None and finding.outcome == "fail" and SEVERITY_ORDER[finding.severity] >= level
 
 
 def _describe(findings: list[Finding]) -> str:
