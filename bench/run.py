@@ -179,6 +179,29 @@ def ensure_mixed(out: Path, frames: int, seed: int, signalling: int | None = Non
     return path
 
 
+def run_stages(capture: Path) -> dict:
+    """``bench/stages.py``'s CPU seconds per pipeline stage on ``capture``, in a child process."""
+    done = subprocess.run([sys.executable, str(HERE / "stages.py"), str(capture), "--json"],
+                          capture_output=True, text=True, check=False)
+    if done.returncode:
+        return {"capture": capture.name, "messages": 0, "stages": {}, "error": done.stderr.strip()[-500:]}
+    return json.loads(done.stdout)
+
+
+def stage_table(stages: dict) -> str:
+    """Markdown: where check's CPU time goes, stage by stage."""
+    name = Path(stages["capture"]).name
+    if not stages["stages"]:
+        return f"Stages of check on {name}: not measured ({stages.get('error', '')})"
+    messages = stages["messages"] or 1
+    lines = [f"Where check's CPU time goes on {name} ({stages['messages']:,} messages, `bench/stages.py`):",
+             "| stage | CPU s | us/message |", "|---|---|---|"]
+    total = sum(stages["stages"].values())
+    for stage, seconds in [*stages["stages"].items(), ("total", total)]:
+        lines.append(f"| {stage} | {seconds:.3f} | {seconds / messages * 1e6:.1f} |")
+    return "\n".join(lines)
+
+
 def machine() -> dict[str, str]:
     def sh(cmd: str) -> str:
         try:
@@ -254,8 +277,11 @@ def main(argv: list[str] | None = None) -> int:
             memory.append(run_check(big, 10_000_000, out))
             print(f"  {big.name}: check {memory[-1].wall_s:.1f} s, {memory[-1].rss_mb:.0f} MB", file=sys.stderr)
 
+    stage_times = run_stages(captures[1][0])
     info = machine()
     print(table(runs))
+    print()
+    print(stage_table(stage_times))
     print()
     print(f"Memory flatness (check, peak RSS; limit {MEMORY_LIMIT_MB} MB):")
     print(table(memory))
@@ -263,7 +289,7 @@ def main(argv: list[str] | None = None) -> int:
     print("Machine: " + "; ".join(f"{k}: {v}" for k, v in info.items() if k != "cpu"))
     print(info["cpu"])
     (out / "results.json").write_text(json.dumps(
-        {"runs": [asdict(r) for r in runs], "memory": [asdict(r) for r in memory], "machine": info,
+        {"runs": [asdict(r) for r in runs], "memory": [asdict(r) for r in memory], "stages": stage_times, "machine": info,
          "args": {k: str(v) for k, v in vars(args).items()}}, indent=2))
     failed = [r for r in runs + memory if r.exit not in (0, 1)]
     for r in failed:

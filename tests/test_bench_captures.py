@@ -127,3 +127,18 @@ def test_each_mn_stays_in_one_tunnel(made):
             home = data[78:94] if data[62:78] == bytes.fromhex("20010db8cafe" + "00" * 9 + "01") else data[62:78]
             tunnels.setdefault(home, set()).add(mag)
     assert tunnels and all(len(mags) == 1 for mags in tunnels.values())
+
+
+def test_stages_go_through_the_whole_pipeline_of_a_sample_capture(tshark):
+    """bench/stages.py decodes as many messages as tshark sees Mobility Headers and CXTP packets,
+    and times every stage of check."""
+    sample = BENCH.parent / "captures" / "reactive-1.pcapng"
+    stages = run.run_stages(sample)
+    assert list(stages["stages"]) == ["import + rule files", "capture", "decode", "analysis", "rules",
+                                      "JSON writer"]
+    assert all(seconds >= 0 for seconds in stages["stages"].values())
+    seen = subprocess.run([tshark, "-r", str(sample), "-Y", "mipv6 || sctp.chunk_type == 0",
+                           "-T", "fields", "-e", "frame.number"], capture_output=True, text=True, check=True)
+    assert stages["messages"] == len(seen.stdout.split())
+    table = run.stage_table(stages)
+    assert "| decode |" in table and "| total |" in table
