@@ -56,11 +56,11 @@ def _write_jsonl(items: Iterable[object], out: TextIO) -> None:
     """One JSON line per message as it is decoded; notices to stderr in their place."""
     from ..decode import Message
     from ..notices import Notice
-    from ..report.jsonfmt import dumps
+    from ..report.jsonfmt import message_line  # the text of dumps(to_json(), indent=None), faster
 
     for item in items:
         if isinstance(item, Message):
-            out.write(dumps(item.to_json(), indent=None) + "\n")
+            out.write(message_line(item) + "\n")
         elif isinstance(item, Notice):
             click.echo(notice_line(item, code=True), err=True)
 
