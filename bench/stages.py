@@ -31,6 +31,7 @@ def stages(capture: str) -> tuple[list[tuple[str, float]], int]:
     from pmipct_check.analysis import analyze
     from pmipct_check.capture import iter_carried
     from pmipct_check.decode import Message, decode_stream
+    from pmipct_check.pipeline import GC_FREEZE_EVERY
     from pmipct_check.profile import DEFAULT_PROFILE as profile
     from pmipct_check.report import write
     from pmipct_check.rules.engine import load_rules, run_rules
@@ -41,10 +42,15 @@ def stages(capture: str) -> tuple[list[tuple[str, float]], int]:
     carried = list(iter_carried([capture], profile))
     timed.append(("capture", clock() - start))
     start = clock()
-    messages = [m for m in decode_stream(carried, profile) if isinstance(m, Message)]
+    messages: list[Message] = []
+    for item in decode_stream(carried, profile):
+        if isinstance(item, Message):
+            messages.append(item)
+            if len(messages) % GC_FREEZE_EVERY == 0:
+                gc.freeze()  # as check_files does: what is kept is not walked again by the cyclic GC
     timed.append(("decode", clock() - start))
     del carried
-    gc.freeze()  # as check_files does: what is kept is not walked again by the cyclic GC
+    gc.freeze()
     start = clock()
     analysis = analyze(messages, profile)
     timed.append(("analysis", clock() - start))
@@ -57,6 +63,7 @@ def stages(capture: str) -> tuple[list[tuple[str, float]], int]:
     with open(os.devnull, "w", encoding="utf-8") as out:
         write(result, "json", out, profile=profile, fail_on="never")
     timed.append(("JSON writer", clock() - start))
+    gc.unfreeze()
     return timed, len(messages)
 
 
