@@ -142,3 +142,14 @@ def test_stages_go_through_the_whole_pipeline_of_a_sample_capture(tshark):
     assert stages["messages"] == len(seen.stdout.split())
     table = run.stage_table(stages)
     assert "| decode |" in table and "| total |" in table
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_taps_run_checks_both_files(made, tmp_path, jobs):
+    """The --jobs rows check the capture and its second tap: both files' frames, and the same
+    messages whatever the number of workers."""
+    _, mixed = made
+    runs = [run.run_check_taps(mixed, 900, tmp_path, n) for n in (1, jobs)]
+    assert all(r.exit == 0 and r.frames == 1800 for r in runs)
+    assert runs[0].found == runs[1].found > 0
+    assert runs[1].tool == f"pmipct-check check --jobs {jobs}"
