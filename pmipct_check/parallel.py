@@ -9,6 +9,7 @@ given, whichever worker finishes first: the output is the same for any ``jobs``.
 Public API::
 
     extract_files(paths, profile, jobs, *, track_user_plane=False, on_done=None) -> list[Extracted]
+    first_pass(paths, profile, limit=None, on_done=None) -> (logs, list[Extracted] | None)
     replay(extracted, frame_counts=None) -> Iterator[Item]
     plan_taps_from(extracted, given=None, window_ns=None) -> taps.TapPlan
     tap_stream_from(extracted, profile, plan, frame_counts=None) -> Iterator[Message | Notice | Tunnelled]
@@ -112,17 +113,55 @@ def tap_logs(extracted: Sequence[Extracted]) -> list[TapLog]:
 def plan_taps_from(extracted: Sequence[Extracted], given: Mapping[str, int] | None = None,
                    window_ns: int | None = None) -> TapPlan:
     """:func:`taps.plan_taps` over already extracted files (the same plan, no first pass)."""
-    from .taps import DEFAULT_WINDOW_NS, TapPlan, plan_taps, resolve_files
+    from .taps import DEFAULT_WINDOW_NS, needs_first_pass, plan_from_logs, plan_taps, resolve_files
 
     paths = [ex.path for ex in extracted]
     window = DEFAULT_WINDOW_NS if window_ns is None else window_ns
     resolved = resolve_files(paths, given or {})
-    if len(paths) - len(resolved) <= (0 if resolved else 1):  # plan_taps reads nothing then either
+    if not needs_first_pass(len(paths), len(resolved)):  # plan_taps reads nothing then either
         return plan_taps(paths, given=given, window_ns=window)
-    from .capture.clock import estimate_offsets
+    return plan_from_logs(tap_logs(extracted), resolved, window)
 
-    logs = tap_logs(extracted)
-    return TapPlan(estimate_offsets(logs, resolved), {log.file: log.own for log in logs}, window)
+
+#: Signalling items a one-process first pass over several files keeps, so as not to read them again.
+KEEP_LIMIT = 50_000
+
+
+def first_pass(paths: Sequence[str], profile: Profile = DEFAULT_PROFILE, limit: int | None = None,
+               on_done: Callable[[str], None] | None = None) -> tuple[list[TapLog], list[Extracted] | None]:
+    """One read of every file: its :class:`capture.clock.TapLog` (what planning the taps needs),
+    and what :func:`extract_files` would return while the files hold at most ``limit`` items
+    (default :data:`KEEP_LIMIT`).
+
+    Taps that are mostly user plane are then read once instead of twice (the plan's first pass,
+    then the merged pass).  Past ``limit`` the items are let go (None) and the caller streams the
+    files a second time: a pure-signalling load test keeps its memory, not two copies of it.
+    """
+    from .capture.clock import TapLog
+    from .capture.model import Carried
+
+    limit = KEEP_LIMIT if limit is None else limit
+    logs: list[TapLog] = []
+    kept: list[Extracted] | None = []
+    held = 0
+    for path in paths:
+        log = TapLog(path)
+        counts: dict[str, int] = {}
+        items: list[Item] | None = [] if kept is not None else None
+        for item in iter_file(path, profile, frame_counts=counts):
+            if isinstance(item, Carried):
+                log.add(item)
+            if items is not None:
+                items.append(item)
+                held += 1
+                if held > limit:
+                    items = kept = None  # too much signalling to hold: the files will be read again
+        logs.append(log)
+        if kept is not None and items is not None:
+            kept.append(Extracted(path, tuple(items), counts.get(path, 0)))
+        if on_done is not None:
+            on_done(path)
+    return logs, kept
 
 
 def tap_stream_from(extracted: Sequence[Extracted], profile: Profile, plan: TapPlan,

@@ -98,12 +98,15 @@ def check_files(
     ignore: Sequence[str] = (), severity_overrides: Mapping[str, str] | None = None,
     *, clock_offsets: Mapping[str, int] | None = None, events: Sequence[Event] = (),
     taps: TapPlan | None = None, extracted: Sequence[Extracted] | None = None,
+    window_ns: int | None = None, on_read: Callable[[str], None] | None = None,
 ) -> CheckResult:
     """Decode, analyse and judge the captures: the one result every renderer reads.
 
     Several files are taps of one domain: merged, de-duplicated and clock-corrected (``taps``,
     else planned here from ``clock_offsets`` and a first pass).  ``events`` (an event log) add
-    what no capture shows.  ``extracted``: the files already read (``--jobs``).  Raises
+    what no capture shows.  ``extracted``: the files already read (``--jobs``).  ``window_ns``:
+    sightings at several taps this close are one packet (default ``taps.DEFAULT_WINDOW_NS``).  ``on_read(path)``: a file's first pass
+    is done (for a progress display).  Raises
     ``rules.selection.SelectionError`` for an unknown rule id in select/ignore, ValueError for a
     clock offset of a file not given.
     """
@@ -111,17 +114,34 @@ def check_files(
     from .analysis.datapath import with_interruptions
     from .rules.engine import load_rules, run_rules
     from .rules.selection import select_rules
-    from .taps import plan_taps, with_access
+    from .taps import (
+        DEFAULT_WINDOW_NS,
+        needs_first_pass,
+        plan_from_logs,
+        plan_taps,
+        resolve_files,
+        with_access,
+    )
 
     catalogue = load_rules()  # parsed once: the rule files are ~35 ms of TOML
     select_rules(catalogue, select, ignore)  # fail on a bad --select before reading gigabytes
     if taps is None and (len(paths) > 1 or clock_offsets):
+        given = resolve_files(paths, clock_offsets or {})  # a ValueError before any file is read
+        window_ns = DEFAULT_WINDOW_NS if window_ns is None else window_ns
         if extracted is not None:
             from .parallel import plan_taps_from
 
-            taps = plan_taps_from(extracted, clock_offsets)
+            taps = plan_taps_from(extracted, given, window_ns)
+        elif needs_first_pass(len(paths), len(given)):
+            from .parallel import first_pass
+
+            # One read plans the taps and, unless they hold too much signalling to keep, is all the
+            # reading there is: the merged pass replays it instead of reading every file again.
+            logs, extracted = first_pass(paths, profile, on_done=on_read)
+            taps = plan_from_logs(logs, given, window_ns)
+            del logs  # every signalling packet's digest: not to be held while the files are checked
         else:
-            taps = plan_taps(paths, profile, clock_offsets)
+            taps = plan_taps(paths, profile, given, window_ns)
     tally = InputTally()
     messages: list[Message] = []
     notices: list[Notice] = []
@@ -139,6 +159,7 @@ def check_files(
                     notices.append(item)
             elif isinstance(item, PathSwitch):
                 switches.append(item)
+        extracted = None  # the payloads read here are decoded: let them go before the analysis
         notices += [Notice("notice.limit", f"{seen - MAX_NOTICES_PER_CODE} more {code} notices not kept "
                            f"(bound: {MAX_NOTICES_PER_CODE} per file and code)", file=file, severity="warning")
                     for (file, code), seen in per_code.items() if seen > MAX_NOTICES_PER_CODE]

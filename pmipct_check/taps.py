@@ -158,6 +158,15 @@ def resolve_files(paths: Sequence[str], values: Mapping[str, int]) -> dict[str, 
     return out
 
 
+def needs_first_pass(files: int, given: int) -> bool:
+    """Whether planning ``files`` taps, ``given`` of them with a clock offset, reads them first.
+
+    A clock is estimated from packets seen at two taps unless every file has its offset (or,
+    with none given, there is one file: the reference).
+    """
+    return files - given > (0 if given else 1)
+
+
 def plan_taps(paths: Sequence[str], profile: Profile = DEFAULT_PROFILE, given: Mapping[str, int] | None = None,
               window_ns: int = DEFAULT_WINDOW_NS) -> TapPlan:
     """Clock offsets for every file: the given ones, the rest estimated in a first pass.
@@ -167,10 +176,13 @@ def plan_taps(paths: Sequence[str], profile: Profile = DEFAULT_PROFILE, given: M
     Raises ValueError for an offset given for a file not among ``paths``.
     """
     given = resolve_files(paths, given or {})
-    everything_known = len(paths) - len(given) <= (0 if given else 1)
-    logs = [TapLog(p) if everything_known else collect(p, profile) for p in paths]
-    clocks = estimate_offsets(logs, given)
-    return TapPlan(clocks, {log.file: log.own for log in logs}, window_ns)
+    first_pass = needs_first_pass(len(paths), len(given))
+    return plan_from_logs([collect(p, profile) if first_pass else TapLog(p) for p in paths], given, window_ns)
+
+
+def plan_from_logs(logs: Sequence[TapLog], given: Mapping[str, int], window_ns: int = DEFAULT_WINDOW_NS) -> TapPlan:
+    """The plan from each file's first-pass log and the offsets ``given`` (keyed by the files)."""
+    return TapPlan(estimate_offsets(list(logs), given), {log.file: log.own for log in logs}, window_ns)
 
 
 # -- access side and event log: the MN's attachment, which the core side cannot show ---------------

@@ -110,3 +110,49 @@ def test_taps_plan_from_extracted_with_every_offset_given():
     files = SEVERAL[:2]
     given = {files[0]: 0, files[1]: 1_500_000_000}
     assert plan_taps_from(extract_files(files), given) == taps.plan_taps(files, given=given)
+
+
+@pytest.mark.parametrize("files", [SEVERAL[:4], SEVERAL[4:]], ids=["four", "two"])
+def test_several_files_read_once_judge_as_the_two_pass_stream(files, monkeypatch):
+    """check_files reads several taps once (extracted here, then planned and replayed): the same
+    result as planning them in a first pass and streaming them in a second, and each file is
+    opened once instead of twice."""
+    taps = pytest.importorskip("pmipct_check.taps")
+    from pmipct_check import pipeline
+    from pmipct_check.capture import extract
+
+    streamed = pipeline.check_files(files, taps=taps.plan_taps(files))
+    opened: list[str] = []
+    real = extract.iter_file
+    monkeypatch.setattr(extract, "iter_file", lambda path, *a, **k: (opened.append(path), real(path, *a, **k))[1])
+    monkeypatch.setattr("pmipct_check.parallel.iter_file", extract.iter_file)
+    once = pipeline.check_files(files)
+    assert once == streamed
+    assert sorted(opened) == sorted(files)
+
+
+def test_first_pass_keeps_what_extract_files_keeps_within_its_limit():
+    from pmipct_check.capture.clock import collect
+    from pmipct_check.parallel import first_pass
+
+    files = SEVERAL[:3]
+    done: list[str] = []
+    logs, kept = first_pass(files, on_done=done.append)
+    assert kept == extract_files(files)
+    assert logs == [collect(f) for f in files]
+    assert done == files
+    held = sum(len(ex.items) for ex in kept)
+    logs, kept = first_pass(files, limit=held - 1)  # one item too many: nothing is kept, the logs are whole
+    assert kept is None and logs == [collect(f) for f in files]
+    assert first_pass(files, limit=held)[1] is not None
+
+
+def test_several_files_over_the_limit_are_streamed_twice_with_the_same_result(monkeypatch):
+    taps = pytest.importorskip("pmipct_check.taps")
+    from pmipct_check import parallel, pipeline
+
+    files = SEVERAL[:4]
+    expected = pipeline.check_files(files, taps=taps.plan_taps(files))
+    monkeypatch.setattr(parallel, "KEEP_LIMIT", 3)
+    assert parallel.first_pass(files)[1] is None
+    assert pipeline.check_files(files) == expected

@@ -61,31 +61,27 @@ def report_unusable(result) -> bool:
     return bool(unusable)
 
 
-def tap_options(files: list[str], profile, clock_offsets: tuple[str, ...], event_log: str | None,
-                tap_window: float, extracted=None):
-    """(TapPlan or None, events) from --clock-offset / --event-log / --tap-window; bad ones exit 2.
-
-    ``extracted``: the files already read by ``--jobs`` workers (no first pass then).
-    """
+def given_offsets(files: list[str], clock_offsets: tuple[str, ...]) -> dict[str, int]:
+    """``--clock-offset FILE=SECONDS`` values keyed by the files given; a bad one exits 2 before any read."""
     from ..capture.clock import parse_clock_offset
+    from ..taps import resolve_files
+
+    try:
+        return resolve_files(files, dict(parse_clock_offset(text) for text in clock_offsets))
+    except ValueError as exc:
+        raise UsageFailure(str(exc)) from None
+
+
+def tap_events(event_log: str | None, tap_window: float):
+    """The events of ``--event-log`` (none without it), after checking ``--tap-window``; bad ones exit 2."""
     from ..events import EventLogError, read_events
-    from ..taps import plan_taps
 
     if not tap_window >= 0:
         raise UsageFailure(f"--tap-window {tap_window}: expected seconds >= 0")
     try:
-        given = dict(parse_clock_offset(text) for text in clock_offsets)
-        taps = None
-        if extracted is not None and (len(files) > 1 or given):
-            from ..parallel import plan_taps_from
-
-            taps = plan_taps_from(extracted, given, round(tap_window * 1e9))
-        elif len(files) > 1 or given:
-            taps = plan_taps(files, profile, given, round(tap_window * 1e9))
-        events = read_events(event_log) if event_log else ()
+        return read_events(event_log) if event_log else ()
     except (ValueError, EventLogError) as exc:
         raise UsageFailure(str(exc)) from None
-    return taps, events
 
 
 @click.command("check")
@@ -132,15 +128,19 @@ def command(files: tuple[str, ...], fmt: str, output: str | None, select: tuple[
     profile = load_profile_or_fail(profile_path)
     with track(files, quiet) as bar:  # a bar on stderr when it is a terminal and not --quiet
         extracted = None
+        given = given_offsets(list(files), clock_offsets)
         try:
             if jobs > 1 and len(files) > 1:
                 from ..parallel import extract_files
 
                 select_rules(load_rules(), _split(select), _split(ignore))  # before reading gigabytes
                 extracted = extract_files(list(files), profile, jobs, on_done=bar.file_done)
-            taps, events = tap_options(list(files), profile, clock_offsets, event_log, tap_window, extracted)
+            events = tap_events(event_log, tap_window)
+            # Several files are taps of one domain: check_files plans them (one read of each where
+            # their signalling can be kept; see parallel.first_pass) unless workers read them.
             result = check_files(list(files), profile, _split(select), _split(ignore), events=events,
-                                 taps=taps, extracted=extracted)
+                                 clock_offsets=given, extracted=extracted, window_ns=round(tap_window * 1e9),
+                                 on_read=bar.file_done)
         except SelectionError as exc:
             raise UsageFailure(str(exc)) from None
     gc.freeze()  # the result lives until exit: the cyclic GC need not walk its records while reports are made
