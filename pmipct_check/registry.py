@@ -35,9 +35,10 @@ from types import MappingProxyType
 #:  statuses  repeated (FPT 16, status 8, reserved 8) tuples (CXTP CTAA/CTDR)
 #:  cdbs      repeated CXTP Context Data Blocks (RFC 4067 section 2.4)
 #:  key       octets whose count is the preceding ``key_length`` field (CXTP PCTD)
+#:  ipv6_list IPv6 addresses, as many as the earlier field named by ``count`` says (RFC 5142 HAS)
 KINDS = frozenset(
     {"uint", "flags", "bits", "ipv6", "ipv4", "addr", "text", "lladdr", "bytes", "ident", "ts48_16", "tlvs",
-     "statuses", "cdbs", "key"}
+     "statuses", "cdbs", "key", "ipv6_list"}
 )
 
 
@@ -52,10 +53,13 @@ class Field:
     bits: tuple[tuple[str, int], ...] = ()
     scale: int = 1
     title: str = ""
+    count: str = ""  # ipv6_list: the name of the field that counts its items
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
             raise ValueError(f"unknown field kind {self.kind!r} for {self.name}")
+        if (self.kind == "ipv6_list") != bool(self.count):
+            raise ValueError(f"{self.name}: an ipv6_list names its count field, and only an ipv6_list does")
 
 
 def u8(name: str, table: str = "", title: str = "") -> Field:
@@ -344,7 +348,9 @@ MH_BODIES: Mapping[int, tuple[Field, ...]] = MappingProxyType(
         8: (_SEQ, Field("flags", "flags", 2, bits=BU_FLAGS), _LIFETIME),
         9: (u8("status", "ba_status"), Field("flags", "flags", 1, bits=(("K", 0x80),)), _SEQ, _LIFETIME),
         10: (reserved(2),),
-        12: (u8("num_addresses"), reserved(1)),
+        # RFC 5142 section 5.1: # of Addresses, Reserved, that many Home Agent Addresses, then options
+        12: (u8("num_addresses"), reserved(1),
+             Field("ha_addresses", "ipv6_list", title="Home Agent Addresses", count="num_addresses")),
         13: (Field("flags", "flags", 2, bits=HB_FLAGS), u32("seq", title="Sequence Number")),
         14: (_SEQ, Field("flags", "flags", 1, bits=HI_FLAGS), u8("code", "hi_code")),
         15: (_SEQ, Field("flags", "flags", 1, bits=HACK_FLAGS), u8("code", "hack_code")),

@@ -61,6 +61,7 @@ WS_MESSAGE_FIELDS = {
     "mip6.hb.seqnr": "seq", "mip6.bri_seqnr": "seq", "mip6.ba.status": "status", "mip6.be.status": "status",
     "mip6.bri_status": "status", "mip6.bri_r.trigger": "trigger", "mip6.bri_br.type": "br_type",
     "mip6.hi.code": "code", "mip6.hack.code": "code", "mip6.be.haddr": "home_address",
+    "mip6.has.num_addrs": "num_addresses",
 }
 WS_FLAGS = {
     "mip6.bu.a_flag": "A", "mip6.bu.h_flag": "H", "mip6.bu.l_flag": "L", "mip6.bu.k_flag": "K",
@@ -295,6 +296,34 @@ def test_crafted_pmipv6_agrees_with_tshark(tshark: str, tmp_path: Path) -> None:
         "PBU", "PBA", "PBA", "PBU", "HI", "HAck", "BRI", "BRA", "HB", "HB", "PBU", "PBA"]
     assert all(m.fields["checksum_ok"] for m in ours.values())
     assert all(not m.warnings for m in ours.values()), {n: m.warnings for n, m in ours.items() if m.warnings}
+
+
+def test_home_agent_switch_addresses_agree_with_tshark(tshark: str, tmp_path: Path) -> None:
+    """RFC 5142 section 5.1: # of Addresses, Reserved, that many Home Agent Addresses, then options."""
+    has = [("2001:db8:ffff::1", "2001:db8:ffff::2"), (), ("2001:db8:ffff::9",)]
+    frames = [ipv6_frame(LMA, MAG1, mh(12, bytes((len(a), 0)) + b"".join(ipaddress.IPv6Address(x).packed for x in a)
+                                       + (opt(28, struct.pack("!I", 7)) if len(a) == 1 else b""), LMA, MAG1))
+              for a in has]
+    path = write_pcap(tmp_path / "has.pcap", frames)
+    ours, fields = decode_pcap(path), tshark_mh(tshark, path)
+    # Wireshark 4.0 reads HAS options from the octet after Reserved, inside the addresses (it shows
+    # the first address's zero octets as Pad1 options): the options are not compared, the rest is.
+    assert {n: [d for d in compare(ours[n], fields[n]) if not d.startswith("options")] for n in ours} == \
+        {1: [], 2: [], 3: []}
+    xml = subprocess.run([tshark, "-r", str(path), "-T", "pdml"], capture_output=True, check=True).stdout
+    theirs = [[f.get("show") for f in packet.iter("field") if f.get("name") == "mip6.has.address"]
+              for packet in ET.fromstring(xml).iter("packet")]
+    assert theirs == [list(a) for a in has]
+    assert [ours[n].fields["ha_addresses"] for n in (1, 2, 3)] == [list(a) for a in has]
+    assert [o["key"] for o in ours[3].fields["options"]] == ["restart_counter", "padn"]
+    assert all(m.type == "HAS" and not m.warnings for m in ours.values())
+
+
+def test_home_agent_switch_counting_more_addresses_than_it_holds_is_cut_short() -> None:
+    msg = decode_carried(carried(mh(12, bytes((3, 0)) + ipaddress.IPv6Address("2001:db8::1").packed, LMA, MAG1),
+                                 src=LMA, dst=MAG1))
+    assert isinstance(msg, Message) and "ha_addresses" not in msg.fields and msg.fields["num_addresses"] == 3
+    assert [w.code for w in msg.warnings] == ["mh.field-short"]
 
 
 def test_pbu_over_ipv4_udp_5436_agrees_with_tshark(tshark: str, tmp_path: Path) -> None:

@@ -394,6 +394,20 @@ def _key_step(f: Field) -> Step:
     return step
 
 
+def _ipv6_list_step(f: Field) -> Step:
+    name, count = f.name, f.count
+
+    def step(buf: bytes, pos: int, end: int, out: dict[str, Any], walk: Walk) -> int:
+        wanted = out.get(count, 0)
+        nxt = pos + 16 * wanted
+        if nxt > end:  # the count says more than the message holds: cut short, like a fixed field
+            return _short(walk, name, 16 * wanted, end - pos)
+        out[name] = [ipv6_text(buf[at:at + 16]) for at in range(pos, nxt, 16)]
+        return nxt
+
+    return step
+
+
 def _shared(build: Callable[[Field], Step]) -> Callable[[Field], Step]:
     """For a step that decodes the rest of its container into ``out[name]`` (a list of dicts):
     equal octets that decoded without a warning give the very list made before, through the
@@ -438,6 +452,7 @@ _BUILDERS: Mapping[str, Callable[[Field], Step]] = {
     "statuses": _shared(_statuses_step),
     "cdbs": _shared(_cdbs_step),
     "key": _key_step,
+    "ipv6_list": _ipv6_list_step,
 }
 assert set(_BUILDERS) == registry.KINDS, "every registry field kind needs an interpreter"
 

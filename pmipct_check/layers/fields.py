@@ -20,6 +20,7 @@ from scapy.fields import (
     ByteField,
     Field,
     FieldLenField,
+    FieldListField,
     FlagsField,
     IntEnumField,
     IntField,
@@ -263,8 +264,11 @@ def layout_fields(
     for i, f in enumerate(layout):
         nxt = layout[i + 1] if i + 1 < len(layout) else None
         size: int | None = f.size
+        counted = next((g.name for g in layout if g.count == f.name), None)
         if f.kind == "uint" and nxt is not None and nxt.kind == "key":
             out.append(FieldLenField(f.name, None, length_of=nxt.name, fmt="!" + _FMT[f.size]))
+        elif f.kind == "uint" and counted is not None:  # filled in from the list it counts when built
+            out.append(FieldLenField(f.name, None, count_of=counted, fmt="!" + _FMT[f.size]))
         elif f.kind == "uint":
             out.append(_uint(f))
         elif f.kind == "flags":
@@ -289,6 +293,10 @@ def layout_fields(
         elif f.kind == "key":
             out.append(KeyField(f.name, layout[i - 1].name))
             size = None
+        elif f.kind == "ipv6_list":
+            out.append(CountedAddresses(f.name, [], IP6Field("", "::"),
+                                        count_from=lambda pkt, count=f.count: pkt.getfieldval(count) or 0))
+            size = None
         elif f.kind in ("tlvs", "statuses", "cdbs"):
             cls_ = (lists or {})[f.kind]
             if isinstance(cls_, type) and issubclass(cls_, Packet):
@@ -300,6 +308,17 @@ def layout_fields(
             raise ValueError(f.kind)
         offset = None if offset is None or size is None else offset + size
     return out
+
+
+class CountedAddresses(FieldListField):
+    """IPv6 addresses, as many as an earlier field counts; fewer octets than that is a field cut
+    short (raised, so :class:`TolerantPacket` stops there as the decoder does), not a short list."""
+
+    def getfield(self, pkt: Packet, s: bytes) -> tuple[bytes, Any]:
+        wanted = self.count_from(pkt)
+        if len(s) < 16 * wanted:
+            raise ValueError(f"{self.name}: {wanted} addresses need {16 * wanted} octets, {len(s)} left")
+        return super().getfield(pkt, s)  # type: ignore[no-any-return]
 
 
 def _rest_variant(cls: type[StrLenField], name: str) -> Field[Any, Any]:

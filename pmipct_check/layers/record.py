@@ -171,6 +171,8 @@ def layout_values(pkt: Packet, layout: tuple[Field, ...], warnings: list[str]) -
             out[f.name] = _flags(int(value), f, warnings)
         elif f.kind in ("ipv6", "ipv4", "addr"):
             out[f.name] = _addr(value)
+        elif f.kind == "ipv6_list":
+            out[f.name] = [_addr(v) for v in value]
         elif f.kind == "text":
             _text(f.name, value, out, warnings)
         elif f.kind == "lladdr":
