@@ -20,7 +20,11 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+try:  # the pmipct_check this Python imports (PYTHONPATH, an install), as bench/run.py's children do
+    import pmipct_check
+except ImportError:  # a checkout never installed: the one holding this script
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    import pmipct_check
 
 
 def stages(capture: str) -> tuple[list[tuple[str, float]], int]:
@@ -74,10 +78,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     timed, messages = stages(args.capture)
     if args.json:
-        print(json.dumps({"capture": args.capture, "messages": messages, "stages": dict(timed)}))
+        print(json.dumps({"capture": args.capture, "messages": messages, "stages": dict(timed),
+                          "package": str(Path(pmipct_check.__file__).parent)}))
         return 0
     total = sum(s for _, s in timed)
-    print(f"{args.capture}: {messages:,} messages")
+    print(f"{args.capture}: {messages:,} messages (pmipct_check from {Path(pmipct_check.__file__).parent})")
     for name, seconds in [*timed, ("total", total)]:
         per = f"{seconds / messages * 1e6:6.1f} us/msg" if messages else ""
         print(f"  {name:20s} {seconds:6.3f} s  {per}")
