@@ -11,7 +11,9 @@ and is resolved once per profile into an :class:`OptionTable`.
 from __future__ import annotations
 
 import ipaddress
+import operator
 import struct
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -380,9 +382,185 @@ def decode_mh(
     return mh_message(data, table, transport, src, dst, ip_payload_len, memo)
 
 
+# --------------------------------------------------------------------------------------------
+# Layouts: one generated decoder per message shape seen before
+# --------------------------------------------------------------------------------------------
+
+MhResult = tuple[str, str, dict[str, Any], Walk]
+#: A generated layout decoder: (data, src, dst, memo, walk, hints) -> the record, or None when
+#: anything differs from the warning-free message it was made from (the general path decides).
+LayoutDecoder = Callable[[bytes, str, str, dict[Any, Any], Walk, list[str]], "MhResult | None"]
+#: Layouts kept per (length, MH type) in a stream's memo: a few shapes share each key.
+LAYOUTS_PER_KEY = 4
+_SCRATCH = "mh-scratch"  # memo key of the stream's shared warning-free (Walk, hints)
+
+
+@dataclass(frozen=True, slots=True)
+class _Layout:
+    """A message shape: the octets that must hold ``expected`` (``check(data)``) and its decoder."""
+
+    check: Callable[[bytes], tuple[int, ...]]
+    expected: tuple[int, ...]
+    decode: LayoutDecoder
+
+
+def _layout_option(table: OptionTable, data: bytes, pos: int, wire: int, length: int, walk: Walk,
+                   hints: list[str], memo: dict[Any, Any], remembered: bool) -> dict[str, Any] | None:
+    """An option of a layout that the memo does not hold: decoded as walk_options would, or None
+    when it warned or hinted (the general path then decodes the whole message again)."""
+    res = table.hot.get(wire)
+    option = res[3](data, pos + 2, length, walk) if res is not None and res[0] == length else None
+    if option is None:
+        if wire == 1 and length == 0:
+            option = {"type": 1, "name": "PadN", "key": "padn", "length": 0, "padding": ""}
+        else:
+            option = _decode_option(table, data, pos, wire, length, walk, hints)
+    if walk.problems or hints:
+        return None
+    if remembered:
+        remember(memo, data[pos:pos + 2 + length], option)
+    return option
+
+
+@lru_cache(maxsize=256)
+def _layout_code(source: str) -> Any:
+    return compile(source, "<message layout>", "exec")
+
+
+def _option_spans(data: bytes, pos: int, end: int) -> list[tuple[int, int, int]] | None:
+    """(position, wire type, Length) of each option, or None when they do not tile ``pos:end``."""
+    spans = []
+    while pos < end:
+        wire = data[pos]
+        if wire == 0:
+            spans.append((pos, 0, -1))
+            pos += 1
+            continue
+        if pos + 2 > end:
+            return None
+        spans.append((pos, wire, data[pos + 1]))
+        pos += 2 + data[pos + 1]
+    return spans if pos == end else None
+
+
+def _make_layout(data: bytes, table: OptionTable, mh_type: int, body: Plan, record_type: tuple[str, str],
+                 fields: dict[str, Any]) -> _Layout | None:
+    """The generated decoder for messages shaped like ``data`` (decoded warning-free into ``fields``).
+
+    The shape is the header octets but the checksum, the MH type (fixed-size body) and every
+    option's type and Length octets: given those, every field sits at a known offset, so the
+    decoder slices each option's octets for the memo without walking, and builds the option list
+    as one exactly sized list display.
+    """
+    start = 6 + body.fast_size
+    spans = _option_spans(data, start, len(data))
+    if spans is None or len(spans) > 64:
+        return None
+    positions, expected = [0, 1, 3], [data[0], data[1], data[3]]
+    env: dict[str, Any] = {"_addresses": _address_sum, "_int": int.from_bytes, "_body": body.fast, "_option": _layout_option,
+                           "_remember": remember, "_table": table, "_hot": table.hot, "_type": record_type,
+                           "_name": fields["mh_type_name"]}
+    size = len(data)
+    lines = ["addresses = _addresses(src, dst)",
+             "if addresses is None: ok = None",
+             "else:",  # verify_checksum for a whole, even-sized message (the shape says so)
+             "    expected = (data[4] << 8) | data[5]",
+             f"    if ~((addresses + {size + _MH} + _int(data, 'big') - expected) % 0xFFFF or 0xFFFF) & 0xFFFF "
+             "!= expected: return None",
+             "    ok = True",
+             f"fields = {{'payload_proto': {data[0]}, 'header_len': {data[1]}, 'mh_type': {mh_type}, "
+             f"'mh_type_name': _name, 'reserved': 0, 'checksum': (data[4] << 8) | data[5], 'checksum_ok': ok}}",
+             "_body(data, 6, fields, walk)",
+             "if walk.problems: return None",
+             f"region = ('options', {start & 7}, data[{start}:])",
+             "options = memo.get(region)",
+             "if options is None:",
+             "    get = memo.get"]
+    names = []
+    for i, (pos, wire, length) in enumerate(spans):
+        o = f"o{i}"
+        names.append(o)
+        positions.append(pos)
+        expected.append(wire)
+        if wire == 0:
+            lines.append(f"    {o} = {{'type': 0, 'name': 'Pad1', 'key': 'pad1', 'length': 0}}")
+            continue
+        positions.append(pos + 1)
+        expected.append(length)
+        call = f"_option(_table, data, {pos}, {wire}, {length}, walk, hints, memo, {wire not in table.volatile})"
+        if wire in table.volatile:  # new in every message: not looked up
+            lines.append(f"    {o} = {call}")
+        else:
+            lines += [f"    {o} = get(data[{pos}:{pos + 2 + length}])", f"    if {o} is None: {o} = {call}"]
+        lines.append(f"    if {o} is None: return None")
+    lines += [f"    options = [{', '.join(names)}]", "    _remember(memo, region, options)",
+              "fields['options'] = options"]
+    if mh_type in (5, 6):
+        with_p, without_p = registry.P_FLAG_NAMES[mh_type]
+        env["_p"], env["_np"] = (with_p, "pmipv6"), (without_p, "mipv6")
+        lines.append("return (*(_p if fields['flags'].get('P') else _np), fields, walk)")
+    else:
+        lines.append("return (*_type, fields, walk)")
+    source = "def decode(data, src, dst, memo, walk, hints):\n" + "".join(f"    {line}\n" for line in lines)
+    exec(_layout_code(source), env)
+    return _Layout(operator.itemgetter(*positions), tuple(expected), env["decode"])
+
+
+def _learn(data: bytes, table: OptionTable, memo: dict[Any, Any], result: MhResult) -> None:
+    """Keep a decoder for the shape of a message the general path decoded without a warning."""
+    type_, protocol, fields, walk = result
+    mh_type = data[2]
+    if walk.problems or mh_type in table.mh_type_names or len(data) % 8 or "options" not in fields:
+        return
+    body = _BODY_PLANS.get(mh_type)
+    if body is None or body.fast is None or body.rest or mh_type == 16:
+        return
+    key = ("mh-layout", len(data), mh_type)
+    known = memo.get(key, ())
+    if len(known) >= LAYOUTS_PER_KEY:
+        return
+    layout = _make_layout(data, table, mh_type, body, (type_, protocol), fields)
+    if layout is not None:
+        remember(memo, key, (*known, layout))
+
+
 def mh_message(data: bytes, table: OptionTable, transport: str, src: str, dst: str, ip_payload_len: int | None,
                memo: dict[Any, Any] | None) -> tuple[str, str, dict[str, Any], Walk] | None:
-    """:func:`decode_mh` with positional arguments, for the decode stream (once per message)."""
+    """:func:`decode_mh` with positional arguments, for the decode stream (once per message).
+
+    With a memo, a message on IPv6 next header 135 whose shape (see :func:`_make_layout`) was
+    seen before is decoded by that shape's generated decoder; anything it does not expect (a
+    warning, a hint, a wrong checksum) sends the message down the general path below.
+    """
+    total = len(data)
+    if memo is not None and transport == "mh" and total >= 6 and (ip_payload_len is None or ip_payload_len == total):
+        layouts = memo.get(("mh-layout", total, data[2]))
+        if layouts is not None:
+            for layout in layouts:
+                if layout.check(data) == layout.expected:
+                    # One warning-free Walk and hint list per stream serve every message decoded
+                    # this way: a message that warns is decoded again, with its own, below.
+                    scratch = memo.get(_SCRATCH)
+                    if scratch is None:
+                        scratch = Walk("mh", 0, False, memo), []
+                        remember(memo, _SCRATCH, scratch)
+                    walk, hints = scratch
+                    done = layout.decode(data, src, dst, memo, walk, hints)
+                    if done is not None:
+                        return done
+                    walk.problems.clear()
+                    hints.clear()
+                    break
+        result = _mh_message(data, table, transport, src, dst, ip_payload_len, memo)
+        if result is not None:
+            _learn(data, table, memo, result)  # a hint always warns here: no dialect hints without a dialect
+        return result
+    return _mh_message(data, table, transport, src, dst, ip_payload_len, memo)
+
+
+def _mh_message(data: bytes, table: OptionTable, transport: str, src: str, dst: str, ip_payload_len: int | None,
+                memo: dict[Any, Any] | None) -> tuple[str, str, dict[str, Any], Walk] | None:
+    """The general path: every check, every warning."""
     total = len(data)
     if total < 3:
         return None
