@@ -21,7 +21,7 @@ from typing import Any
 from .. import registry
 from ..profile import Profile
 from ..registry import OptionSpec
-from .fields import Plan, RecordBuilder, Walk, compile_layout, compile_record, ipv6_text, remember
+from .fields import MEMO_LIMIT, Plan, RecordBuilder, Walk, compile_layout, compile_record, ipv6_text, remember
 
 _PMAG_ADDRESS = OptionSpec(0, registry.PMAG_ADDRESS_KEY, registry.PMAG_ADDRESS_LAYOUT, (6, 18),
                            ref="draft-liebsch-netlmm-proxymip6ct-00 5.1", title=registry.PMAG_ADDRESS_NAME)
@@ -392,7 +392,6 @@ MhResult = tuple[str, str, dict[str, Any], Walk]
 LayoutDecoder = Callable[[bytes, str, str, dict[Any, Any], Walk, list[str]], "MhResult | None"]
 #: Layouts kept per (length, MH type) in a stream's memo: a few shapes share each key.
 LAYOUTS_PER_KEY = 4
-_SCRATCH = "mh-scratch"  # memo key of the stream's shared warning-free (Walk, hints)
 
 
 @dataclass(frozen=True, slots=True)
@@ -402,6 +401,19 @@ class _Layout:
     check: Callable[[bytes], tuple[int, ...]]
     expected: tuple[int, ...]
     decode: LayoutDecoder
+
+
+_SHAPES = "mh-shapes"  # memo key of the stream's _Shapes
+
+
+@dataclass(frozen=True, slots=True)
+class _Shapes:
+    """A stream's layouts by ``length << 8 | MH type``, and the one warning-free Walk and hint list
+    that every message they decode shares (a message that warns is decoded again with its own)."""
+
+    walk: Walk
+    hints: list[str]
+    layouts: dict[int, tuple[_Layout, ...]]
 
 
 def _layout_option(table: OptionTable, data: bytes, pos: int, wire: int, length: int, walk: Walk,
@@ -487,13 +499,23 @@ def _make_layout(data: bytes, table: OptionTable, mh_type: int, body: Plan, reco
             continue
         positions.append(pos + 1)
         expected.append(length)
-        call = f"_option(_table, data, {pos}, {wire}, {length}, walk, hints, memo, {wire not in table.volatile})"
-        if wire in table.volatile:  # new in every message: not looked up
-            lines.append(f"    {o} = {call}")
+        volatile = wire in table.volatile  # new in every message: not looked up, not remembered
+        call = f"_option(_table, data, {pos}, {wire}, {length}, walk, hints, memo, {not volatile})"
+        hot = table.hot.get(wire)
+        if hot is not None and hot[0] == length:  # its one-call builder (the shape was aligned)
+            env[f"B{i}"] = hot[3]
+            build = [f"{o} = B{i}(data, {pos + 2}, {length}, walk)", f"if {o} is None or walk.problems: return None"]
+            if not volatile:
+                build.append(f"_remember(memo, k{i}, {o})")
         else:
-            lines += [f"    {o} = get(data[{pos}:{pos + 2 + length}])", f"    if {o} is None: {o} = {call}"]
-        lines.append(f"    if {o} is None: return None")
-    lines += [f"    options = [{', '.join(names)}]", "    _remember(memo, region, options)",
+            build = [f"{o} = {call}", f"if {o} is None: return None"]
+        if volatile:
+            lines += [f"    {line}" for line in build]
+        else:
+            lines += [f"    k{i} = data[{pos}:{pos + 2 + length}]", f"    {o} = get(k{i})", f"    if {o} is None:",
+                      *(f"        {line}" for line in build)]
+    lines += ["    if walk.problems: return None",
+              f"    options = [{', '.join(names)}]", "    _remember(memo, region, options)",
               "fields['options'] = options"]
     if mh_type in (5, 6):
         with_p, without_p = registry.P_FLAG_NAMES[mh_type]
@@ -515,13 +537,19 @@ def _learn(data: bytes, table: OptionTable, memo: dict[Any, Any], result: MhResu
     body = _BODY_PLANS.get(mh_type)
     if body is None or body.fast is None or body.rest or mh_type == 16:
         return
-    key = ("mh-layout", len(data), mh_type)
-    known = memo.get(key, ())
+    shapes = memo.get(_SHAPES)
+    if shapes is None:
+        shapes = _Shapes(Walk("mh", 0, False, memo), [], {})
+        remember(memo, _SHAPES, shapes)
+    key = len(data) << 8 | mh_type
+    known = shapes.layouts.get(key, ())
     if len(known) >= LAYOUTS_PER_KEY:
         return
     layout = _make_layout(data, table, mh_type, body, (type_, protocol), fields)
     if layout is not None:
-        remember(memo, key, (*known, layout))
+        if len(shapes.layouts) >= MEMO_LIMIT:
+            shapes.layouts.clear()
+        shapes.layouts[key] = (*known, layout)
 
 
 def mh_message(data: bytes, table: OptionTable, transport: str, src: str, dst: str, ip_payload_len: int | None,
@@ -534,22 +562,15 @@ def mh_message(data: bytes, table: OptionTable, transport: str, src: str, dst: s
     """
     total = len(data)
     if memo is not None and transport == "mh" and total >= 6 and (ip_payload_len is None or ip_payload_len == total):
-        layouts = memo.get(("mh-layout", total, data[2]))
-        if layouts is not None:
-            for layout in layouts:
+        shapes = memo.get(_SHAPES)
+        if shapes is not None:
+            for layout in shapes.layouts.get(total << 8 | data[2], ()):
                 if layout.check(data) == layout.expected:
-                    # One warning-free Walk and hint list per stream serve every message decoded
-                    # this way: a message that warns is decoded again, with its own, below.
-                    scratch = memo.get(_SCRATCH)
-                    if scratch is None:
-                        scratch = Walk("mh", 0, False, memo), []
-                        remember(memo, _SCRATCH, scratch)
-                    walk, hints = scratch
-                    done = layout.decode(data, src, dst, memo, walk, hints)
+                    done = layout.decode(data, src, dst, memo, shapes.walk, shapes.hints)
                     if done is not None:
                         return done
-                    walk.problems.clear()
-                    hints.clear()
+                    shapes.walk.problems.clear()
+                    shapes.hints.clear()
                     break
         result = _mh_message(data, table, transport, src, dst, ip_payload_len, memo)
         if result is not None:
