@@ -11,7 +11,6 @@ and is resolved once per profile into an :class:`OptionTable`.
 from __future__ import annotations
 
 import ipaddress
-import operator
 import struct
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -387,19 +386,20 @@ def decode_mh(
 # --------------------------------------------------------------------------------------------
 
 MhResult = tuple[str, str, dict[str, Any], Walk]
-#: A generated layout decoder: (data, src, dst, memo, walk, hints) -> the record, or None when
+#: A generated layout decoder: (data, value, src, dst, memo, walk, hints) -> the record, or None when
 #: anything differs from the warning-free message it was made from (the general path decides).
-LayoutDecoder = Callable[[bytes, str, str, dict[Any, Any], Walk, list[str]], "MhResult | None"]
+LayoutDecoder = Callable[[bytes, int, str, str, dict[Any, Any], Walk, list[str]], "MhResult | None"]
 #: Layouts kept per (length, MH type) in a stream's memo: a few shapes share each key.
 LAYOUTS_PER_KEY = 4
 
 
 @dataclass(frozen=True, slots=True)
 class _Layout:
-    """A message shape: the octets that must hold ``expected`` (``check(data)``) and its decoder."""
+    """A message shape: the message read as one integer, masked by ``mask`` (its header and option
+    type and Length octets), is ``expected`` (one C operation, not an octet at a time); and its decoder."""
 
-    check: Callable[[bytes], tuple[int, ...]]
-    expected: tuple[int, ...]
+    mask: int
+    expected: int
     decode: LayoutDecoder
 
 
@@ -469,7 +469,7 @@ def _make_layout(data: bytes, table: OptionTable, mh_type: int, body: Plan, reco
     if spans is None or len(spans) > 64:
         return None
     positions, expected = [0, 1, 3], [data[0], data[1], data[3]]
-    env: dict[str, Any] = {"_addresses": _address_sum, "_int": int.from_bytes, "_body": body.fast, "_option": _layout_option,
+    env: dict[str, Any] = {"_addresses": _address_sum, "_body": body.fast, "_option": _layout_option,
                            "_remember": remember, "_table": table, "_hot": table.hot, "_type": record_type,
                            "_name": fields["mh_type_name"]}
     size = len(data)
@@ -477,7 +477,7 @@ def _make_layout(data: bytes, table: OptionTable, mh_type: int, body: Plan, reco
              "if addresses is None: ok = None",
              "else:",  # verify_checksum for a whole, even-sized message (the shape says so)
              "    expected = (data[4] << 8) | data[5]",
-             f"    if ~((addresses + {size + _MH} + _int(data, 'big') - expected) % 0xFFFF or 0xFFFF) & 0xFFFF "
+             f"    if ~((addresses + {size + _MH} + value - expected) % 0xFFFF or 0xFFFF) & 0xFFFF "
              "!= expected: return None",
              "    ok = True",
              f"fields = {{'payload_proto': {data[0]}, 'header_len': {data[1]}, 'mh_type': {mh_type}, "
@@ -523,9 +523,10 @@ def _make_layout(data: bytes, table: OptionTable, mh_type: int, body: Plan, reco
         lines.append("return (*(_p if fields['flags'].get('P') else _np), fields, walk)")
     else:
         lines.append("return (*_type, fields, walk)")
-    source = "def decode(data, src, dst, memo, walk, hints):\n" + "".join(f"    {line}\n" for line in lines)
+    source = "def decode(data, value, src, dst, memo, walk, hints):\n" + "".join(f"    {line}\n" for line in lines)
     exec(_layout_code(source), env)
-    return _Layout(operator.itemgetter(*positions), tuple(expected), env["decode"])
+    mask = sum(0xFF << 8 * (size - 1 - p) for p in positions)
+    return _Layout(mask, int.from_bytes(data, "big") & mask, env["decode"])
 
 
 def _learn(data: bytes, table: OptionTable, memo: dict[Any, Any], result: MhResult) -> None:
@@ -564,9 +565,10 @@ def mh_message(data: bytes, table: OptionTable, transport: str, src: str, dst: s
     if memo is not None and transport == "mh" and total >= 6 and (ip_payload_len is None or ip_payload_len == total):
         shapes = memo.get(_SHAPES)
         if shapes is not None:
+            value = int.from_bytes(data, "big")  # the shapes' check, and the checksum's sum
             for layout in shapes.layouts.get(total << 8 | data[2], ()):
-                if layout.check(data) == layout.expected:
-                    done = layout.decode(data, src, dst, memo, shapes.walk, shapes.hints)
+                if value & layout.mask == layout.expected:
+                    done = layout.decode(data, value, src, dst, memo, shapes.walk, shapes.hints)
                     if done is not None:
                         return done
                     shapes.walk.problems.clear()
