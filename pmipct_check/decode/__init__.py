@@ -103,7 +103,12 @@ def _decode(carried: Carried, profile: Profile, table: OptionTable, memo: dict |
                 return Notice("mh.truncated", f"{len(data)} octets: too short for a Mobility Header",
                               carried.file, carried.frame, None, "error")
             type_, protocol, fields, walk = result
-            return _message(carried, protocol, type_, fields, walk)
+            frames = carried.frames  # as _message, inline: this is most messages
+            if len(frames) == 1 and frames[0] == carried.frame:
+                frames = ()
+            return Message(carried.file, carried.frame, carried.time_ns, carried.src, carried.dst,
+                           protocol, type_, fields, carried.transport, frames,  # type: ignore[arg-type]
+                           _notices(walk, carried) if walk.problems else (), (), None, carried.info)
         if carried.transport in _CXTP_TRANSPORTS:
             cx = decode_cxtp(data, length_includes_header=profile.cxtp_length_includes_header, memo=memo)
             if cx is None:

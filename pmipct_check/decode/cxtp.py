@@ -9,12 +9,34 @@ warning; a Length equal to the size without the header decodes with
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from .. import registry
-from .fields import Walk, compile_layout, remember
+from .fields import Plan, Walk, compile_layout, remember
 
-_PLANS = {t: compile_layout(body) for t, body in registry.CXTP_BODIES.items()}  # hashing a layout costs a lookup
+
+@dataclass(frozen=True, slots=True)
+class _Type:
+    """What one CXTP type code decodes with, worked out once from the registry."""
+
+    plan: Plan
+    name: str
+    bits: tuple[tuple[str, int], ...]  # the type's flags in octet 1
+    spare: int  # octet 1 bits no flag of the type uses
+    request: bool  # CTAR/CT-Req: a CDB may be its header only
+
+
+def _spare(bits: tuple[tuple[str, int], ...]) -> int:
+    used = 0
+    for _, bit in bits:
+        used |= bit
+    return 0xFF & ~used
+
+
+_TYPES = {t: _Type(compile_layout(body), registry.TABLES["cxtp_type"][t], tuple(registry.CXTP_FLAGS[t]),
+                   _spare(tuple(registry.CXTP_FLAGS[t])), t in registry.CXTP_REQUEST_TYPES)
+          for t, body in registry.CXTP_BODIES.items()}
 
 
 def decode_cxtp(data: bytes, *, length_includes_header: bool = True,
@@ -23,28 +45,25 @@ def decode_cxtp(data: bytes, *, length_includes_header: bool = True,
 
     ``memo``: the decode stream's (see :func:`.fields.remember`); equal flag octets share one dict.
     """
-    walk = Walk("cxtp", 0, False, memo)
     if len(data) < registry.CXTP_HEADER_LEN:
         return None
     version, type_code = data[0] >> 5, data[0] & 0x1F
-    plan = _PLANS.get(type_code)
-    if plan is None:
+    kind = _TYPES.get(type_code)
+    if kind is None:
         return None
-    name = registry.TABLES["cxtp_type"][type_code]
-    flag_bits = registry.CXTP_FLAGS[type_code]
-    allowed = 0
-    for _, bit in flag_bits:
-        allowed |= bit
-    key = ("cxtp-flags", type_code, data[1])
+    walk = Walk("cxtp", 0, kind.request, memo)
+    plan, name, octet = kind.plan, kind.name, data[1]
+    spare = octet & kind.spare
+    key = ("cxtp-flags", type_code, octet)
     flags = None if memo is None else memo.get(key)
     if flags is None:
-        flags = {flag: bool(data[1] & bit) for flag, bit in flag_bits}
-        if data[1] & ~allowed:
-            flags["reserved"] = data[1] & ~allowed
+        flags = {flag: bool(octet & bit) for flag, bit in kind.bits}
+        if spare:
+            flags["reserved"] = spare
         if memo is not None:
             remember(memo, key, flags)
-    if data[1] & ~allowed:
-        walk.warn("reserved-nonzero", f"reserved flag bits set: {data[1] & ~allowed:#04x}")
+    if spare:
+        walk.warn("reserved-nonzero", f"reserved flag bits set: {spare:#04x}")
     length = int.from_bytes(data[2:4], "big")
     fields: dict[str, Any] = {"version": version, "type_code": type_code, "flags": flags, "length": length}
     if version != registry.CXTP_VERSION:
@@ -70,7 +89,6 @@ def decode_cxtp(data: bytes, *, length_includes_header: bool = True,
         walk.warn("length", f"Length says {with_header} octets, only {total} present", "error")
 
     walk.addr_size = 4 if flags["V"] else 16
-    walk.request = type_code in registry.CXTP_REQUEST_TYPES
     pos = plan.run(data, header, end, fields, walk)
     if 0 <= pos < end and not plan.greedy:
         left = end - pos

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ipaddress
 import struct
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -19,7 +20,7 @@ from typing import Any
 from .. import registry
 from ..profile import Profile
 from ..registry import OptionSpec
-from .fields import Plan, RecordBuilder, Walk, compile_layout, compile_record, ipv6_text, remember
+from .fields import MEMO_LIMIT, Plan, RecordBuilder, Walk, compile_layout, compile_record, ipv6_text, remember
 
 _PMAG_ADDRESS = OptionSpec(0, registry.PMAG_ADDRESS_KEY, registry.PMAG_ADDRESS_LAYOUT, (6, 18),
                            ref="draft-liebsch-netlmm-proxymip6ct-00 5.1", title=registry.PMAG_ADDRESS_NAME)
@@ -380,9 +381,209 @@ def decode_mh(
     return mh_message(data, table, transport, src, dst, ip_payload_len, memo)
 
 
+# --------------------------------------------------------------------------------------------
+# Layouts: one generated decoder per message shape seen before
+# --------------------------------------------------------------------------------------------
+
+MhResult = tuple[str, str, dict[str, Any], Walk]
+#: A generated layout decoder: (data, value, src, dst, memo, walk, hints) -> the record, or None when
+#: anything differs from the warning-free message it was made from (the general path decides).
+LayoutDecoder = Callable[[bytes, int, str, str, dict[Any, Any], Walk, list[str]], "MhResult | None"]
+#: Layouts kept per (length, MH type) in a stream's memo: a few shapes share each key.
+LAYOUTS_PER_KEY = 4
+
+
+@dataclass(frozen=True, slots=True)
+class _Layout:
+    """A message shape: the message read as one integer, masked by ``mask`` (its header and option
+    type and Length octets), is ``expected`` (one C operation, not an octet at a time); and its decoder."""
+
+    mask: int
+    expected: int
+    decode: LayoutDecoder
+
+
+_SHAPES = "mh-shapes"  # memo key of the stream's _Shapes
+
+
+@dataclass(frozen=True, slots=True)
+class _Shapes:
+    """A stream's layouts by ``length << 8 | MH type``, and the one warning-free Walk and hint list
+    that every message they decode shares (a message that warns is decoded again with its own)."""
+
+    walk: Walk
+    hints: list[str]
+    layouts: dict[int, tuple[_Layout, ...]]
+
+
+def _layout_option(table: OptionTable, data: bytes, pos: int, wire: int, length: int, walk: Walk,
+                   hints: list[str], memo: dict[Any, Any], remembered: bool) -> dict[str, Any] | None:
+    """An option of a layout that the memo does not hold: decoded as walk_options would, or None
+    when it warned or hinted (the general path then decodes the whole message again)."""
+    res = table.hot.get(wire)
+    option = res[3](data, pos + 2, length, walk) if res is not None and res[0] == length else None
+    if option is None:
+        if wire == 1 and length == 0:
+            option = {"type": 1, "name": "PadN", "key": "padn", "length": 0, "padding": ""}
+        else:
+            option = _decode_option(table, data, pos, wire, length, walk, hints)
+    if walk.problems or hints:
+        return None
+    if remembered:
+        remember(memo, data[pos:pos + 2 + length], option)
+    return option
+
+
+@lru_cache(maxsize=256)
+def _layout_code(source: str) -> Any:
+    return compile(source, "<message layout>", "exec")
+
+
+def _option_spans(data: bytes, pos: int, end: int) -> list[tuple[int, int, int]] | None:
+    """(position, wire type, Length) of each option, or None when they do not tile ``pos:end``."""
+    spans = []
+    while pos < end:
+        wire = data[pos]
+        if wire == 0:
+            spans.append((pos, 0, -1))
+            pos += 1
+            continue
+        if pos + 2 > end:
+            return None
+        spans.append((pos, wire, data[pos + 1]))
+        pos += 2 + data[pos + 1]
+    return spans if pos == end else None
+
+
+def _make_layout(data: bytes, table: OptionTable, mh_type: int, body: Plan, record_type: tuple[str, str],
+                 fields: dict[str, Any]) -> _Layout | None:
+    """The generated decoder for messages shaped like ``data`` (decoded warning-free into ``fields``).
+
+    The shape is the header octets but the checksum, the MH type (fixed-size body) and every
+    option's type and Length octets: given those, every field sits at a known offset, so the
+    decoder slices each option's octets for the memo without walking, and builds the option list
+    as one exactly sized list display.
+    """
+    start = 6 + body.fast_size
+    spans = _option_spans(data, start, len(data))
+    if spans is None or len(spans) > 64:
+        return None
+    positions, expected = [0, 1, 3], [data[0], data[1], data[3]]
+    env: dict[str, Any] = {"_addresses": _address_sum, "_body": body.fast, "_option": _layout_option,
+                           "_remember": remember, "_table": table, "_hot": table.hot, "_type": record_type,
+                           "_name": fields["mh_type_name"]}
+    size = len(data)
+    lines = ["addresses = _addresses(src, dst)",
+             "if addresses is None: ok = None",
+             "else:",  # verify_checksum for a whole, even-sized message (the shape says so)
+             "    expected = (data[4] << 8) | data[5]",
+             f"    if ~((addresses + {size + _MH} + value - expected) % 0xFFFF or 0xFFFF) & 0xFFFF "
+             "!= expected: return None",
+             "    ok = True",
+             f"fields = {{'payload_proto': {data[0]}, 'header_len': {data[1]}, 'mh_type': {mh_type}, "
+             f"'mh_type_name': _name, 'reserved': 0, 'checksum': (data[4] << 8) | data[5], 'checksum_ok': ok}}",
+             "_body(data, 6, fields, walk)",
+             "if walk.problems: return None",
+             f"region = ('options', {start & 7}, data[{start}:])",
+             "options = memo.get(region)",
+             "if options is None:",
+             "    get = memo.get"]
+    names = []
+    for i, (pos, wire, length) in enumerate(spans):
+        o = f"o{i}"
+        names.append(o)
+        positions.append(pos)
+        expected.append(wire)
+        if wire == 0:
+            lines.append(f"    {o} = {{'type': 0, 'name': 'Pad1', 'key': 'pad1', 'length': 0}}")
+            continue
+        positions.append(pos + 1)
+        expected.append(length)
+        volatile = wire in table.volatile  # new in every message: not looked up, not remembered
+        call = f"_option(_table, data, {pos}, {wire}, {length}, walk, hints, memo, {not volatile})"
+        hot = table.hot.get(wire)
+        if hot is not None and hot[0] == length:  # its one-call builder (the shape was aligned)
+            env[f"B{i}"] = hot[3]
+            build = [f"{o} = B{i}(data, {pos + 2}, {length}, walk)", f"if {o} is None or walk.problems: return None"]
+            if not volatile:
+                build.append(f"_remember(memo, k{i}, {o})")
+        else:
+            build = [f"{o} = {call}", f"if {o} is None: return None"]
+        if volatile:
+            lines += [f"    {line}" for line in build]
+        else:
+            lines += [f"    k{i} = data[{pos}:{pos + 2 + length}]", f"    {o} = get(k{i})", f"    if {o} is None:",
+                      *(f"        {line}" for line in build)]
+    lines += ["    if walk.problems: return None",
+              f"    options = [{', '.join(names)}]", "    _remember(memo, region, options)",
+              "fields['options'] = options"]
+    if mh_type in (5, 6):
+        with_p, without_p = registry.P_FLAG_NAMES[mh_type]
+        env["_p"], env["_np"] = (with_p, "pmipv6"), (without_p, "mipv6")
+        lines.append("return (*(_p if fields['flags'].get('P') else _np), fields, walk)")
+    else:
+        lines.append("return (*_type, fields, walk)")
+    source = "def decode(data, value, src, dst, memo, walk, hints):\n" + "".join(f"    {line}\n" for line in lines)
+    exec(_layout_code(source), env)
+    mask = sum(0xFF << 8 * (size - 1 - p) for p in positions)
+    return _Layout(mask, int.from_bytes(data, "big") & mask, env["decode"])
+
+
+def _learn(data: bytes, table: OptionTable, memo: dict[Any, Any], result: MhResult) -> None:
+    """Keep a decoder for the shape of a message the general path decoded without a warning."""
+    type_, protocol, fields, walk = result
+    mh_type = data[2]
+    if walk.problems or mh_type in table.mh_type_names or len(data) % 8 or "options" not in fields:
+        return
+    body = _BODY_PLANS.get(mh_type)
+    if body is None or body.fast is None or body.rest or mh_type == 16:
+        return
+    shapes = memo.get(_SHAPES)
+    if shapes is None:
+        shapes = _Shapes(Walk("mh", 0, False, memo), [], {})
+        remember(memo, _SHAPES, shapes)
+    key = len(data) << 8 | mh_type
+    known = shapes.layouts.get(key, ())
+    if len(known) >= LAYOUTS_PER_KEY:
+        return
+    layout = _make_layout(data, table, mh_type, body, (type_, protocol), fields)
+    if layout is not None:
+        if len(shapes.layouts) >= MEMO_LIMIT:
+            shapes.layouts.clear()
+        shapes.layouts[key] = (*known, layout)
+
+
 def mh_message(data: bytes, table: OptionTable, transport: str, src: str, dst: str, ip_payload_len: int | None,
                memo: dict[Any, Any] | None) -> tuple[str, str, dict[str, Any], Walk] | None:
-    """:func:`decode_mh` with positional arguments, for the decode stream (once per message)."""
+    """:func:`decode_mh` with positional arguments, for the decode stream (once per message).
+
+    With a memo, a message on IPv6 next header 135 whose shape (see :func:`_make_layout`) was
+    seen before is decoded by that shape's generated decoder; anything it does not expect (a
+    warning, a hint, a wrong checksum) sends the message down the general path below.
+    """
+    total = len(data)
+    if memo is not None and transport == "mh" and total >= 6 and (ip_payload_len is None or ip_payload_len == total):
+        shapes = memo.get(_SHAPES)
+        if shapes is not None:
+            value = int.from_bytes(data, "big")  # the shapes' check, and the checksum's sum
+            for layout in shapes.layouts.get(total << 8 | data[2], ()):
+                if value & layout.mask == layout.expected:
+                    done = layout.decode(data, value, src, dst, memo, shapes.walk, shapes.hints)
+                    if done is not None:
+                        return done
+                    shapes.walk.problems.clear()
+                    shapes.hints.clear()
+                    break
+        result = _mh_message(data, table, transport, src, dst, ip_payload_len, memo)
+        if result is not None:
+            _learn(data, table, memo, result)  # a hint always warns here: no dialect hints without a dialect
+        return result
+    return _mh_message(data, table, transport, src, dst, ip_payload_len, memo)
+
+
+def _mh_message(data: bytes, table: OptionTable, transport: str, src: str, dst: str, ip_payload_len: int | None,
+                memo: dict[Any, Any] | None) -> tuple[str, str, dict[str, Any], Walk] | None:
+    """The general path: every check, every warning."""
     total = len(data)
     if total < 3:
         return None
