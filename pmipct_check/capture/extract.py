@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import ipaddress
 import struct
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from itertools import chain
 
 from .. import registry
@@ -26,7 +26,7 @@ from .link import ETHERNET_HEADER_LEN, LINK_PARSERS, LINKTYPE_ETHERNET, ethernet
 from .model import Carried, Packet, PathSwitch, SctpInfo, Tunnelled
 from .paths import IGNORED, V6_IN_V6, PathTracker, UserPlaneScreen
 from .readers import iter_records
-from .sctp import SctpAssembler, checksum_ok
+from .sctp import SctpAssembler, UserMessage, checksum_ok
 
 #: Nested tunnel layers opened before giving up on a frame.
 MAX_TUNNELS = 4
@@ -95,6 +95,8 @@ class Extractor:
         self._names: dict[bytes, str] = {}
         #: Carrier infos by their items (see _shared_info).
         self._infos: dict[tuple[object, ...], dict[str, object]] = {}
+        #: The shared info of an IPv6 packet with no extension header, by hop limit (SCTP's fast path).
+        self._plain_v6: dict[int, dict[str, object]] = {}
         # Which tunnel each inner flow is in (the data-path interruption): PathSwitch items, no packets kept.
         self._paths = PathTracker(self._name)
         self._flows = self._paths.flows if track_paths else None
@@ -135,10 +137,16 @@ class Extractor:
                             return (Carried(file, frame, time_ns, names.get(src_raw) or self._name(src_raw),
                                             names.get(dst_raw) or self._name(dst_raw), "mh", data[54:end],
                                             (frame,), shared),)
-                    else:
-                        out: list[Item] = []
-                        self._sctp_packet(file, frame, time_ns, src_raw, dst_raw, data[54:end],
-                                          {"ip_version": 6, "hop_limit": hop}, out)
+                    else:  # what _signalling and _sctp_packet do for it, its info shared by hop limit
+                        segment = data[54:end]
+                        messages, notices = self._sctp.packet(file, frame, (src_raw, dst_raw), segment)
+                        if not messages:
+                            return notices
+                        info = self._plain_v6.get(hop)
+                        if info is None:
+                            info = self._plain_v6[hop] = self._shared_info({"ip_version": 6, "hop_limit": hop})
+                        out: list[Item] = list(notices)
+                        self._sctp_messages(file, frame, time_ns, src_raw, dst_raw, segment, info, messages, out)
                         return out
             off = ETHERNET_HEADER_LEN
         elif linktype == LINKTYPE_ETHERNET and data[12:14] == b"\x08\x00":
@@ -424,13 +432,19 @@ class Extractor:
         messages, notices = self._sctp.packet(file, frame, (src_raw, dst_raw), segment)
         if notices:
             out.extend(notices)
-        if not messages:
-            return
+        if messages:  # the packet's info is shared by each message's SctpInfo
+            self._sctp_messages(file, frame, time_ns, src_raw, dst_raw, segment, self._shared_info(info),
+                                messages, out)
+
+    def _sctp_messages(self, file: str, frame: int, time_ns: int, src_raw: bytes, dst_raw: bytes,
+                       segment: bytes, info: Mapping[str, object], messages: Sequence[UserMessage],
+                       out: list[Item]) -> None:
         crc_ok = None
-        if self.verify_sctp_checksum and not info.get("captured_short"):
+        if self.verify_sctp_checksum and "captured_short" not in info:
             crc_ok = checksum_ok(segment)
-        src, dst = self._name(src_raw), self._name(dst_raw)
-        info = self._shared_info(info)  # the packet's part of each message's SctpInfo
+        names = self._names
+        src = names.get(src_raw) or self._name(src_raw)
+        dst = names.get(dst_raw) or self._name(dst_raw)
         for m in messages:
             out.append(Carried(file, frame, time_ns, src, dst, "sctp", m.data, m.frames,
                                SctpInfo(info, m.sport, m.dport, m.vtag, m.ppi, m.stream, m.ssn, m.tsn,

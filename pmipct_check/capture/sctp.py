@@ -133,7 +133,7 @@ class SctpAssembler:
             # The commonest packets have one chunk: a whole user message in one DATA chunk, or a
             # SACK (or other control chunk) that carries none.  The same result as the walk below.
             clen = (segment[14] << 8) | segment[15]
-            if (SCTP_CHUNK_HEADER_LEN <= clen and SCTP_COMMON_HEADER_LEN + clen <= n
+            if (clen >= SCTP_CHUNK_HEADER_LEN and SCTP_COMMON_HEADER_LEN + clen <= n
                     and SCTP_COMMON_HEADER_LEN + ((clen + 3) & ~3) + SCTP_CHUNK_HEADER_LEN > n):
                 if segment[12] != SCTP_DATA:
                     return _NONE
@@ -144,7 +144,8 @@ class SctpAssembler:
                             or (self.header_check and cxtp_header_ok(payload))):
                         return _NONE
                     assoc = self._assoc(addresses, sport, dport, vtag)
-                    return (UserMessage(payload, (frame,), sport, dport, vtag, ppi, stream, ssn, tsn,
+                    # the association's own port and tag ints: every message of it shares them
+                    return (UserMessage(payload, (frame,), assoc[2], assoc[3], assoc[4], ppi, stream, ssn, tsn,
                                         bool(flags & _U), flags, self._mark_delivered(assoc, tsn)),), ()
         out: list[UserMessage] = []
         notices: list[Notice] = []
