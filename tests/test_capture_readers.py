@@ -17,7 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pmipct_check.capture import CaptureWriter, Packet, read_packets
+from pmipct_check.capture import CaptureWriter, Packet, iter_records, read_packets, readers
 from pmipct_check.notices import Notice
 
 T0 = 1_700_000_000_123_456_789
@@ -279,6 +279,47 @@ def test_packet_naming_an_unknown_interface_stops_cleanly(tmp_path):
     path.write_bytes(shb("<") + idb("<", 1) + epb("<", 0, 1, ETH) + epb("<", 3, 2, ETH) + epb("<", 0, 3, ETH))
     packets, notices = ours(path)
     assert len(packets) == 1 and notices[0].severity == "warning"  # the frame before it stands
+
+
+def reader_value(path: Path) -> int:
+    """What ``frames = yield from iter_records(path)`` gives: the number of the last packet frame."""
+    records = iter_records(str(path))
+    while True:
+        try:
+            next(records)
+        except StopIteration as stop:
+            return stop.value
+
+
+def test_the_reader_value_is_the_last_packet_frame(tmp_path):
+    path = tmp_path / "tail.pcapng"
+    custom = block(">", 0x0BAD, b"custom")  # frames Wireshark numbers that hold no packet
+    for data, last in [
+        (mixed_pcapng(), 7),
+        (mixed_pcapng() + custom + custom, 7),  # a run of them at the end does not count
+        (shb("<") + idb("<", 1) + block("<", 0x0BAD, b"x") + epb("<", 0, 1, ETH) + block("<", 0x0BAD, b"x"), 2),
+        (shb("<") + block("<", 0x0BAD, b"x") + block("<", 0x40000BAD, b"y"), 0),
+        (pcap_bytes("<", False, [(T0, ETH), (T0 + 1, RAW6)]), 2),
+        (b"not a capture at all", 0),
+    ]:
+        path.write_bytes(data)
+        assert reader_value(path) == last, data[:16]
+
+
+@pytest.mark.parametrize("chunk", [1, 3, 64, 200])
+def test_any_read_size_gives_the_same_records(tmp_path, monkeypatch, chunk):
+    """Blocks that straddle a read take the general path, whole ones the fast path: same records."""
+    files = {"mixed": mixed_pcapng(), **_small_files(tmp_path),
+             "pcap-be": pcap_bytes(">", True, [(T0 + i, d) for i, d in enumerate(payloads(9))])}
+    reference = {}
+    for name, data in files.items():
+        path = tmp_path / f"{name}.bin"
+        path.write_bytes(data)
+        reference[name] = (list(iter_records(str(path))), reader_value(path))
+    monkeypatch.setattr(readers, "CHUNK", chunk)
+    for name in files:
+        path = tmp_path / f"{name}.bin"
+        assert (list(iter_records(str(path))), reader_value(path)) == reference[name], name
 
 
 def record_ends(data: bytes, fmt: str) -> list[int]:

@@ -191,3 +191,65 @@ def test_sctp_info_reads_as_the_dict_it_stands_for():
         assert info.get("checksum_ok") == expected.get("checksum_ok") and "nothing" not in info
         assert info.get("retransmission", False) is retransmission
         assert pickle.loads(pickle.dumps(info)) == expected  # --jobs workers send them back
+
+
+# -- fast paths: the commonest frame shapes give the records the general walk gives ---------------
+
+def _general(frames: list[bytes]) -> list[Carried | Notice]:
+    """Each frame without its Ethernet header, as raw IPv6 (link type 101): the general walk."""
+    extractor = Extractor(DEFAULT_PROFILE)
+    out: list = []
+    for i, frame in enumerate(frames, 1):
+        out += extractor.feed_raw("f", i, i * 1000, 101, frame[14:])
+    return out + extractor.finish()
+
+
+def _as_records(items: list) -> list:
+    return [(type(i), i) if isinstance(i, Notice) else (type(i), replace(i, info=dict(i.info))) for i in items]
+
+
+def test_ethernet_ipv6_fast_paths_give_the_general_walks_records():
+    from scapy.layers.inet6 import IPv6ExtHdrDestOpt
+    from scapy.layers.mobileip import MobileIP  # noqa: F401 - only to have scapy's MH layers loaded
+
+    mh = bytes([59, 1, 5, 0, 0, 0, 0, 0]) + bytes(8)  # an MH of type 5 (PBU), 16 octets
+    segments = [
+        sctp(data(CT_REQ, 7)),  # one whole DATA chunk
+        sctp(data(CT_REQ, 7)),  # its retransmission
+        sctp(data(CT_REQ, 8, ppi=99), sport=1, dport=2),  # not CXTP by port or PPI, but by its header
+        sctp(data(b"not cxtp at all", 9), sport=1, dport=2),  # not CXTP at all
+        sctp(SCTPChunkSACK()),  # no DATA
+        sctp(SCTPChunkInit()),
+        sctp(data(CTD[:100], 10, e=0), data(CTD[100:], 11, b=0)),  # two chunks: the general walk
+        sctp(data(CTD[:100], 12, e=0)),  # a first fragment alone
+        sctp(data(CTD[100:], 13, b=0)),  # and a last
+    ]
+    frames = [bytes(Ether(**MAC) / IPv6(src=NMAG, dst=PMAG, hlim=hop) / seg)
+              for seg in segments for hop in (64, 255)]
+    for hop in (64, 64, 1):
+        frames.append(bytes(Ether(**MAC) / IPv6(src=NMAG, dst=PMAG, nh=135, hlim=hop) / mh))
+    frames.append(bytes(Ether(**MAC) / IPv6(src=NMAG, dst=PMAG, nh=60) / IPv6ExtHdrDestOpt(nh=135) / mh))
+    whole = frames[0]
+    frames.append(whole[:-4])  # cut short: the IPv6 payload length runs past the frame
+    frames.append(whole[:14 + 4] + b"\0\0" + whole[20:])  # payload length 0 (a TSO capture)
+    frames.append(whole[:50])  # not even a whole IPv6 header
+    mh_frame = frames[len(segments) * 2]
+    frames.append(mh_frame[:14 + 4] + b"\0\0" + mh_frame[20:])
+    frames.append(mh_frame[:-3])
+    fast, general = run(frames), _general(frames)
+    assert _as_records(fast) == _as_records(general)
+    assert sum(isinstance(i, Carried) and i.transport == "sctp" for i in fast) >= 6
+    assert sum(isinstance(i, Carried) and i.transport == "mh" for i in fast) >= 4
+
+
+def test_one_chunk_packets_give_the_chunk_walks_messages():
+    """A trailing chunk of an unknown type (skipped) sends the same packet through the general walk."""
+    unknown = bytes([0xC1, 0, 0, 4])
+    packets = [bytes(sctp(data(CT_REQ, 7))), bytes(sctp(data(CT_REQ, 7))), bytes(sctp(data(CT_REQ, 8, u=1))),
+               bytes(sctp(data(CT_REQ, 9), sport=1, dport=2)), bytes(sctp(data(b"xyz", 10), sport=1, dport=2)),
+               bytes(sctp(data(b"xyz", 11, ppi=77), sport=1, dport=2)), bytes(sctp(SCTPChunkSACK()))]
+    addrs = (bytes(16), bytes(15) + b"\1")
+    one, walked = SctpAssembler(frozenset({77}), frozenset({5000})), SctpAssembler(frozenset({77}), frozenset({5000}))
+    for i, packet in enumerate(packets, 1):
+        a, b = one.packet("f", i, addrs, packet), walked.packet("f", i, addrs, packet + unknown)
+        assert (list(a[0]), list(a[1])) == (list(b[0]), list(b[1]))

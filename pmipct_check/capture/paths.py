@@ -77,16 +77,15 @@ class UserPlaneScreen:
     signalling and any other shape are handed on as before: a screen changes how fast, never what.
 
     Readers call :meth:`passes` per frame or do the same inline (pcapng: one unpack of the block
-    header and :data:`SCREEN_LAYOUT`); both set ``last_frame`` to the frame they passed over last.
+    header and :data:`SCREEN_LAYOUT`).
     """
 
-    __slots__ = ("flows", "last_frame", "ports", "stop")
+    __slots__ = ("flows", "ports", "stop")
 
     def __init__(self, flows: dict[bytes, list], stop: frozenset[int], ports: frozenset[int]) -> None:
         self.flows = flows  # the tracker's own dict (cleared in place, never replaced)
         self.stop = stop
         self.ports = frozenset(port.to_bytes(2, "big") for port in ports)  # as SCREEN unpacks them
-        self.last_frame = 0
 
     def passes(self, data: bytes, start: int, caplen: int, linktype: int, frame: int, time_ns: int) -> bool:
         """Whether the frame at ``data[start:start + caplen]`` is dealt with (its flow's state updated)."""
@@ -102,7 +101,6 @@ class UserPlaneScreen:
             return False
         state[1] = time_ns
         state[2] = frame
-        self.last_frame = frame
         return True
 
 

@@ -11,6 +11,8 @@ Reassembly is bounded: a message may grow to ``max_message`` octets and at most
 from __future__ import annotations
 
 import struct
+from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import google_crc32c
@@ -32,6 +34,10 @@ _U, _B, _E = registry.SCTP_DATA_U, registry.SCTP_DATA_B, registry.SCTP_DATA_E
 _CXTP_TYPES = frozenset(registry.CXTP_BODIES)
 _DATA_HDR = struct.Struct(">BBHIHHI")
 _COMMON_HDR = struct.Struct(">HHI")  # source port, destination port, verification tag (then the checksum)
+#: The common header and the DATA chunk header right after it: a packet of one DATA chunk.
+_WHOLE_HDR = struct.Struct(">HHIIBBHIHHI").unpack_from
+_BE = _B | _E
+_NONE: tuple[tuple, tuple] = ((), ())  # no message, no notice
 
 
 def crc32c(data: bytes) -> int:
@@ -112,31 +118,44 @@ class SctpAssembler:
         self.max_message, self.max_pending = max_message, max_pending
         self._pending: dict[tuple, _Pending] = {}
         self._ignored: dict[tuple, int] = {}  # fragments of messages whose first fragment failed the check
-        self._delivered: dict[tuple, None] = {}
+        self._delivered: set[tuple] = set()
+        self._delivered_order: deque[tuple] = deque()
         #: One key per association: its port and tag ints are then shared by every message's
         #: SctpInfo (kept with each decoded record) instead of new ones from every packet.
         self._assocs: dict[tuple, tuple] = {}
 
     def packet(
         self, file: str, frame: int, addresses: tuple[bytes, bytes], segment: bytes
-    ) -> tuple[list[UserMessage], list[Notice]]:
+    ) -> tuple[Sequence[UserMessage], Sequence[Notice]]:
         """Walk one SCTP packet (from its common header); return completed CXTP messages and notices."""
+        n = len(segment)
+        if n >= SCTP_COMMON_HEADER_LEN + SCTP_CHUNK_HEADER_LEN:
+            # The commonest packets have one chunk: a whole user message in one DATA chunk, or a
+            # SACK (or other control chunk) that carries none.  The same result as the walk below.
+            clen = (segment[14] << 8) | segment[15]
+            if (clen >= SCTP_CHUNK_HEADER_LEN and SCTP_COMMON_HEADER_LEN + clen <= n
+                    and SCTP_COMMON_HEADER_LEN + ((clen + 3) & ~3) + SCTP_CHUNK_HEADER_LEN > n):
+                if segment[12] != SCTP_DATA:
+                    return _NONE
+                if segment[13] & _BE == _BE and clen >= SCTP_DATA_HEADER_LEN:
+                    sport, dport, vtag, _crc, _t, flags, _l, tsn, stream, ssn, ppi = _WHOLE_HDR(segment)
+                    payload = segment[SCTP_COMMON_HEADER_LEN + SCTP_DATA_HEADER_LEN : SCTP_COMMON_HEADER_LEN + clen]
+                    if not (sport in self.ports or dport in self.ports or ppi in self.ppis
+                            or (self.header_check and cxtp_header_ok(payload))):
+                        return _NONE
+                    assoc = self._assoc(addresses, sport, dport, vtag)
+                    # the association's own port and tag ints: every message of it shares them
+                    return (UserMessage(payload, (frame,), assoc[2], assoc[3], assoc[4], ppi, stream, ssn, tsn,
+                                        bool(flags & _U), flags, self._mark_delivered(assoc, tsn)),), ()
         out: list[UserMessage] = []
         notices: list[Notice] = []
-        n = len(segment)
         if n < SCTP_COMMON_HEADER_LEN:
             notices.append(Notice("sctp.truncated-chunk", "SCTP common header cut short",
                                   file=file, frame=frame))
             return out, notices
         sport, dport, vtag = _COMMON_HDR.unpack_from(segment)
         by_port = sport in self.ports or dport in self.ports
-        assoc = (addresses[0], addresses[1], sport, dport, vtag)
-        shared = self._assocs.get(assoc)
-        if shared is None:
-            if len(self._assocs) >= MAX_ASSOCIATIONS:
-                self._assocs.clear()
-            shared = self._assocs[assoc] = assoc
-        assoc = shared
+        assoc = self._assoc(addresses, sport, dport, vtag)
         p = SCTP_COMMON_HEADER_LEN
         while p + SCTP_CHUNK_HEADER_LEN <= n:
             ctype, flags, clen = segment[p], segment[p + 1], (segment[p + 2] << 8) | segment[p + 3]
@@ -160,6 +179,16 @@ class SctpAssembler:
             p += (clen + 3) & ~3
         return out, notices
 
+    def _assoc(self, addresses: tuple[bytes, bytes], sport: int, dport: int, vtag: int) -> tuple:
+        """The association's one shared key (see ``_assocs``)."""
+        assoc = (addresses[0], addresses[1], sport, dport, vtag)
+        shared = self._assocs.get(assoc)
+        if shared is None:
+            if len(self._assocs) >= MAX_ASSOCIATIONS:
+                self._assocs.clear()
+            shared = self._assocs[assoc] = assoc
+        return shared
+
     def _wanted(self, ppi: int, by_port: bool, first: bytes) -> bool:
         return by_port or ppi in self.ppis or (self.header_check and _cxtp_start_ok(first))
 
@@ -170,7 +199,7 @@ class SctpAssembler:
         if flags & _B and flags & _E:  # a whole message in one chunk: the common case
             if not (by_port or ppi in self.ppis or (self.header_check and cxtp_header_ok(payload))):
                 return None
-            retrans = self._mark_delivered(assoc, (tsn,))
+            retrans = self._mark_delivered(assoc, tsn)
             return UserMessage(payload, (frame,), sport, dport, vtag, ppi, stream, ssn, tsn, unordered,
                                flags, retrans)
         key = (assoc, stream, unordered, -1 if unordered else ssn)
@@ -229,7 +258,7 @@ class SctpAssembler:
         assoc, stream, unordered, ssn = key
         if not (by_port or pending.ppi in self.ppis or (self.header_check and cxtp_header_ok(data))):
             return None
-        retrans = self._mark_delivered(assoc, tsns)
+        retrans = self._mark_delivered(assoc, tsns[0])
         return UserMessage(data, frames, assoc[2], assoc[3], assoc[4], pending.ppi, stream,
                            max(ssn, 0), start, unordered, flags, retrans)
 
@@ -248,13 +277,21 @@ class SctpAssembler:
             self._ignored[key] = (tsn + 1) & _TSN_MASK
         return True
 
-    def _mark_delivered(self, assoc: tuple, tsns: tuple[int, ...] | list[int]) -> bool:
-        key = (assoc, tsns[0])
-        if key in self._delivered:
+    def _mark_delivered(self, assoc: tuple, tsn: int) -> bool:
+        """Whether a message starting at ``tsn`` was delivered among the last ``_RECENT_TSNS`` (else note it).
+
+        A set and a queue of insertion order: deleting the oldest key of a dict and finding the
+        next one with ``next(iter(...))`` steps over every slot deleted before it (~7 us a call).
+        """
+        key = (assoc, tsn)
+        delivered = self._delivered
+        if key in delivered:
             return True
-        if len(self._delivered) >= _RECENT_TSNS:
-            del self._delivered[next(iter(self._delivered))]
-        self._delivered[key] = None
+        order = self._delivered_order
+        if len(order) >= _RECENT_TSNS:
+            delivered.discard(order.popleft())
+        delivered.add(key)
+        order.append(key)
         return False
 
     def _make_room(self, notices: list[Notice]) -> None:
