@@ -16,8 +16,10 @@ from ..decode.model import Message
 from ..profile import Profile
 from .cases import Case
 from .evidence import CXTP_TRANSFER, FHO, NodeKeys, named_pmag
+from .model import quick_init
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Facts:
     """What the signatures test, as observed for one handover (None: cannot be told)."""
