@@ -84,7 +84,7 @@ class _Identities:
         self.alias: dict[str, str] = {}
         self.alias_nets: dict[str, str] = {}  # network text -> MN key
         self.lengths: dict[int, list[int]] = {}  # IP version -> prefix lengths in alias_nets, longest first
-        self._memo: dict[tuple[int, ...], str | None] = {}  # _signature -> MN key
+        self._memo: dict[tuple[int, ...], str | None] = {}  # identity option records' ids -> MN key
         self._picks: dict[int, tuple[object, Callable[[list[Any]], tuple[Any, ...]] | None]] = {}
 
     def identify(self, msg: Message, create: bool = True) -> str | None:
@@ -95,7 +95,13 @@ class _Identities:
         worked out once per distinct set of them.  A memoised key is final: once its aliases
         are recorded, the same options always name the same MN and record nothing new.
         """
-        sig = self._signature(msg)
+        index = msg.option_index  # which identity option records it carries, by identity
+        if index is None:
+            index = _option_index(msg)
+        pick = self._picks.get(id(index))
+        if pick is None:
+            pick = self._picks[id(index)] = (index, _picker(index))
+        sig = tuple(map(id, pick[1](msg.fields["options"]))) if pick[1] is not None else ()
         key = self._memo.get(sig, _UNSEEN)
         if key is not _UNSEEN:
             return key
@@ -103,16 +109,6 @@ class _Identities:
         if key is None or key in self.mns:  # else (not created) nothing was recorded: no memo
             self._memo[sig] = key
         return key
-
-    def _signature(self, msg: Message) -> tuple[int, ...]:
-        """Which identity option records ``msg`` carries, by identity (the messages outlive the memo)."""
-        index = msg.option_index
-        if index is None:
-            index = _option_index(msg)
-        pick = self._picks.get(id(index))
-        if pick is None:
-            pick = self._picks[id(index)] = (index, _picker(index))
-        return tuple(map(id, pick[1](msg.fields["options"]))) if pick[1] is not None else ()
 
     def _identify(self, msg: Message, create: bool) -> str | None:
         mid, ll, pfx = mn_identifier(msg), ll_att_key(msg), prefix_texts(msg)
@@ -210,7 +206,11 @@ def _pair_pbas(pmip: list[Message], ids: _Identities, mn_of: dict[int, str]) -> 
             continue
         same_seq = by_seq.get((msg.dst, msg.src, seq), ())
         t = msg.time_ns
-        latest = next((p for p in reversed(same_seq) if p[2] is None and p[0].time_ns <= t), None)
+        latest = None
+        for p in reversed(same_seq):
+            if p[2] is None and p[0].time_ns <= t:
+                latest = p
+                break
         options = msg.fields.get("options")
         if latest is not None and options is not None and latest[0].fields.get("options") is options:
             # An echo: the decoder hands a PBA that repeats its PBU's options that PBU's very
@@ -289,15 +289,13 @@ def correlate(messages: list[Message], profile: Profile) -> Correlation:
     for d in drafts:
         by_mn_drafts.setdefault(d.mn, []).append(d)
 
-    def candidates(mn: str) -> list[Draft]:
-        return by_mn_drafts.get(mn, [])
-
     # The pMAG's de-registrations: to the nearest handover away from that MAG.
     for ex in deregs:
         mag = node[ex.mag]
-        near = [d for d in candidates(ex.mn) if d.pmag is not None and node[d.pmag] == mag]
+        mine = by_mn_drafts.get(ex.mn, ())
+        near = [d for d in mine if d.pmag is not None and node[d.pmag] == mag]
         if not near:
-            near = [d for d in candidates(ex.mn) if d.pmag is None and node[d.nmag] != mag
+            near = [d for d in mine if d.pmag is None and node[d.nmag] != mag
                     and abs(ex.pbu.time_ns - d.anchor_ns) <= window_ns]
         if near:
             best = min(near, key=lambda d: abs(ex.pbu.time_ns - d.anchor_ns))
@@ -319,7 +317,7 @@ def correlate(messages: list[Message], profile: Profile) -> Correlation:
                 pside, nside = msg.src, msg.dst
             else:
                 nside, pside = msg.src, msg.dst
-            if mn is not None and _join(node, candidates(mn), msg, nside, pside, window_ns):
+            if mn is not None and _join(node, by_mn_drafts.get(mn, []), msg, nside, pside, window_ns):
                 continue
             if mn is None and _join(node, drafts, msg, nside, pside, window_ns, exact=True):
                 continue  # an MN address no binding holds (a wrong address): the pair's nearest handover
@@ -333,7 +331,7 @@ def correlate(messages: list[Message], profile: Profile) -> Correlation:
             if mn is None:
                 continue
             mn_of[id(msg)] = mn
-            _join_fho(node, candidates(mn), msg, window_ns)
+            _join_fho(node, by_mn_drafts.get(mn, []), msg, window_ns)
 
     drafts.extend(_orphan_drafts(orphans, node, mn_of, window_ns))
     handovers = [d for d in drafts if d.pmag is not None]
