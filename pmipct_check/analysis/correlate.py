@@ -84,6 +84,7 @@ class _Identities:
         self.alias: dict[str, str] = {}
         self.alias_nets: dict[str, str] = {}  # network text -> MN key
         self.lengths: dict[int, list[int]] = {}  # IP version -> prefix lengths in alias_nets, longest first
+        self._near: dict[str, str | None] = {}  # by_address answers; emptied when a prefix is added
         self._memo: dict[tuple[int, ...], str | None] = {}  # identity option records' ids -> MN key
         self._picks: dict[int, tuple[object, Callable[[list[Any]], tuple[Any, ...]] | None]] = {}
 
@@ -135,6 +136,7 @@ class _Identities:
         for p in pfx:
             if p not in self.alias_nets:
                 self.alias_nets[p] = key
+                self._near.clear()
                 address, _, length = p.rpartition("/")
                 in_use = self.lengths.setdefault(6 if ":" in address else 4, [])
                 if int(length) not in in_use:
@@ -148,6 +150,13 @@ class _Identities:
         """The MN whose prefix holds ``address`` (the CXTP 'MN's previous IP address')."""
         if not isinstance(address, str):
             return None
+        found = self._near.get(address, _UNSEEN)
+        if found is _UNSEEN:
+            # a handover's CXTP messages name one address: work it out once while no prefix is added
+            found = self._near[address] = self._by_address(address)
+        return found  # type: ignore[return-value]
+
+    def _by_address(self, address: str) -> str | None:
         if self.profile.mn_addresses:
             mapped = self.profile.mn_addresses.get(canonical(address))
             if mapped is not None:
