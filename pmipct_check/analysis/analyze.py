@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from itertools import compress
 from operator import attrgetter
 
 from ..collector import paused
@@ -14,7 +15,7 @@ from .cases import Case, load_cases
 from .classify import Classifier, facts, transfer_messages
 from .correlate import Draft, correlate
 from .evidence import CXTP_ACCESS, CXTP_TRANSFER, FHO, NodeKeys
-from .model import Analysis, Handover
+from .model import Analysis, Exchange, Handover
 from .timings import context_timings_at, event_anchors, timings
 
 
@@ -33,6 +34,8 @@ def analyze(
 
 
 _time, _type = attrgetter("time_ns"), attrgetter("type")
+_src, _dst, _lma, _mag = attrgetter("src"), attrgetter("dst"), attrgetter("lma"), attrgetter("mag")
+_INTER = CXTP_TRANSFER | FHO
 
 
 def _analyze(msgs: list[Message], profile: Profile, cases: Mapping[str, Case] | None) -> Analysis:
@@ -40,16 +43,19 @@ def _analyze(msgs: list[Message], profile: Profile, cases: Mapping[str, Case] | 
     corr = correlate(msgs, profile)
     node = NodeKeys(profile)
 
-    lmas = frozenset(e.lma for e in corr.exchanges)
-    inter = [m for m in msgs if m.type in CXTP_TRANSFER or m.type in FHO]
-    mags = frozenset(e.mag for e in corr.exchanges) | frozenset(a for m in inter for a in (m.src, m.dst))
-    observed = frozenset(n for m in inter for n in (node[m.src], node[m.dst]))
+    # Whole-capture passes in C (map, compress, set unions): they see every message.
+    types = list(map(_type, msgs))
+    lmas = frozenset(map(_lma, corr.exchanges))
+    inter = list(compress(msgs, map(_INTER.__contains__, types)))
+    peers = set(map(_src, inter)).union(map(_dst, inter))  # addresses talking MAG to MAG
+    mags = frozenset(map(_mag, corr.exchanges)) | peers
+    observed = frozenset(node[a] for a in peers)
     vantage = set()
     if corr.exchanges:
         vantage.add("lma")
     if inter:
         vantage.add("inter-mag")
-    if not CXTP_ACCESS.isdisjoint(map(_type, msgs)):
+    if not CXTP_ACCESS.isdisjoint(types):
         vantage.add("access")
 
     drafts = sorted(corr.drafts, key=attrgetter("anchor_ns"))
@@ -62,8 +68,8 @@ def _analyze(msgs: list[Message], profile: Profile, cases: Mapping[str, Case] | 
         hid = f"H{number}"
         handover = _handover(hid, draft, run, kinds.get(draft.mn, "mn-id"))
         handovers.append(handover)
-        for m in handover.messages:
-            handover_of.setdefault(id(m), hid)
+    for handover in reversed(handovers):  # a message shared by two handovers: the earlier one's
+        handover_of.update(dict.fromkeys(map(id, handover.messages), handover.id))
 
     names = {a: profile.name_for(a) for a in sorted(lmas | mags)}
     keys = list(map(id, msgs))
@@ -95,29 +101,49 @@ _VANTAGE = {(lma, pmag, nmag): frozenset(role for role, seen in (("lma", lma), (
             for lma in (False, True) for pmag in (False, True) for nmag in (False, True)}
 
 
+def _dereg_messages(exchanges: list[Exchange]) -> tuple[Message, ...]:
+    """The de-registrations' PBUs and PBAs in time order (stable): mostly one exchange, or none."""
+    if not exchanges:
+        return ()
+    if len(exchanges) == 1:
+        pbu, pba = exchanges[0].pbu, exchanges[0].pba
+        if pba is None:
+            return (pbu,)
+        return (pba, pbu) if pba.time_ns < pbu.time_ns else (pbu, pba)
+    return tuple(sorted([m for ex in exchanges for m in (ex.pbu, ex.pba) if m is not None], key=_time))
+
+
 def _handover(hid: str, d: Draft, run: _Run, mn_key: str) -> Handover:
     node, cases = run.node, run.cases
-    pbu, pba = (d.pbu.pbu, d.pbu.pba) if d.pbu else (None, None)
-    deregs = tuple(sorted([m for ex in d.deregs for m in (ex.pbu, ex.pba) if m is not None], key=_time))
-    cxtp, fho = tuple(d.cxtp), tuple(sorted(d.fho, key=_time))
+    ex, previous = d.pbu, d.previous
+    pbu, pba = (ex.pbu, ex.pba) if ex is not None else (None, None)
+    deregs = _dereg_messages(d.deregs)
+    cxtp = tuple(d.cxtp)
+    fho = tuple(sorted(d.fho, key=_time)) if len(d.fho) > 1 else tuple(d.fho)
     moves = transfer_messages(cxtp, fho)
     f = facts(pmag=d.pmag, nmag=d.nmag, pbu=pbu, pba=pba, deregs=deregs, cxtp=cxtp, fho=fho, profile=run.profile,
               moves=moves, node=node)
-    pmag_seen, nmag_seen = node[d.pmag] in run.observed, node[d.nmag] in run.observed
+    nmag_node = node[d.nmag]
+    pmag_seen, nmag_seen = node[d.pmag] in run.observed, nmag_node in run.observed
     pair_visible = nmag_seen or pmag_seen
     case, reason = run.classify(f, inter_mag_visible=run.inter_visible and pair_visible)
     if f.transfer == "none" and run.inter_visible and not pair_visible and case == "none":
         reason += "; the capture shows no traffic of this pMAG or nMAG with other MAGs"
-    everything = sorted([m for m in (pbu, pba) if m is not None] + [*deregs, *cxtp, *fho], key=_time)
-    started = [m for m in moves if node[m.src] == node[d.nmag]] if cases.get(case) and \
-        cases[case].timing == "reactive" else []
+    if pbu is not None and pba is not None:
+        own = [pba, pbu] if pba.time_ns < pbu.time_ns else [pbu, pba]
+    else:
+        own = [m for m in (pbu, pba) if m is not None]
+    everything = sorted([*own, *deregs, *cxtp, *fho], key=_time) if deregs or cxtp or fho else own
+    matched = cases.get(case)
+    started = [m for m in moves if node[m.src] == nmag_node] if matched and matched.timing == "reactive" else []
     timed = timings(pbu=pbu, pba=pba, deregs=deregs, transfer=moves, nmag_started=started, everything=everything)
     if case in cases:
         timed.update(context_timings_at(run.anchors[case], pba=pba, transfer=moves))
     return Handover(
         id=hid, mn=d.mn, case=case, case_reason=reason, pmag=d.pmag, nmag=d.nmag,
-        lma=d.pbu.lma if d.pbu else None, messages=tuple(everything), timings=timed,
+        lma=ex.lma if ex is not None else None, messages=tuple(everything), timings=timed,
         vantage=_VANTAGE[pbu is not None or pba is not None, pmag_seen, nmag_seen], pbu=pbu, pba=pba,
-        previous=d.previous.pbu if d.previous else None, previous_pba=d.previous.pba if d.previous else None,
+        previous=previous.pbu if previous is not None else None,
+        previous_pba=previous.pba if previous is not None else None,
         deregs=deregs, cxtp=cxtp, fho=fho, mn_key=mn_key,
     )

@@ -16,8 +16,10 @@ from ..decode.model import Message
 from ..profile import Profile
 from .cases import Case
 from .evidence import CXTP_TRANSFER, FHO, NodeKeys, named_pmag
+from .model import quick_init
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Facts:
     """What the signatures test, as observed for one handover (None: cannot be told)."""
@@ -100,16 +102,30 @@ class Classifier:
 
     def __init__(self, cases: Mapping[str, Case]) -> None:
         self.cases = cases
-        self._verdicts: dict[tuple[Any, ...], tuple[Case | None, str]] = {}
+        # facts' values -> (case name, reason before the frame number, reason after it); the
+        # frame number goes between them (None: the reason names no frame)
+        self._verdicts: dict[tuple[Any, ...], tuple[str, str, str | None]] = {}
 
     def __call__(self, f: Facts, *, inter_mag_visible: bool) -> tuple[str, str]:
-        key = (f.transfer, f.first.type if f.first is not None else None, f.first_from, f.first_vs_pbu,
+        first = f.first
+        key = (f.transfer, first.type if first is not None else None, f.first_from, f.first_vs_pbu,
                f.first_vs_dereg, f.pba_names_pmag, inter_mag_visible)
         verdict = self._verdicts.get(key)
         if verdict is None:
-            verdict = self._verdicts[key] = _verdict(f, self.cases, inter_mag_visible)
-        case, why = verdict
-        return (case.name, _reason(case, f, inter_mag_visible)) if case is not None else ("unknown", why)
+            verdict = self._verdicts[key] = _decided(f, self.cases, inter_mag_visible)
+        name, head, tail = verdict
+        return (name, head) if tail is None else (name, f"{head}{first.frame}{tail}")  # type: ignore[union-attr]
+
+
+def _decided(f: Facts, cases: Mapping[str, Case], inter_mag_visible: bool) -> tuple[str, str, str | None]:
+    """(case name, reason or its part before the frame number, the part after it or None)."""
+    case, why = _verdict(f, cases, inter_mag_visible)
+    if case is None:
+        return "unknown", why, None
+    if f.first is None:
+        return case.name, _reason(case, f, inter_mag_visible), None
+    head, _, tail = _reason(case, f, inter_mag_visible, frame="\0").partition("\0")
+    return case.name, head, tail
 
 
 def _verdict(f: Facts, cases: Mapping[str, Case], inter_mag_visible: bool) -> tuple[Case | None, str]:
@@ -130,12 +146,13 @@ def _verdict(f: Facts, cases: Mapping[str, Case], inter_mag_visible: bool) -> tu
     return None, f"{lead} matches no case ({'; '.join(misses) or 'no case of this kind'})"
 
 
-def _reason(case: Case, f: Facts, inter_mag_visible: bool) -> str:
+def _reason(case: Case, f: Facts, inter_mag_visible: bool, frame: object = None) -> str:
+    """Why ``case`` holds; ``frame`` stands in for the first message's frame number if given."""
     if f.first is None:
         if not inter_mag_visible:
             return "no CT-Req, CTD or HI seen; the capture shows no traffic between MAGs at all"
         return "no CT-Req, CTD or HI between the pMAG and the nMAG for this MN"
-    parts = [f"{f.first.type} from the {f.first_from} (frame {f.first.frame})"]
+    parts = [f"{f.first.type} from the {f.first_from} (frame {f.first.frame if frame is None else frame})"]
     if f.first_vs_pbu:
         parts.append(f"{f.first_vs_pbu} the nMAG's PBU")
     if "pba_names_pmag" in case.signature:

@@ -10,7 +10,10 @@ the binding's prefixes (or the profile's ``[mns]`` table), HI/HAck by the MN Ide
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from operator import itemgetter
+from typing import Any
 
 from ..decode.model import Message
 from ..profile import Profile
@@ -19,6 +22,7 @@ from .evidence import (
     CXTP_TRANSFER,
     FHO,
     NodeKeys,
+    _option_index,
     canonical,
     ll_att_key,
     mn_identifier,
@@ -33,18 +37,11 @@ UNIDENTIFIED = "(unidentified MN)"
 
 
 @dataclass(slots=True)
-class _Pending:
-    pbu: Message
-    mn: str
-    pba: Message | None = None
-
-
-@dataclass(slots=True)
 class _MN:
     key: str
     kind: str
     prefixes: list[str] = field(default_factory=list)  # networks as text, "2001:db8:1::/64"
-    registrations: list[Exchange] = field(default_factory=list)
+    registrations: list[Message] = field(default_factory=list)  # PBUs of accepted registrations
     current: Exchange | None = None  # the registration the LMA holds now
     last: Exchange | None = None  # the last accepted registration, even after de-registration
     ended_ns: int | None = None  # when the current binding was de-registered
@@ -87,8 +84,34 @@ class _Identities:
         self.alias: dict[str, str] = {}
         self.alias_nets: dict[str, str] = {}  # network text -> MN key
         self.lengths: dict[int, list[int]] = {}  # IP version -> prefix lengths in alias_nets, longest first
+        self._near: dict[str, str | None] = {}  # by_address answers; emptied when a prefix is added
+        self._memo: dict[tuple[int, ...], str | None] = {}  # identity option records' ids -> MN key
+        self._picks: dict[int, tuple[object, Callable[[list[Any]], tuple[Any, ...]] | None]] = {}
 
     def identify(self, msg: Message, create: bool = True) -> str | None:
+        """The message's MN key (None: it names no MN), made known (``create``) if it is new.
+
+        Memoised by the identity options themselves: the decoder hands every message of an MN
+        the same (read-only) MN-ID, link-layer id, ATT and HNP option records, so the key is
+        worked out once per distinct set of them.  A memoised key is final: once its aliases
+        are recorded, the same options always name the same MN and record nothing new.
+        """
+        index = msg.option_index  # which identity option records it carries, by identity
+        if index is None:
+            index = _option_index(msg)
+        pick = self._picks.get(id(index))
+        if pick is None:
+            pick = self._picks[id(index)] = (index, _picker(index))
+        sig = tuple(map(id, pick[1](msg.fields["options"]))) if pick[1] is not None else ()
+        key = self._memo.get(sig, _UNSEEN)
+        if key is not _UNSEEN:
+            return key
+        key = self._identify(msg, create)
+        if key is None or key in self.mns:  # else (not created) nothing was recorded: no memo
+            self._memo[sig] = key
+        return key
+
+    def _identify(self, msg: Message, create: bool) -> str | None:
         mid, ll, pfx = mn_identifier(msg), ll_att_key(msg), prefix_texts(msg)
         key, kind = None, ""
         if mid is not None:
@@ -113,6 +136,7 @@ class _Identities:
         for p in pfx:
             if p not in self.alias_nets:
                 self.alias_nets[p] = key
+                self._near.clear()
                 address, _, length = p.rpartition("/")
                 in_use = self.lengths.setdefault(6 if ":" in address else 4, [])
                 if int(length) not in in_use:
@@ -126,6 +150,13 @@ class _Identities:
         """The MN whose prefix holds ``address`` (the CXTP 'MN's previous IP address')."""
         if not isinstance(address, str):
             return None
+        found = self._near.get(address, _UNSEEN)
+        if found is _UNSEEN:
+            # a handover's CXTP messages name one address: work it out once while no prefix is added
+            found = self._near[address] = self._by_address(address)
+        return found  # type: ignore[return-value]
+
+    def _by_address(self, address: str) -> str | None:
         if self.profile.mn_addresses:
             mapped = self.profile.mn_addresses.get(canonical(address))
             if mapped is not None:
@@ -140,51 +171,81 @@ class _Identities:
         return None
 
 
-def _pair_pbas(pmip: list[Message], ids: _Identities, mn_of: dict[int, str]) -> list[_Pending]:
-    """PBUs in order, each with the PBA that answers it: swapped addresses, same seq, same MN."""
-    pending: list[_Pending] = []
-    by_seq: defaultdict[tuple[str, str, object], list[_Pending]] = defaultdict(list)
-    by_mn: defaultdict[tuple[str, str, str], list[_Pending]] = defaultdict(list)
+_UNSEEN = object()
+
+
+def _picker(index: Mapping[str, tuple[int, ...]]) -> Callable[[list[Any]], tuple[Any, ...]] | None:
+    """For one option layout: the option records ``identify`` reads (first MN-ID, first link-layer
+    id, first ATT, every HNP), in that order; None when the layout has none of them."""
+    at = [index[key][0] for key in ("mn_id", "mn_ll_id", "att") if index.get(key)]
+    at.extend(index.get("hnp", ()))
+    if not at:
+        return None
+    if len(at) == 1:
+        only = at[0]
+        return lambda found: (found[only],)
+    return itemgetter(*at)
+
+
+def _pair_pbas(pmip: list[Message], ids: _Identities, mn_of: dict[int, str]) -> list[list[Any]]:
+    """PBUs in order, each as ``[pbu, mn, pba]`` with the PBA that answers it (None if none does):
+    swapped addresses, same sequence number, same MN.
+
+    Plain lists rather than records: one per PBU (36k on the 100k bench), only read here and by
+    :func:`correlate`.  The PBUs by MN are indexed only when a PBA needs them (one whose sequence
+    number no open PBU has): on most captures never.
+    """
+    pending: list[list[Any]] = []
+    by_seq: defaultdict[tuple[str, str, object], list[list[Any]]] = defaultdict(list)
+    by_mn: defaultdict[tuple[str, str, str], list[list[Any]]] = defaultdict(list)
+    by_mn_upto = 0  # pending[:by_mn_upto] are in by_mn
+    identify, mns = ids.identify, ids.mns
     for msg in pmip:
+        seq = msg.fields.get("seq")
+        if type(seq) is not int:
+            seq = num(msg, "seq")
         if msg.type == "PBU":
-            mn = ids.identify(msg) or UNIDENTIFIED
-            if mn == UNIDENTIFIED and mn not in ids.mns:
-                ids.mns[mn] = _MN(mn, "none")
+            mn = identify(msg) or UNIDENTIFIED
+            if mn == UNIDENTIFIED and mn not in mns:
+                mns[mn] = _MN(mn, "none")
             mn_of[id(msg)] = mn
-            item = _Pending(msg, mn)
+            item = [msg, mn, None]
             pending.append(item)
-            by_seq[msg.src, msg.dst, num(msg, "seq")].append(item)
-            by_mn[msg.src, msg.dst, mn].append(item)
+            by_seq[msg.src, msg.dst, seq].append(item)
             continue
-        same_seq = by_seq.get((msg.dst, msg.src, num(msg, "seq")), ())
-        latest = next((p for p in reversed(same_seq) if p.pba is None and p.pbu.time_ns <= msg.time_ns), None)
+        same_seq = by_seq.get((msg.dst, msg.src, seq), ())
+        t = msg.time_ns
+        latest = None
+        for p in reversed(same_seq):
+            if p[2] is None and p[0].time_ns <= t:
+                latest = p
+                break
         options = msg.fields.get("options")
-        if latest is not None and options is not None and latest.pbu.fields.get("options") is options:
+        if latest is not None and options is not None and latest[0].fields.get("options") is options:
             # An echo: the decoder hands a PBA that repeats its PBU's options that PBU's very
             # list, so it names the same MN and answers the latest open PBU; no identity to read.
             if msg.option_index is None:
-                msg.option_index = latest.pbu.option_index  # same list, same positions
-            latest.pba = msg
-            mn_of[id(msg)] = latest.mn
+                msg.option_index = latest[0].option_index  # same list, same positions
+            latest[2] = msg
+            mn_of[id(msg)] = latest[1]
             continue
-        own = ids.identify(msg, create=False)
+        own = identify(msg, create=False)
         # The latest open PBU with this sequence number, of this MN if there is one.
-        chosen = other = None
-        for p in reversed(same_seq):
-            if p.pba is None and p.pbu.time_ns <= msg.time_ns:
-                if own is None or p.mn == own:
-                    chosen = p
-                    break
-                other = other or p
-        chosen = chosen or other
+        chosen = latest
+        if own is not None and latest is not None and latest[1] != own:
+            chosen = next((p for p in reversed(same_seq) if p[2] is None and p[0].time_ns <= t and p[1] == own),
+                          latest)
         if chosen is None and own is not None:
             # No PBU with this sequence number: the PBA still answers the MN's pending PBU from
             # that MAG (PMIP-P7 reports the sequence number it failed to echo).
+            for p in pending[by_mn_upto:]:
+                by_mn[p[0].src, p[0].dst, p[1]].append(p)
+            by_mn_upto = len(pending)
             chosen = next((p for p in reversed(by_mn.get((msg.dst, msg.src, own), ()))
-                           if p.pba is None and p.pbu.time_ns <= msg.time_ns), None)
+                           if p[2] is None and p[0].time_ns <= t), None)
         if chosen is not None:
-            chosen.pba = msg
-            mn_of[id(msg)] = chosen.mn
+            chosen[2] = msg
+            mn_of[id(msg)] = chosen[1]
         elif own is not None:
             mn_of[id(msg)] = own
     return pending
@@ -197,16 +258,24 @@ def correlate(messages: list[Message], profile: Profile) -> Correlation:
     mn_of: dict[int, str] = {}
     window_ns = int(profile.timers.min_delay_before_bce_delete * 1e9)
     pending = _pair_pbas([m for m in messages if m.type in ("PBU", "PBA")], ids, mn_of)
-    exchanges = [Exchange(p.pbu, p.pba, p.mn, p.pbu.src, p.pbu.dst) for p in pending]
-
+    exchanges = []
     drafts: list[Draft] = []
     deregs: list[Exchange] = []
-    for ex in exchanges:
-        state = ids.mns[ex.mn]
+    mns = ids.mns
+    for pbu, mn, pba in pending:
+        ex = Exchange(pbu, pba, mn, pbu.src, pbu.dst)
+        exchanges.append(ex)
+        state = mns[mn]
         mag = node[ex.mag]
-        t = ex.pbu.time_ns
-        if ex.lifetime > 0:
-            if ex.accepted is False:
+        t = pbu.time_ns
+        lifetime = pbu.fields.get("lifetime")
+        if lifetime is not None and type(lifetime) is not int:
+            lifetime = ex.lifetime
+        status = None if pba is None else pba.fields.get("status")
+        # ex.accepted: None without a PBA, else whether the status is an int under 128
+        accepted = None if pba is None else status < 128 if type(status) is int else ex.accepted
+        if lifetime is not None and lifetime > 0:
+            if accepted is False:
                 continue
             previous = state.current
             if previous is None and state.last is not None and node[state.last.mag] != mag and (
@@ -219,25 +288,23 @@ def correlate(messages: list[Message], profile: Profile) -> Correlation:
                 drafts.append(Draft(ex.mn, ex.mag, None, ex, None, t))  # an attachment, for now
             state.current = state.last = ex
             state.ended_ns = None
-            state.registrations.append(ex)
+            state.registrations.append(pbu)
         else:
             deregs.append(ex)
-            if state.current is not None and node[state.current.mag] == mag and ex.accepted is not False:
+            if state.current is not None and node[state.current.mag] == mag and accepted is not False:
                 state.current, state.ended_ns = None, t
 
     by_mn_drafts: dict[str, list[Draft]] = {}
     for d in drafts:
         by_mn_drafts.setdefault(d.mn, []).append(d)
 
-    def candidates(mn: str) -> list[Draft]:
-        return by_mn_drafts.get(mn, [])
-
     # The pMAG's de-registrations: to the nearest handover away from that MAG.
     for ex in deregs:
         mag = node[ex.mag]
-        near = [d for d in candidates(ex.mn) if d.pmag is not None and node[d.pmag] == mag]
+        mine = by_mn_drafts.get(ex.mn, ())
+        near = [d for d in mine if d.pmag is not None and node[d.pmag] == mag]
         if not near:
-            near = [d for d in candidates(ex.mn) if d.pmag is None and node[d.nmag] != mag
+            near = [d for d in mine if d.pmag is None and node[d.nmag] != mag
                     and abs(ex.pbu.time_ns - d.anchor_ns) <= window_ns]
         if near:
             best = min(near, key=lambda d: abs(ex.pbu.time_ns - d.anchor_ns))
@@ -259,7 +326,7 @@ def correlate(messages: list[Message], profile: Profile) -> Correlation:
                 pside, nside = msg.src, msg.dst
             else:
                 nside, pside = msg.src, msg.dst
-            if mn is not None and _join(node, candidates(mn), msg, nside, pside, window_ns):
+            if mn is not None and _join(node, by_mn_drafts.get(mn, []), msg, nside, pside, window_ns):
                 continue
             if mn is None and _join(node, drafts, msg, nside, pside, window_ns, exact=True):
                 continue  # an MN address no binding holds (a wrong address): the pair's nearest handover
@@ -273,12 +340,12 @@ def correlate(messages: list[Message], profile: Profile) -> Correlation:
             if mn is None:
                 continue
             mn_of[id(msg)] = mn
-            _join_fho(node, candidates(mn), msg, window_ns)
+            _join_fho(node, by_mn_drafts.get(mn, []), msg, window_ns)
 
     drafts.extend(_orphan_drafts(orphans, node, mn_of, window_ns))
     handovers = [d for d in drafts if d.pmag is not None]
     bindings = [
-        Binding(mn.key, mn.kind, tuple(str(p) for p in mn.prefixes), tuple(e.pbu for e in mn.registrations))
+        Binding(mn.key, mn.kind, tuple(mn.prefixes), tuple(mn.registrations))
         for mn in ids.mns.values() if mn.registrations
     ]
     return Correlation(exchanges, bindings, handovers, mn_of)

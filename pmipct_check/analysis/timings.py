@@ -59,30 +59,53 @@ def _span(a: Message | None, b: Message | None) -> float | None:
 
 def timings(*, pbu: Message | None, pba: Message | None, deregs: tuple[Message, ...],
             transfer: list[Message], nmag_started: list[Message], everything: list[Message]) -> dict[str, float]:
-    """Every timing the messages allow; absent ones are left out."""
-    spans: list[tuple[str, Message | None, Message | None]] = [("pbu_pba", pbu, pba)]
+    """Every timing the messages allow; absent ones are left out.
+
+    Written out span by span (no list of spans, no per-span call): it runs once per handover.
+    The keys come in this order: pbu_pba, ctreq_ctd, ctd_ctdr, hi_hack, attach_registered,
+    dereg_pba, transfer, handover.
+    """
+    out: dict[str, float] = {}
+    exact = _EXACT_NS
+    if pbu is not None and pba is not None:
+        ns = pba.time_ns - pbu.time_ns
+        out["pbu_pba"] = ns / 1e9 if -exact < ns < exact else seconds(ns)
     if transfer:  # else no transfer timing has its messages
         req = _first(transfer, ("CT-Req",))
         if req is not None:
-            spans.append(("ctreq_ctd", req, _first(transfer, ("CTD", "PCTD"), req.time_ns)))
+            end = _first(transfer, ("CTD", "PCTD"), req.time_ns)
+            if end is not None:
+                out["ctreq_ctd"] = seconds(end.time_ns - req.time_ns)
         ctd = _first(transfer, ("CTD", "PCTD"))
         if ctd is not None:
-            spans.append(("ctd_ctdr", ctd, _first(transfer, ("CTDR",), ctd.time_ns)))
+            end = _first(transfer, ("CTDR",), ctd.time_ns)
+            if end is not None:
+                out["ctd_ctdr"] = seconds(end.time_ns - ctd.time_ns)
         hi = _first(transfer, ("HI",))
         if hi is not None:
-            spans.append(("hi_hack", hi, _first(transfer, ("HAck",), hi.time_ns)))
+            end = _first(transfer, ("HAck",), hi.time_ns)
+            if end is not None:
+                out["hi_hack"] = seconds(end.time_ns - hi.time_ns)
     if pba is not None:
-        starts = [m for m in (pbu, *nmag_started) if m is not None]
-        if starts:
-            spans.append(("attach_registered", min(starts, key=_time), pba))
-    dereg = _first(deregs, ("PBU",))
-    if dereg is not None:
-        spans.append(("dereg_pba", dereg, _first(deregs, ("PBA",), dereg.time_ns)))
+        start = pbu
+        for m in nmag_started:  # the earliest (the first of equal times, as min() picks)
+            if start is None or m.time_ns < start.time_ns:
+                start = m
+        if start is not None:
+            out["attach_registered"] = seconds(pba.time_ns - start.time_ns)
+    if deregs:
+        dereg = _first(deregs, ("PBU",))
+        if dereg is not None:
+            end = _first(deregs, ("PBA",), dereg.time_ns)
+            if end is not None:
+                out["dereg_pba"] = seconds(end.time_ns - dereg.time_ns)
     if transfer:
-        spans.append(("transfer", transfer[0], transfer[-1]))
+        ns = transfer[-1].time_ns - transfer[0].time_ns
+        out["transfer"] = ns / 1e9 if -exact < ns < exact else seconds(ns)
     if everything:
-        spans.append(("handover", everything[0], everything[-1]))
-    return {name: seconds(b.time_ns - a.time_ns) for name, a, b in spans if a is not None and b is not None}
+        ns = everything[-1].time_ns - everything[0].time_ns
+        out["handover"] = ns / 1e9 if -exact < ns < exact else seconds(ns)
+    return out
 
 
 def attach_timings(*, attach_ns: int | None, pba: Message | None, transfer: list[Message],
