@@ -148,7 +148,7 @@ class Context:
         a few dozen layouts.  Memoised by the mapping's identity; the memo holds the mapping, so the
         identity stays its own while the Context lives.
         """
-        layout = _layout_of(msg)
+        layout = layout_of(msg)
         memo = self._layouts.get(name)
         if memo is None:
             memo = self._layouts[name] = {}
@@ -167,7 +167,7 @@ class Context:
         if found is None:
             distinct: dict[int, Layout] = {}
             for m in self.of_type(type_):
-                layout = _layout_of(m)
+                layout = layout_of(m)
                 distinct.setdefault(id(layout), layout)
             found = self._type_layouts[type_] = list(distinct.values())
         return found
@@ -227,7 +227,7 @@ class Context:
         return self._claims.get(rule_id, [])
 
 
-def _layout_of(msg: Message) -> Layout:
+def layout_of(msg: Message) -> Layout:
     """``msg.option_index``, made first if need be (analysis.evidence makes it on first use)."""
     if msg.option_index is None:
         option_count(msg, "mn_id")
