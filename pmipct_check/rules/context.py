@@ -20,6 +20,7 @@ from .model import Rule
 
 Evidence = Message | Notice
 _time = attrgetter("time_ns")
+_option_index = attrgetter("option_index")
 #: A message's option layout: option key -> its positions in ``fields["options"]`` (``Message.option_index``).
 Layout = Mapping[str, tuple[int, ...]]
 T = TypeVar("T")
@@ -110,18 +111,21 @@ class Context:
         Messages of one time keep the analysis's order whatever order ``types`` come in: rules
         pass frozensets (``*CXTP_TRANSFER``), whose order changes with PYTHONHASHSEED.
         """
-        if self._by_type is None:
-            self._by_type = {}
-            for m in self.analysis.messages:
-                self._by_type.setdefault(m.type, []).append(m)
         if len(types) == 1:
-            return iter(self._by_type.get(types[0], ()))
+            return iter(self._type_index().get(types[0], ()))
         merged = self._merged.get(types)
         if merged is None:  # several rules ask for the same mix (CTD+PCTD, PBU+PBA): merge it once
             wanted = frozenset(types)
             merged = self._merged[types] = [m for m in self.analysis.messages if m.type in wanted]
             merged.sort(key=_time)  # stable: ties keep the analysis's order
         return iter(merged)
+
+    def _type_index(self) -> dict[str, list[Message]]:
+        if self._by_type is None:
+            self._by_type = {}
+            for m in self.analysis.messages:
+                self._by_type.setdefault(m.type, []).append(m)
+        return self._by_type
 
     def index(self, name: str, types: tuple[str, ...], key: Callable[[Message], Hashable]) -> dict[Hashable, list[Message]]:
         """Messages of ``types`` grouped by ``key`` (time order kept), built once per ``name``."""
@@ -165,12 +169,21 @@ class Context:
         """
         found = self._type_layouts.get(type_)
         if found is None:
-            distinct: dict[int, Layout] = {}
-            for m in self.of_type(type_):
-                layout = layout_of(m)
-                distinct.setdefault(id(layout), layout)
-            found = self._type_layouts[type_] = list(distinct.values())
+            held = list(map(_option_index, self.of_type(type_)))
+            if None not in held:  # every index made already (the analysis reads the MH messages' options)
+                found = list(dict(zip(map(id, held), held, strict=True)).values())
+            else:
+                distinct: dict[int, Layout] = {}
+                for m in self.of_type(type_):
+                    layout = layout_of(m)
+                    distinct.setdefault(id(layout), layout)
+                found = list(distinct.values())
+            self._type_layouts[type_] = found
         return found
+
+    def types(self) -> list[str]:
+        """The message types of the analysis, in order of first appearance."""
+        return list(self._type_index())
 
     def pair_key(self, m: Message) -> tuple[str | None, str | None, object]:
         """(sender node, receiver node, MN previous address): how CXTP messages find each other.
