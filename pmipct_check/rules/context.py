@@ -130,9 +130,14 @@ class Context:
             return iter(self._type_index().get(types[0], ()))
         merged = self._merged.get(types)
         if merged is None:  # several rules ask for the same mix (CTD+PCTD, PBU+PBA): merge it once
-            wanted = frozenset(types)
-            merged = self._merged[types] = [m for m in self.analysis.messages if m.type in wanted]
-            merged.sort(key=_time)  # stable: ties keep the analysis's order
+            index = self._type_index()
+            merged = list(itertools.chain.from_iterable(index.get(t, ()) for t in dict.fromkeys(types)))
+            merged.sort(key=_time)
+            if len(set(map(_time, merged))) != len(merged):  # a tie: the analysis's order decides it
+                wanted = frozenset(types)
+                merged = [m for m in self.analysis.messages if m.type in wanted]
+                merged.sort(key=_time)  # stable: ties keep the analysis's order
+            self._merged[types] = merged
         return iter(merged)
 
     def _type_index(self) -> dict[str, list[Message]]:
