@@ -6,6 +6,7 @@ findings whether it runs with its sibling, alone, or after it.
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 
 import pytest
@@ -14,10 +15,11 @@ from test_rules_checks import NAI, PROFILE, VIOLATIONS, of, run
 
 from pmipct_check.analysis import analyze
 from pmipct_check.analysis.cases import load_cases
-from pmipct_check.analysis.evidence import node_of, same_node
+from pmipct_check.analysis.evidence import CXTP_TRANSFER, node_of, prev_addr, same_node
 from pmipct_check.profile import parse_profile
-from pmipct_check.rules.context import Context
-from pmipct_check.rules.engine import load_rules
+from pmipct_check.rules.checks import CHECKS
+from pmipct_check.rules.context import Context, layout_of
+from pmipct_check.rules.engine import _inputs, load_rules
 
 #: Rules whose checks read one per-Context walk (rules/checks/pmip.py) and the sibling that may build it first.
 SHARED = {
@@ -25,6 +27,8 @@ SHARED = {
     "PMIP-P18": "PMIP-P16", "PMIP-P9": "PMIP-P14", "PMIP-P10": "PMIP-P18", "PMIP-P11": "PMIP-P12",
     "PMIP-P12": "PMIP-P13", "PMIP-P13": "PMIP-P20", "PMIP-P20": "PMIP-P12", "PMIP-P8": "PMIP-P11",
     "DRAFT-D10": "PMIP-P3", "PMIP-P4": "DRAFT-D10",
+    # the exchange walk's distinct flags, options and statuses, and the de-registrations DRAFT-D12 looks up
+    "PMIP-P2": "PMIP-P6", "PMIP-P6": "PMIP-P2", "PMIP-P7": "PMIP-P22", "PMIP-P22": "PMIP-P7", "DRAFT-D12": "PMIP-P14",
 }
 
 
@@ -192,3 +196,70 @@ def test_run_rules_leaves_the_garbage_collector_as_it_found_it(enabled: bool) ->
         assert gc.isenabled() == enabled
     finally:
         gc.enable() if was else gc.disable()
+
+
+def _without_exchanges(ctx: Context) -> Context:
+    """The same messages with no exchanges: the rules that judge the exchanges' distinct records first
+    cannot tell they cover every PBU/PBA, and walk the messages."""
+    return Context(dataclasses.replace(ctx.analysis, exchanges=()), (), ctx.profile, ctx.cases, ctx.catalogue)
+
+
+@pytest.mark.parametrize("rule_id", ["PMIP-P2", "PMIP-P6", "PMIP-P7", "PMIP-P22"])
+def test_a_rule_judging_distinct_records_finds_what_the_walk_finds(rule_id: str) -> None:
+    messages, _, _ = VIOLATIONS[rule_id][0]()
+    ctx = context(messages)
+    rule = next(r for r in ctx.catalogue if r.id == rule_id)
+    found = [h.message for h in CHECKS[rule.check](ctx, rule)]
+    assert found  # the violation is there to be found, from the exchanges' distinct records
+    walked = [h.message for h in CHECKS[rule.check](_without_exchanges(ctx), rule)]
+    if rule_id != "PMIP-P7":  # P7 without exchanges reports the PBA unanswered instead
+        assert walked == found
+    clean = context(VIOLATIONS[rule_id][1]())
+    assert list(CHECKS[rule.check](clean, rule)) == []
+
+
+def test_pair_keys_made_at_once_are_the_ones_made_one_by_one() -> None:
+    messages = scenario("reactive-1").out
+    odd = next(m for m in messages if m.type == "CTD")
+    damaged = dataclasses.replace(odd, fields={**odd.fields, "mn_prev_addr": 7})  # no text: read as None
+    messages = [damaged if m is odd else m for m in messages]
+    ctx = context(messages)
+    transfer = [m for m in ctx.analysis.messages if m.type in CXTP_TRANSFER]
+    assert len(transfer) >= 3
+    keys = [ctx.pair_key(m) for m in transfer]  # the first ask makes every transfer message's key
+    assert len(ctx._pairs) >= len(transfer)
+    assert keys == [(node_of(PROFILE, m.src), node_of(PROFILE, m.dst), prev_addr(m)) for m in transfer]
+    assert (None in {k[2] for k in keys}) and any(m.fields.get("mn_prev_addr") == 7 for m in transfer)
+    other = next(m for m in ctx.analysis.messages if m.type == "PBU")
+    assert ctx.pair_key(other) == (node_of(PROFILE, other.src), node_of(PROFILE, other.dst), prev_addr(other))
+
+
+def test_located_messages_answer_as_the_index_of_every_message() -> None:
+    ctx, full = context(scenario("reactive-1").out), context(scenario("reactive-1").out)
+    wanted = ctx.analysis.messages[1::2]
+    ctx.locate(wanted)
+    assert ctx._index is None
+    assert [ctx.handover_of(m) for m in wanted] == [full.handover_of(m) for m in full.analysis.messages[1::2]]
+    assert ctx._index is None  # answered from the located positions alone
+    assert [ctx.mn_of(m) for m in ctx.analysis.messages] == [full.mn_of(m) for m in full.analysis.messages]
+    stranger = dataclasses.replace(ctx.analysis.messages[0])
+    assert ctx.handover_of(stranger) is None
+
+
+def test_layouts_read_from_made_indexes_are_the_walks() -> None:
+    ctx = context(scenario("reactive-1").out)
+    for type_ in ("PBU", "PBA", "CTD"):
+        walked: dict[int, object] = {}
+        for m in ctx.of_type(type_):
+            walked.setdefault(id(layout_of(m)), layout_of(m))
+        assert [id(x) for x in ctx.layouts(type_)] == list(walked)
+
+
+def test_inputs_of_one_capture_are_those_of_several() -> None:
+    first, second = Lab(file="a.pcap"), Lab(file="b.pcap")
+    first.register(MAG1, NAI, 1)
+    second.wait(10).register(MAG2, "mn2@lab.example", 1)
+    both = analyze(first.out + second.out, PROFILE)
+    one = analyze(first.out, PROFILE)
+    several = {i.file: i for i in _inputs(both, ())}
+    assert _inputs(one, ()) == (several["a.pcap"],)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from operator import attrgetter
@@ -20,6 +20,7 @@ from .model import Rule
 
 Evidence = Message | Notice
 _time = attrgetter("time_ns")
+_option_index = attrgetter("option_index")
 #: A message's option layout: option key -> its positions in ``fields["options"]`` (``Message.option_index``).
 Layout = Mapping[str, tuple[int, ...]]
 T = TypeVar("T")
@@ -49,6 +50,7 @@ class Context:
     catalogue: Sequence[Rule]
     _exchange: dict[int, Exchange] | None = None
     _index: dict[int, int] | None = None
+    _located: dict[int, int] = field(default_factory=dict)
     _claims: dict[str, list[Notice]] | None = None
     _at: dict[tuple[str, int], Message] | None = None
     _by_type: dict[str, list[Message]] | None = None
@@ -83,8 +85,22 @@ class Context:
 
     def _position(self, msg: Message) -> int | None:
         if self._index is None:
+            found = self._located.get(id(msg))
+            if found is not None:
+                return found
             self._index = dict(zip(map(id, self.analysis.messages), itertools.count()))
         return self._index.get(id(msg))
+
+    def locate(self, messages: Iterable[Message]) -> None:
+        """Find the positions of ``messages`` in the analysis in one pass made in C, before
+        :meth:`handover_of` asks for them: the engine knows the findings' messages, a few thousand,
+        and an index of every message (made on any other ask) holds ~120 bytes a message."""
+        wanted = set(map(id, messages))
+        if self._index is not None or not wanted:
+            return
+        every = self.analysis.messages
+        at = itertools.compress(itertools.count(), map(wanted.__contains__, map(id, every)))
+        self._located = {id(every[i]): i for i in at}  # as the full index: a repeated message's last position
 
     def mn_of(self, msg: Message) -> str | None:
         i = self._position(msg)
@@ -110,18 +126,26 @@ class Context:
         Messages of one time keep the analysis's order whatever order ``types`` come in: rules
         pass frozensets (``*CXTP_TRANSFER``), whose order changes with PYTHONHASHSEED.
         """
+        if len(types) == 1:
+            return iter(self._type_index().get(types[0], ()))
+        merged = self._merged.get(types)
+        if merged is None:  # several rules ask for the same mix (CTD+PCTD, PBU+PBA): merge it once
+            index = self._type_index()
+            merged = list(itertools.chain.from_iterable(index.get(t, ()) for t in dict.fromkeys(types)))
+            merged.sort(key=_time)
+            if len(set(map(_time, merged))) != len(merged):  # a tie: the analysis's order decides it
+                wanted = frozenset(types)
+                merged = [m for m in self.analysis.messages if m.type in wanted]
+                merged.sort(key=_time)  # stable: ties keep the analysis's order
+            self._merged[types] = merged
+        return iter(merged)
+
+    def _type_index(self) -> dict[str, list[Message]]:
         if self._by_type is None:
             self._by_type = {}
             for m in self.analysis.messages:
                 self._by_type.setdefault(m.type, []).append(m)
-        if len(types) == 1:
-            return iter(self._by_type.get(types[0], ()))
-        merged = self._merged.get(types)
-        if merged is None:  # several rules ask for the same mix (CTD+PCTD, PBU+PBA): merge it once
-            wanted = frozenset(types)
-            merged = self._merged[types] = [m for m in self.analysis.messages if m.type in wanted]
-            merged.sort(key=_time)  # stable: ties keep the analysis's order
-        return iter(merged)
+        return self._by_type
 
     def index(self, name: str, types: tuple[str, ...], key: Callable[[Message], Hashable]) -> dict[Hashable, list[Message]]:
         """Messages of ``types`` grouped by ``key`` (time order kept), built once per ``name``."""
@@ -148,7 +172,7 @@ class Context:
         a few dozen layouts.  Memoised by the mapping's identity; the memo holds the mapping, so the
         identity stays its own while the Context lives.
         """
-        layout = _layout_of(msg)
+        layout = layout_of(msg)
         memo = self._layouts.get(name)
         if memo is None:
             memo = self._layouts[name] = {}
@@ -165,12 +189,21 @@ class Context:
         """
         found = self._type_layouts.get(type_)
         if found is None:
-            distinct: dict[int, Layout] = {}
-            for m in self.of_type(type_):
-                layout = _layout_of(m)
-                distinct.setdefault(id(layout), layout)
-            found = self._type_layouts[type_] = list(distinct.values())
+            held = list(map(_option_index, self.of_type(type_)))
+            if None not in held:  # every index made already (the analysis reads the MH messages' options)
+                found = list(dict(zip(map(id, held), held, strict=True)).values())
+            else:
+                distinct: dict[int, Layout] = {}
+                for m in self.of_type(type_):
+                    layout = layout_of(m)
+                    distinct.setdefault(id(layout), layout)
+                found = list(distinct.values())
+            self._type_layouts[type_] = found
         return found
+
+    def types(self) -> list[str]:
+        """The message types of the analysis, in order of first appearance."""
+        return list(self._type_index())
 
     def pair_key(self, m: Message) -> tuple[str | None, str | None, object]:
         """(sender node, receiver node, MN previous address): how CXTP messages find each other.
@@ -227,7 +260,7 @@ class Context:
         return self._claims.get(rule_id, [])
 
 
-def _layout_of(msg: Message) -> Layout:
+def layout_of(msg: Message) -> Layout:
     """``msg.option_index``, made first if need be (analysis.evidence makes it on first use)."""
     if msg.option_index is None:
         option_count(msg, "mn_id")

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
+from operator import attrgetter
 
 from ...analysis.cases import Case, Order
 from ...analysis.model import Handover
 from ...decode.model import Message
 from ..context import Context, Hit
+
+_time = attrgetter("time_ns")
 
 
 def at(msg: Message | None) -> str:
@@ -53,13 +56,22 @@ def _constraints(ctx: Context) -> dict[tuple[str, str], list[Order]]:
     return out
 
 
+def _between_mags(ctx: Context, h: Handover) -> list[Message]:
+    """``h``'s CXTP and HI/HAck in time order, sorted once per handover (DRAFT-D2..D7 and PFMIP-F2/F4 ask)."""
+    memo: dict[int, tuple[Handover, list[Message]]] = ctx.shared("between-mags", lambda _: {})
+    found = memo.get(id(h))
+    if found is None:
+        found = memo[id(h)] = (h, sorted(h.cxtp + h.fho, key=_time))
+    return found[1]
+
+
 def order_hits(ctx: Context, rule_id: str, h: Handover) -> Iterator[Hit]:
     """Violations of the order constraints ``rules/cases.toml`` gives ``h``'s case for ``rule_id``."""
     constraints = ctx.shared("order-constraints", _constraints).get((h.case, rule_id))
     if not constraints:  # most cases constrain a rule not at all
         return
     case = ctx.cases[h.case]
-    between_mags = sorted(h.cxtp + h.fho, key=lambda m: m.time_ns)
+    between_mags = _between_mags(ctx, h)
     for constraint in constraints:
         a = occurrence(h, constraint.first, case, between_mags)
         b = occurrence(h, constraint.then, case, between_mags)

@@ -11,6 +11,7 @@ from ...decode.model import Message
 from ..context import Context, Hit, Layout
 from ..model import Rule
 from .common import answer_of, at, constrained, first, handovers_in, ms, order_hits
+from .pmip import deregistration_exchanges
 
 
 def case_known(ctx: Context, rule: Rule) -> Iterator[Hit]:
@@ -149,7 +150,8 @@ def transfer_answered(ctx: Context, rule: Rule) -> Iterator[Hit]:
 def _binding_end(ctx: Context, h: Handover) -> tuple[int, Message, str] | None:
     """When the pMAG's binding for the MN ended on the wire, the message that shows it, and how."""
     ends: list[tuple[int, Message, str]] = []
-    for ex in (ctx.exchange_of(m) for m in h.deregs if m.type == "PBU"):
+    deregistrations = deregistration_exchanges(ctx)  # exchange_of, for the de-registrations looked for here
+    for ex in (deregistrations.get(id(m)) for m in h.deregs if m.type == "PBU"):
         if ex is None or ex.lifetime != 0 or not ctx.same(ex.mag, h.pmag):
             continue
         if ex.pba is not None and ex.accepted:

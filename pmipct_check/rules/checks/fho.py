@@ -3,12 +3,26 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from operator import attrgetter
 
-from ...analysis.evidence import FHO, flag, items, mn_identifier, num, option, options
+from ...analysis.evidence import (
+    CXTP_ACCESS,
+    CXTP_TRANSFER,
+    FHO,
+    flag,
+    items,
+    mn_identifier,
+    num,
+    option,
+    options,
+)
 from ...decode.model import Message
 from ..context import Context, Hit, Layout
 from ..model import Rule
 from .common import at, constrained, first, in_clear, order_hits
+
+_protocol = attrgetter("protocol")
+CXTP_TYPES = CXTP_TRANSFER | CXTP_ACCESS
 
 
 def _hi_for(ctx: Context, hack: Message) -> Message | None:
@@ -121,9 +135,21 @@ def _carries_fho_options(layout: Layout) -> bool:
     return "lmaa" in layout or "mn_lla_iid" in layout or "context_req" in layout
 
 
+def _cxtp_only(ctx: Context, type_: str) -> bool:
+    """Whether every message of ``type_`` is a CXTP one (PFMIP-F8 does not look at those).
+
+    Asked of the CXTP type names only: reading every message's protocol costs more than the layouts.
+    """
+    return set(map(_protocol, ctx.of_type(type_))) == {"cxtp"}
+
+
 def option_formats(ctx: Context, rule: Rule) -> Iterator[Hit]:
     """PFMIP-F8: LMAA option code matches its length; MN LLA-IID is 8 octets; Context Request has requests."""
-    for m in ctx.messages:
+    carrying = [t for t in ctx.types() if not (t in CXTP_TYPES and _cxtp_only(ctx, t))
+                and any(map(_carries_fho_options, ctx.layouts(t)))]
+    # the messages of the one type some of whose layouts carry any of the three (HI, on the bench) are
+    # the analysis's messages that may, in its order; otherwise every message is looked at
+    for m in ctx.of_type(carrying[0]) if len(carrying) == 1 else ctx.messages if carrying else ():
         if m.protocol == "cxtp" or not ctx.per_layout("fho-options", m, _carries_fho_options):
             continue  # most messages carry none of the three: skip the walk over their options
         for o in items(m, "options"):

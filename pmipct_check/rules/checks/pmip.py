@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from operator import attrgetter
 
 from ... import registry
 from ...analysis.evidence import (
@@ -24,7 +25,7 @@ from ...analysis.evidence import (
 )
 from ...analysis.model import Exchange
 from ...decode.model import Message
-from ..context import Context, Hit, Layout
+from ..context import Context, Hit, Layout, layout_of
 from ..model import Rule
 from .common import at, in_clear
 
@@ -50,6 +51,10 @@ class _Facts:
     #: the first mandatory option the PBU lacks, with the status it calls for; not looked for without a
     #: status (PMIP-P10 and P18, which read it, judge answered PBUs only)
     missing: tuple[str, int] | None
+    handoff: object  # option_value(pbu, "handoff"): the PBU's first HI option's value (PMIP-P14/P15)
+    #: whether the PBA carries HNP options, none ALL_ZERO (:func:`_assigns_prefixes`); read for accepted
+    #: registrations only (what PMIP-P9 judges), None otherwise
+    assigns: bool | None
 
 
 @dataclass(slots=True)
@@ -61,6 +66,18 @@ class _Exchanges:
     #: (facts, PBA) of the answered exchanges whose PBA carries an option list of its own, in capture
     #: order: the ones PMIP-P8/P11 compare (see :func:`_echoed_whole`; 1,131 of 36,568 on the 100k bench)
     own_echo: list[tuple[_Facts, Message]]
+    #: What PMIP-P2/P6/P7/P22 judge, read in the same walk while each PBU and PBA is at hand, as the
+    #: distinct objects (by identity) that the exchanges' messages carry: the decoder shares equal flags
+    #: and options, so 36k PBUs carry 2 flags records, 8 HI and 2 ATT options.  A rule whose verdict on
+    #: each of them is "nothing to report" need not walk its messages (when the exchanges hold all of
+    #: them: :func:`_covers`).
+    pbu_flags: dict[int, object]
+    pba_flags: dict[int, object]
+    handoffs: dict[int, dict]
+    atts: dict[int, dict]
+    statuses: set[int | None]  # the PBAs' num(pba, "status")
+    seq_differs: bool  # some PBA's num(.., "seq") differs from its PBU's (PMIP-P7 reports it)
+    pbu_as_pba: bool  # some exchange's "PBA" is a message of type PBU (never so from the correlator)
 
 
 def _first_missing(layout: Layout) -> tuple[str, int] | None:
@@ -68,24 +85,155 @@ def _first_missing(layout: Layout) -> tuple[str, int] | None:
     return next(((key, code) for key, code in MANDATORY if key not in layout), None)
 
 
+def _first_at(layout: Layout, key: str) -> int | None:
+    at = layout.get(key)
+    return at[0] if at else None
+
+
+def _layout_facts(layout: Layout) -> tuple[Layout, tuple[str, int] | None, int | None, int | None, int | None]:
+    """(layout, first missing mandatory option, position of the first Timestamp, HI and ATT option)."""
+    return (layout, _first_missing(layout), _first_at(layout, "timestamp"), _first_at(layout, "handoff"),
+            _first_at(layout, "att"))
+
+
 def _read_exchanges(ctx: Context) -> _Exchanges:
+    """One walk over the exchanges, each read once (36k on the 100k bench, a dozen rules read them).
+
+    ``Exchange.lifetime``/``accepted``, ``num(pba, "status")``, ``timestamp(pbu)`` and the first
+    missing option are read inline (plain ints and present options first, the accessors otherwise):
+    the same values, without five Python calls per exchange.  The walk is bound by memory (each
+    message's records are touched once here): what other rules judge of the same records is
+    gathered here too (``pbu_flags`` ...), while they are at hand.
+    """
     every: list[_Facts] = []
     by_mn: dict[str, list[_Facts]] = {}
     own_echo: list[tuple[_Facts, Message]] = []
+    pbu_flags: dict[int, object] = {}
+    pba_flags: dict[int, object] = {}
+    handoffs: dict[int, dict] = {}
+    atts: dict[int, dict] = {}
+    statuses: set[int | None] = set()
+    seq_differs = pbu_as_pba = False
+    per_layout: dict[int, tuple[Layout, tuple[str, int] | None, int | None, int | None, int | None]] = {}
+    hnp_verdicts: dict[int, tuple[dict, bool]] = {}
+    node = ctx.node
+    append = every.append
     for ex in ctx.analysis.exchanges:
-        pbu, status = ex.pbu, _status(ex.pba)
-        facts = _Facts(ex, ex.lifetime, ex.accepted, status, ctx.node(ex.mag), timestamp(pbu),
-                       None if status is None else ctx.per_layout("pmip-first-missing", pbu, _first_missing))
-        every.append(facts)
-        by_mn.setdefault(ex.mn, []).append(facts)
-        if ex.pba is not None and not _echoed_whole(ex):
-            own_echo.append((facts, ex.pba))
-    return _Exchanges(every, by_mn, own_echo)
+        pbu, pba = ex.pbu, ex.pba
+        fields = pbu.fields
+        lifetime = fields.get("lifetime")
+        if type(lifetime) is not int:
+            lifetime = ex.lifetime
+        elif lifetime < 0:
+            lifetime = 0
+        flags = fields.get("flags")
+        pbu_flags[id(flags)] = flags
+        layout = pbu.option_index
+        if layout is None:
+            layout = layout_of(pbu)
+        known = per_layout.get(id(layout))
+        if known is None:
+            known = per_layout[id(layout)] = _layout_facts(layout)
+        _, first_missing, ts_at, hi_at, att_at = known
+        own = False
+        if pba is None:
+            status = accepted = missing = None
+        else:
+            back = pba.fields
+            if pba.type == "PBU":
+                pbu_as_pba = True
+            status = back.get("status")
+            if type(status) is not int:
+                status = _status(pba)
+            statuses.add(status)
+            accepted = status is not None and status < 128
+            missing = None if status is None else first_missing
+            flags = back.get("flags")
+            pba_flags[id(flags)] = flags
+            seq = fields.get("seq")
+            if not (type(seq) is int and back.get("seq") == seq and type(back.get("seq")) is int) \
+                    and num(pbu, "seq") != num(pba, "seq"):
+                seq_differs = True
+            own = fields.get("options") is not back.get("options")  # see _echoed_whole
+        ts = handoff = assigns = None
+        if accepted and lifetime > 0:
+            assigns = _assigns(pba, hnp_verdicts)  # type: ignore[arg-type]
+        if ts_at is not None or hi_at is not None or att_at is not None:
+            listed = fields["options"]
+            if ts_at is not None:
+                value = listed[ts_at].get("value")
+                found = value.get("value") if isinstance(value, dict) else None
+                if isinstance(found, str):
+                    whole, _, frac = found.partition(".")
+                    if whole.isdigit() and (frac == "" or frac.isdigit()):
+                        ts = found
+            if hi_at is not None:
+                option = listed[hi_at]
+                handoffs[id(option)] = option
+                handoff = option.get("value")
+            if att_at is not None:
+                option = listed[att_at]
+                atts[id(option)] = option
+        facts = _Facts(ex, lifetime, accepted, status, node(ex.mag), ts, missing, handoff, assigns)
+        append(facts)
+        if own:
+            own_echo.append((facts, pba))  # type: ignore[arg-type]
+        group = by_mn.get(ex.mn)
+        if group is None:
+            by_mn[ex.mn] = [facts]
+        else:
+            group.append(facts)
+    return _Exchanges(every, by_mn, own_echo, pbu_flags, pba_flags, handoffs, atts, statuses, seq_differs,
+                      pbu_as_pba)
+
+
+def _assigns(pba: Message, verdicts: dict[int, tuple[dict, bool]]) -> bool:
+    """:func:`_assigns_prefixes`, judged once per HNP option record when the PBA carries one (the usual
+    case; the decoder shares equal options, ~3 PBAs a record on the bench)."""
+    layout = pba.option_index
+    at = (layout_of(pba) if layout is None else layout).get("hnp")
+    if not at:
+        return False
+    if len(at) > 1:
+        return _assigns_prefixes(pba)
+    option = pba.fields["options"][at[0]]
+    known = verdicts.get(id(option))
+    if known is None:
+        known = verdicts[id(option)] = (option, not is_all_zero_prefix(option))
+    return known[1]
+
+
+def _covers(ctx: Context, type_: str, side: str) -> bool:
+    """Whether the exchanges' ``side`` ("pbu" or "pba") messages are every message of ``type_``.
+
+    Worked out once per Context; only the answer is kept (the identities of 36k PBUs hold 2 MB).
+    """
+    def build(ctx: Context) -> bool:
+        held = set(map(id, filter(None, map(attrgetter(side), ctx.analysis.exchanges))))
+        wanted = list(ctx.of_type(type_))
+        return len(wanted) == len(held) and held.issuperset(map(id, wanted))
+    return ctx.shared(f"pmip-{side}-covers-{type_}", build)
 
 
 def _exchanges(ctx: Context) -> _Exchanges:
     """The exchanges' facts, read once per Context (a dozen PMIP rules walk them)."""
     return ctx.shared("pmip-exchanges", _read_exchanges)
+
+
+def deregistration_exchanges(ctx: Context) -> dict[int, Exchange]:
+    """``Context.exchange_of`` for the PBUs whose exchange is a de-registration (by the PBU's identity),
+    None for the others: what DRAFT-D12 asks, without a map of every PBU and PBA (~5 MB at 36k).
+
+    A PBU-typed message that some exchange holds as its answer maps to that exchange, as in
+    ``exchange_of`` (whose answers override); the caller checks the lifetime of what it gets.
+    """
+    def build(ctx: Context) -> dict[int, Exchange]:
+        facts = _exchanges(ctx)
+        found = {id(f.ex.pbu): f.ex for f in facts.all if f.lifetime == 0}
+        if facts.pbu_as_pba:
+            found.update({id(ex.pba): ex for ex in ctx.analysis.exchanges if ex.pba is not None and ex.pba.type == "PBU"})
+        return found
+    return ctx.shared("pmip-deregistrations", build)
 
 
 def _prefix_set(ctx: Context, msg: Message) -> frozenset[Network]:
@@ -102,8 +250,16 @@ def _texts(networks: Iterable[Network]) -> list[str]:
     return sorted(str(p) for p in networks)
 
 
+def _clear_flags(flags: object) -> bool:
+    """Whether PMIP-P2 reports a PBU with this flags record (A or P decoded and clear)."""
+    found = flags if isinstance(flags, dict) else {}
+    return any(f in found and not found[f] for f in ("A", "P"))
+
+
 def pbu_flags(ctx: Context, rule: Rule) -> Iterator[Hit]:
     """PMIP-P2: a PBU has the A and P flags set."""
+    if not any(map(_clear_flags, _exchanges(ctx).pbu_flags.values())) and _covers(ctx, "PBU", "pbu"):
+        return  # every PBU's flags record (two distinct ones on the bench) has both set
     for m in ctx.of_type("PBU"):
         flags = flags_of(m)
         if flags.get("A", True) and flags.get("P", True):
@@ -146,9 +302,28 @@ def all_zero_hnp(ctx: Context, rule: Rule) -> Iterator[Hit]:
             yield Hit(f"{at(m)} carries an ALL_ZERO HNP option among {len(found)} HNP options", (m,))
 
 
+def _int_value(option: dict) -> int | None:
+    value = option.get("value")
+    return value if isinstance(value, int) and not isinstance(value, bool) else None  # as option_num reads it
+
+
+def _undefined_hi(option: dict, allowed: set[int]) -> bool:
+    hi = _int_value(option)
+    return hi is not None and hi not in allowed
+
+
+def _undefined_att(option: dict) -> bool:
+    att = _int_value(option)
+    return att is not None and (att == 0 or att not in registry.TABLES["att"])
+
+
 def option_values(ctx: Context, rule: Rule) -> Iterator[Hit]:
     """PMIP-P6: Handoff Indicator and Access Technology Type values are defined ones."""
     allowed_hi = set(rule.params.get("handoff", [1, 2, 3, 4, 5, 6]))
+    facts = _exchanges(ctx)
+    if not any(_undefined_hi(o, allowed_hi) for o in facts.handoffs.values()) \
+            and not any(map(_undefined_att, facts.atts.values())) and _covers(ctx, "PBU", "pbu"):
+        return  # no distinct HI or ATT option the PBUs carry has an undefined value
     for m in ctx.of_type("PBU"):
         hi, att = option_num(m, "handoff"), option_num(m, "att")
         if hi is not None and hi not in allowed_hi:
@@ -157,8 +332,16 @@ def option_values(ctx: Context, rule: Rule) -> Iterator[Hit]:
             yield Hit(f"{at(m)} Access Technology Type {att} is not a defined value", (m,))
 
 
+def _p_clear(flags: object) -> bool:
+    """``flag(m, "P") is False`` for a message with this flags record."""
+    return isinstance(flags, dict) and "P" in flags and not flags["P"]
+
+
 def pba_matches(ctx: Context, rule: Rule) -> Iterator[Hit]:
     """PMIP-P7: the PBA answers a PBU: P flag, swapped addresses, the PBU's sequence number."""
+    facts = _exchanges(ctx)
+    if not facts.seq_differs and not any(map(_p_clear, facts.pba_flags.values())) and _covers(ctx, "PBA", "pba"):
+        return  # every PBA answers a PBU with its sequence number, and no flags record has P clear
     for m in ctx.of_type("PBA"):
         if flag(m, "P") is False:
             yield Hit(f"{at(m)} has the P flag clear although it answers a proxy registration", (m,))
@@ -229,7 +412,7 @@ def pba_prefixes(ctx: Context, rule: Rule) -> Iterator[Hit]:
         if ex.pba is None or status is None:
             continue
         if status < 128:
-            if f.lifetime > 0 and not _assigns_prefixes(ex.pba):
+            if f.lifetime > 0 and not f.assigns:  # read for every accepted registration
                 yield Hit(f"{at(ex.pba)} accepts {at(ex.pbu)} without a NON_ZERO home network prefix", (ex.pba, ex.pbu))
         else:
             back = options(ex.pba, "hnp")
@@ -316,9 +499,16 @@ def sequence_numbers(ctx: Context, rule: Rule) -> Iterator[Hit]:
 def _omitted(ctx: Context, registration: Exchange, pbu: Message) -> frozenset[Network]:
     """The prefixes assigned in ``registration`` that ``pbu`` does not list."""
     source = registration.pba if registration.pba is not None and registration.accepted else registration.pbu
-    if options(pbu, "hnp") == options(source, "hnp"):  # the same HNP options (usually shared): nothing omitted
+    if _one_hnp(source) is _one_hnp(pbu) is not None or options(pbu, "hnp") == options(source, "hnp"):  # the same HNP options (usually shared): nothing omitted
         return frozenset()
     return _prefix_set(ctx, source) - _prefix_set(ctx, pbu)
+
+
+def _one_hnp(msg: Message) -> dict | None:
+    """The message's HNP option when it carries exactly one (two messages sharing it list the same)."""
+    layout = msg.option_index
+    at = (layout_of(msg) if layout is None else layout).get("hnp")
+    return msg.fields["options"][at[0]] if at and len(at) == 1 else None
 
 
 def _follow_registrations(ctx: Context) -> list[tuple[_Facts, _Facts]]:
@@ -349,7 +539,7 @@ def re_and_deregistration(ctx: Context, rule: Rule) -> Iterator[Hit]:
         if (f.lifetime == 0) != dereg:
             continue
         ex = f.ex
-        hi = option_value(ex.pbu, "handoff")
+        hi = f.handoff
         missing = _omitted(ctx, current.ex, ex.pbu)
         if hi != want_hi:
             yield Hit(f"{at(ex.pbu)} is a {kind} but carries Handoff Indicator {hi}, not {want_hi}",
@@ -444,6 +634,9 @@ def retransmission(ctx: Context, rule: Rule) -> Iterator[Hit]:
 
 def known_status(ctx: Context, rule: Rule) -> Iterator[Hit]:
     """PMIP-P22: PBA status codes are registered ones."""
+    known = registry.TABLES["ba_status"]
+    if all(s is None or s in known for s in _exchanges(ctx).statuses) and _covers(ctx, "PBA", "pba"):
+        return  # every distinct status the PBAs carry is registered
     for m in ctx.of_type("PBA"):
         status = _status(m)
         if status is not None and status not in registry.TABLES["ba_status"]:
