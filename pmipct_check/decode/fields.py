@@ -602,17 +602,6 @@ def _source(layout: tuple[Field, ...], env: dict[str, Any]) -> tuple[list[_Code]
     return codes, unpacker
 
 
-def inline_fields(layout: tuple[Field, ...], env: dict[str, Any]) -> tuple[str, list[str], list[tuple[str, str, str]]]:
-    """A fixed-size layout as parts of a caller's generated function (a message layout decoder):
-    the ``struct`` format of its values (held in ``v0``, ``v1``, ... in field order), the lines to
-    run after the unpack (warnings, shared flag dicts through ``walk.memo``) and the record's
-    ``(condition, key, expression)`` entries; ``env`` gets the names they use."""
-    codes = [_field_code(i, f, env) for i, f in enumerate(layout)]
-    env["_remember"] = remember
-    return "".join(c.fmt for c in codes), [line for c in codes for line in c.lines], \
-        [e for c in codes for e in c.entries]
-
-
 def _compile(signature: str, codes: list[_Code], guards: list[str], tail: list[str],
              env: dict[str, Any]) -> Callable[..., Any]:
     """``def generated(signature)``: unpack, ``guards``, the fields' lines, ``tail``."""
