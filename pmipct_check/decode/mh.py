@@ -259,6 +259,19 @@ def _dialect_hint(wire: int, length: int, buf: bytes, start: int, hints: list[st
     hints.append(f"option {wire} with Length {length} fits pmip6d-2010's {spec.name}")
 
 
+def _fresh_option(table: OptionTable, buf: bytes, pos: int, wire: int, length: int, walk: Walk,
+                  hints: list[str]) -> dict[str, Any]:
+    """One option (not Pad1, within the message) decoded afresh: the memo did not hold it."""
+    fast = table.hot.get(wire)
+    if fast is not None and fast[0] == length and pos % fast[1] == fast[2]:
+        option = fast[3](buf, pos + 2, length, walk)  # a fixed-size option of its size, where it belongs
+        if option is not None:
+            return option
+    if wire == 1 and length == 0:  # PadN of two octets, the commonest option of all
+        return {"type": 1, "name": "PadN", "key": "padn", "length": 0, "padding": ""}
+    return _decode_option(table, buf, pos, wire, length, walk, hints)
+
+
 def walk_options(
     table: OptionTable, buf: bytes, pos: int, end: int, walk: Walk, hints: list[str],
     memo: dict[Any, Any] | None = None,
@@ -284,7 +297,7 @@ def walk_options(
         start_marks = len(walk.problems), len(hints)
     options: list[dict[str, Any]] = []
     append = options.append
-    hot, aligns, volatile = table.hot, table.aligns, table.volatile
+    aligns, volatile = table.aligns, table.volatile
     while pos < end:
         wire = buf[pos]
         if wire == 0:  # Pad1: a single octet, no Length field
@@ -316,15 +329,7 @@ def walk_options(
                 pos = nxt
                 continue
         marks = len(walk.problems), len(hints)
-        fast = hot.get(wire)
-        option = None
-        if fast is not None and fast[0] == length and pos % fast[1] == fast[2]:
-            option = fast[3](buf, pos + 2, length, walk)  # a fixed-size option of its size, where it belongs
-        if option is None:
-            if wire == 1 and length == 0:  # PadN of two octets, the commonest option of all
-                option = {"type": 1, "name": "PadN", "key": "padn", "length": 0, "padding": ""}
-            else:
-                option = _decode_option(table, buf, pos, wire, length, walk, hints)
+        option = _fresh_option(table, buf, pos, wire, length, walk, hints)
         append(option)
         if marks == (len(walk.problems), len(hints)) and wire not in volatile:
             remember(memo, key, option)
@@ -420,13 +425,7 @@ def _layout_option(table: OptionTable, data: bytes, pos: int, wire: int, length:
                    hints: list[str], memo: dict[Any, Any], remembered: bool) -> dict[str, Any] | None:
     """An option of a layout that the memo does not hold: decoded as walk_options would, or None
     when it warned or hinted (the general path then decodes the whole message again)."""
-    res = table.hot.get(wire)
-    option = res[3](data, pos + 2, length, walk) if res is not None and res[0] == length else None
-    if option is None:
-        if wire == 1 and length == 0:
-            option = {"type": 1, "name": "PadN", "key": "padn", "length": 0, "padding": ""}
-        else:
-            option = _decode_option(table, data, pos, wire, length, walk, hints)
+    option = _fresh_option(table, data, pos, wire, length, walk, hints)
     if walk.problems or hints:
         return None
     if remembered:
