@@ -113,6 +113,11 @@ def test_written_times_are_exact(ns):
     assert doc["messages"][0]["time"] == Decimal(ns).scaleb(-9)
 
 
+@given(st.lists(st.integers(min_value=-(10**20), max_value=10**20) | st.integers(min_value=10**9, max_value=10**20)))
+def test_a_handovers_times_are_written_as_one_at_a_time(times):
+    assert jsonfmt._epoch_texts(times) == [jsonfmt._epoch_text(ns) for ns in times]
+
+
 def test_written_document_is_the_document(tmp_path):
     # check --format json streams record by record; what it writes parses to to_document's data.
     for result in (sample_result(), empty_result()):

@@ -137,6 +137,26 @@ def test_messages_of_one_time_keep_the_analysis_order_whatever_the_type_order() 
         assert list(ctx.of_type(*order)) == canonical
 
 
+@pytest.mark.parametrize("tied", [False, True])
+def test_every_mix_of_types_is_the_analysis_order_sorted_by_time(tied: bool) -> None:
+    """A mix of few messages is merged from the per-type lists, one of many filtered from the analysis:
+    either way what of_type defines (ties in the analysis's order)."""
+    lab = Lab(file="other.pcap")
+    for seq in range(1, 6):
+        lab.wait(700).register(MAG2, "mn2@lab.example", seq)
+    messages = scenario("reactive-1").out + lab.out
+    if tied:  # every message at one time: each mix is all ties
+        messages = [dataclasses.replace(m, time_ns=messages[0].time_ns) for m in messages]
+    ctx = context(messages)
+    kinds = sorted({m.type for m in ctx.messages})
+    mixes = [(a, b) for a in kinds for b in kinds if a != b] + [tuple(kinds), ("CTDR", "CT-Req", "CTD")]
+    sizes = {len([m for m in ctx.messages if m.type in mix]) for mix in mixes}
+    assert min(sizes) * 4 < len(ctx.messages) <= max(sizes) * 4  # both ways are taken
+    for mix in mixes:
+        expected = sorted([m for m in ctx.analysis.messages if m.type in mix], key=lambda m: m.time_ns)
+        assert list(ctx.of_type(*mix)) == expected, mix
+
+
 def test_per_layout_reads_each_distinct_option_layout_once() -> None:
     """What depends on a message's option keys alone is worked out once per layout, the same for every message."""
     lab = Lab()

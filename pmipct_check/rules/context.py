@@ -20,6 +20,7 @@ from .model import Rule
 
 Evidence = Message | Notice
 _time = attrgetter("time_ns")
+_type = attrgetter("type")
 _option_index = attrgetter("option_index")
 #: A message's option layout: option key -> its positions in ``fields["options"]`` (``Message.option_index``).
 Layout = Mapping[str, tuple[int, ...]]
@@ -131,14 +132,23 @@ class Context:
         merged = self._merged.get(types)
         if merged is None:  # several rules ask for the same mix (CTD+PCTD, PBU+PBA): merge it once
             index = self._type_index()
-            merged = list(itertools.chain.from_iterable(index.get(t, ()) for t in dict.fromkeys(types)))
-            merged.sort(key=_time)
-            if len(set(map(_time, merged))) != len(merged):  # a tie: the analysis's order decides it
-                wanted = frozenset(types)
-                merged = [m for m in self.analysis.messages if m.type in wanted]
-                merged.sort(key=_time)  # stable: ties keep the analysis's order
+            lists = [index.get(t, ()) for t in dict.fromkeys(types)]
+            if sum(map(len, lists)) * 4 < len(self.analysis.messages):  # a few: merge their lists
+                merged = list(itertools.chain.from_iterable(lists))
+                merged.sort(key=_time)
+                if len(set(map(_time, merged))) != len(merged):  # a tie: the analysis's order decides it
+                    merged = self._in_analysis_order(frozenset(types))
+            else:  # most of the capture (PBU+PBA): one pass in C costs less than merging and looking for ties
+                merged = self._in_analysis_order(frozenset(types))
             self._merged[types] = merged
         return iter(merged)
+
+    def _in_analysis_order(self, types: frozenset[str]) -> list[Message]:
+        """The messages of ``types`` sorted by time, ties in the analysis's order (what :meth:`of_type` defines)."""
+        every = self.analysis.messages
+        found = list(itertools.compress(every, map(types.__contains__, map(_type, every))))
+        found.sort(key=_time)  # stable: ties keep the analysis's order (and a list in time order is one run)
+        return found
 
     def _type_index(self) -> dict[str, list[Message]]:
         if self._by_type is None:

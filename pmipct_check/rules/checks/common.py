@@ -48,42 +48,50 @@ def occurrence(h: Handover, name: str, case: Case, between_mags: Sequence[Messag
     return first(between_mags, case.types_of(name))
 
 
-def _constraints(ctx: Context) -> dict[tuple[str, str], list[Order]]:
-    out: dict[tuple[str, str], list[Order]] = {}
-    for name, case in ctx.cases.items():
-        for constraint in case.order:
-            out.setdefault((name, constraint.rule), []).append(constraint)
+def _constraints(ctx: Context) -> dict[str, list[Order]]:
+    """case -> its order constraints, every rule's, in the order rules/cases.toml gives them."""
+    return {name: list(case.order) for name, case in ctx.cases.items() if case.order}
+
+
+def _order_violations(ctx: Context) -> dict[str, dict[int, list[Hit]]]:
+    """rule id -> handover (by identity, in handover order) -> the order constraints it violates.
+
+    Every constraint of every handover judged in one walk (DRAFT-D2..D7 and PFMIP-F2/F4 each asked
+    for their own over every handover, 16k asks on the 100k bench): a handover's CXTP and HI/HAck
+    are sorted once and each step's first message found once for all of its case's constraints.
+    """
+    per_case = _constraints(ctx)
+    out: dict[str, dict[int, list[Hit]]] = {}
+    for h in ctx.handovers:
+        constraints = per_case.get(h.case)
+        if not constraints:  # most cases constrain no order at all
+            continue
+        case = ctx.cases[h.case]
+        between_mags = sorted(h.cxtp + h.fho, key=_time)
+        found: dict[str, Message | None] = {}
+        for constraint in constraints:
+            if constraint.first not in found:
+                found[constraint.first] = occurrence(h, constraint.first, case, between_mags)
+            if constraint.then not in found:
+                found[constraint.then] = occurrence(h, constraint.then, case, between_mags)
+            a, b = found[constraint.first], found[constraint.then]
+            if a is not None and b is not None and b.time_ns < a.time_ns:
+                hit = Hit(f"{h.case}: {at(b)} comes {ms((a.time_ns - b.time_ns) / 1e9)} before {at(a)}; "
+                          f"{case.spec} requires {constraint.first} first", (b, a), h.id)
+                out.setdefault(constraint.rule, {}).setdefault(id(h), []).append(hit)
     return out
-
-
-def _between_mags(ctx: Context, h: Handover) -> list[Message]:
-    """``h``'s CXTP and HI/HAck in time order, sorted once per handover (DRAFT-D2..D7 and PFMIP-F2/F4 ask)."""
-    memo: dict[int, tuple[Handover, list[Message]]] = ctx.shared("between-mags", lambda _: {})
-    found = memo.get(id(h))
-    if found is None:
-        found = memo[id(h)] = (h, sorted(h.cxtp + h.fho, key=_time))
-    return found[1]
 
 
 def order_hits(ctx: Context, rule_id: str, h: Handover) -> Iterator[Hit]:
     """Violations of the order constraints ``rules/cases.toml`` gives ``h``'s case for ``rule_id``."""
-    constraints = ctx.shared("order-constraints", _constraints).get((h.case, rule_id))
-    if not constraints:  # most cases constrain a rule not at all
-        return
-    case = ctx.cases[h.case]
-    between_mags = _between_mags(ctx, h)
-    for constraint in constraints:
-        a = occurrence(h, constraint.first, case, between_mags)
-        b = occurrence(h, constraint.then, case, between_mags)
-        if a is not None and b is not None and b.time_ns < a.time_ns:
-            yield Hit(f"{h.case}: {at(b)} comes {ms((a.time_ns - b.time_ns) / 1e9)} before {at(a)}; "
-                      f"{case.spec} requires {constraint.first} first", (b, a), h.id)
+    violations = ctx.shared("order-violations", _order_violations).get(rule_id, {})
+    return iter(violations.get(id(h), ()))
 
 
-def constrained(ctx: Context, rule_id: str) -> Iterator[Handover]:
-    """The handovers whose case has order constraints for ``rule_id`` (what :func:`order_hits` may report)."""
-    cases = {case for case, rid in ctx.shared("order-constraints", _constraints) if rid == rule_id}
-    return (h for h in ctx.handovers if h.case in cases)
+def order_violations(ctx: Context, rule_id: str) -> Iterator[Hit]:
+    """:func:`order_hits` of every handover, in handover order: what a rule with order constraints reports."""
+    for hits in ctx.shared("order-violations", _order_violations).get(rule_id, {}).values():
+        yield from hits
 
 
 def handovers_in(ctx: Context, *cases: str) -> Iterator[Handover]:

@@ -10,7 +10,7 @@ from ...analysis.model import Handover
 from ...decode.model import Message
 from ..context import Context, Hit, Layout
 from ..model import Rule
-from .common import answer_of, at, constrained, first, handovers_in, ms, order_hits
+from .common import answer_of, at, first, handovers_in, ms, order_violations
 from .pmip import deregistration_exchanges
 
 
@@ -35,8 +35,7 @@ def transfer_observable(ctx: Context, rule: Rule) -> Iterator[Hit]:
 
 def case_order(ctx: Context, rule: Rule) -> Iterator[Hit]:
     """Order constraints of rules/cases.toml tagged with this rule's id."""
-    for h in constrained(ctx, rule.id):
-        yield from order_hits(ctx, rule.id, h)
+    yield from order_violations(ctx, rule.id)
 
 
 def reactive1_pmag(ctx: Context, rule: Rule) -> Iterator[Hit]:

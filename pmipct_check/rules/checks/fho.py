@@ -19,7 +19,7 @@ from ...analysis.evidence import (
 from ...decode.model import Message
 from ..context import Context, Hit, Layout
 from ..model import Rule
-from .common import at, constrained, first, in_clear, order_hits
+from .common import at, first, in_clear, order_hits, order_violations
 
 _protocol = attrgetter("protocol")
 CXTP_TYPES = CXTP_TRANSFER | CXTP_ACCESS
@@ -47,8 +47,7 @@ def fho_flags(ctx: Context, rule: Rule) -> Iterator[Hit]:
 
 def hack_answers(ctx: Context, rule: Rule) -> Iterator[Hit]:
     """PFMIP-F2: a HAck goes back to the HI's sender with the HI's sequence number."""
-    for h in constrained(ctx, rule.id):
-        yield from order_hits(ctx, rule.id, h)
+    yield from order_violations(ctx, rule.id)
     for m in ctx.of_type("HAck"):
         if _hi_for(ctx, m) is not None:
             continue
