@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from itertools import compress
+from itertools import chain, compress, repeat
 from operator import attrgetter
 
 from ..collector import paused
@@ -28,11 +28,12 @@ def analyze(
     ``messages`` may interleave Notices (they are skipped here; the rule engine maps them).
     Messages are put in capture time order (stable for equal times) whatever order they come in.
     """
-    msgs = sorted((m for m in messages if isinstance(m, Message)), key=_time)
+    msgs = sorted(filter(_is_message, messages), key=_time)
     with paused():  # not while ``messages`` is consumed: it may be a decoding generator
         return _analyze(msgs, profile, cases)
 
 
+_is_message = Message.__instancecheck__  # isinstance(m, Message), for filter()
 _time, _type = attrgetter("time_ns"), attrgetter("type")
 _src, _dst, _lma, _mag = attrgetter("src"), attrgetter("dst"), attrgetter("lma"), attrgetter("mag")
 _INTER = CXTP_TRANSFER | FHO
@@ -62,14 +63,9 @@ def _analyze(msgs: list[Message], profile: Profile, cases: Mapping[str, Case] | 
     kinds = {b.mn: b.key_kind for b in corr.bindings}
     run = _Run(profile, node, cases, Classifier(cases),
                {name: event_anchors(case.steps) for name, case in cases.items()}, observed, bool(inter))
-    handovers = []
-    handover_of: dict[int, str] = {}
-    for number, draft in enumerate(drafts, 1):
-        hid = f"H{number}"
-        handover = _handover(hid, draft, run, kinds.get(draft.mn, "mn-id"))
-        handovers.append(handover)
-    for handover in reversed(handovers):  # a message shared by two handovers: the earlier one's
-        handover_of.update(dict.fromkeys(map(id, handover.messages), handover.id))
+    handovers = [_handover(f"H{number}", draft, run, kinds.get(draft.mn, "mn-id"))
+                 for number, draft in enumerate(drafts, 1)]
+    handover_of = _handover_of(handovers)
 
     names = {a: profile.name_for(a) for a in sorted(lmas | mags)}
     keys = list(map(id, msgs))
@@ -80,6 +76,21 @@ def _analyze(msgs: list[Message], profile: Profile, cases: Mapping[str, Case] | 
         exchanges=tuple(corr.exchanges), bindings=tuple(corr.bindings), handovers=tuple(handovers),
         lmas=lmas, mags=mags, names=names, vantage=frozenset(vantage), observed_mags=observed,
     )
+
+
+_messages_of, _id = attrgetter("messages"), attrgetter("id")
+
+
+def _handover_of(handovers: list[Handover]) -> dict[int, str]:
+    """id(message) -> the id of the handover it belongs to; a message shared by two: the earlier one's.
+
+    One dict made from (message, handover) pairs, the later handovers' first so that the earlier
+    ones' overwrite them, in C-level passes rather than a dict and an update per handover.
+    """
+    latest_first = handovers[::-1]
+    keys = chain.from_iterable(map(map, repeat(id), map(_messages_of, latest_first)))
+    values = chain.from_iterable(map(repeat, map(_id, latest_first), map(len, map(_messages_of, latest_first))))
+    return dict(zip(keys, values, strict=True))
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,7 +131,9 @@ def _handover(hid: str, d: Draft, run: _Run, mn_key: str) -> Handover:
     deregs = _dereg_messages(d.deregs)
     cxtp = tuple(d.cxtp)
     fho = tuple(sorted(d.fho, key=_time)) if len(d.fho) > 1 else tuple(d.fho)
-    moves = transfer_messages(cxtp, fho)
+    # correlate joins only transfer messages into d.cxtp, in time order: with no HI/HAck to merge
+    # they are transfer_messages(cxtp, fho) already
+    moves = transfer_messages(cxtp, fho) if fho else list(cxtp)
     f = facts(pmag=d.pmag, nmag=d.nmag, pbu=pbu, pba=pba, deregs=deregs, cxtp=cxtp, fho=fho, profile=run.profile,
               moves=moves, node=node)
     nmag_node = node[d.nmag]
