@@ -22,11 +22,11 @@ from .evidence import (
     CXTP_TRANSFER,
     FHO,
     NodeKeys,
+    _network_text,
     _option_index,
     canonical,
     ll_att_key,
     mn_identifier,
-    network_text,
     num,
     prefix_texts,
     prev_addr,
@@ -172,7 +172,7 @@ class _Identities:
         version = 6 if ":" in address else 4
         for length in self.lengths.get(version, ()):
             # longest match first, one dict lookup per prefix length in use
-            net = network_text(address, length)
+            net = _network_text(address, length)  # by_address memoises the answer per address
             key = self.alias_nets.get(net) if net is not None else None
             if key is not None:
                 return key
