@@ -41,11 +41,11 @@ _INTER = CXTP_TRANSFER | FHO
 
 def _analyze(msgs: list[Message], profile: Profile, cases: Mapping[str, Case] | None) -> Analysis:
     cases = load_cases() if cases is None else cases
-    corr = correlate(msgs, profile)
+    types = list(map(_type, msgs))
+    corr = correlate(msgs, profile, types)
     node = NodeKeys(profile)
 
     # Whole-capture passes in C (map, compress, set unions): they see every message.
-    types = list(map(_type, msgs))
     lmas = frozenset(map(_lma, corr.exchanges))
     inter = list(compress(msgs, map(_INTER.__contains__, types)))
     peers = set(map(_src, inter)).union(map(_dst, inter))  # addresses talking MAG to MAG

@@ -12,7 +12,8 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from operator import itemgetter
+from itertools import compress
+from operator import attrgetter, itemgetter, not_
 from typing import Any
 
 from ..decode.model import Message
@@ -25,6 +26,7 @@ from .evidence import (
     _network_text,
     _option_index,
     canonical,
+    layout_of,
     ll_att_key,
     mn_identifier,
     num,
@@ -34,6 +36,8 @@ from .evidence import (
 from .model import Binding, Exchange
 
 UNIDENTIFIED = "(unidentified MN)"
+_PMIP = frozenset({"PBU", "PBA"})
+_type = attrgetter("type")
 
 
 @dataclass(slots=True)
@@ -222,8 +226,8 @@ def _pair_pbas(pmip: list[Message], ids: _Identities, mn_of: dict[int, str]) -> 
         if msg.type == "PBU":
             # ids.identify(msg), written out: it runs for every PBU
             index = msg.option_index
-            if index is None:
-                index = _option_index(msg)
+            if index is None:  # _option_index(msg), with the options at hand
+                index = msg.option_index = layout_of(options) if type(options) is list else _option_index(msg)
             pick = picks.get(id(index))
             if pick is None:
                 pick = ids.pick(index)
@@ -273,13 +277,18 @@ def _pair_pbas(pmip: list[Message], ids: _Identities, mn_of: dict[int, str]) -> 
     return pending
 
 
-def correlate(messages: list[Message], profile: Profile) -> Correlation:
-    """Build exchanges, bindings and handover drafts from messages in time order."""
+def correlate(messages: list[Message], profile: Profile, types: list[str] | None = None) -> Correlation:
+    """Build exchanges, bindings and handover drafts from messages in time order.
+
+    ``types``: the messages' types, when the caller has them (``analyze`` does).
+    """
     ids = _Identities(profile)
     node = NodeKeys(profile)
     mn_of: dict[int, str] = {}
     window_ns = int(profile.timers.min_delay_before_bce_delete * 1e9)
-    pending = _pair_pbas([m for m in messages if m.type in ("PBU", "PBA")], ids, mn_of)
+    # PBU/PBA for the pairing, the rest (CXTP, HI/HAck, others) for the joins: split in C
+    is_pmip = list(map(_PMIP.__contains__, map(_type, messages) if types is None else types))
+    pending = _pair_pbas(list(compress(messages, is_pmip)), ids, mn_of)
     exchanges = []
     drafts: list[Draft] = []
     deregs: list[Exchange] = []
@@ -335,7 +344,7 @@ def correlate(messages: list[Message], profile: Profile) -> Correlation:
     orphans: list[Message] = []
     by_address = ids.by_address
     hi_mn: dict[tuple[str, str, object], str] = {}
-    for msg in messages:
+    for msg in compress(messages, map(not_, is_pmip)):
         if msg.protocol == "cxtp":
             mn = by_address(msg.fields.get("mn_prev_addr"))  # prev_addr(msg): None unless text
             if mn is not None:

@@ -80,15 +80,16 @@ def _option_index(msg: Message) -> Mapping[str, tuple[int, ...]]:
     index = msg.option_index
     if index is None:
         value = msg.fields.get("options")
-        if not isinstance(value, list):
-            value = []
-        try:  # every entry an option record: the keys in one C-level pass
-            keys = tuple(map(dict.get, value, repeat("key", len(value))))
-            index = _layout(keys)
-        except TypeError:  # a damaged record: an entry that is no dict, or an unhashable key
-            index = _layout(tuple(map(_key_of, value)))
-        msg.option_index = index
+        index = msg.option_index = layout_of(value if isinstance(value, list) else [])
     return index
+
+
+def layout_of(found: list[Any]) -> Mapping[str, tuple[int, ...]]:
+    """The option index of an options list (what :func:`_option_index` keeps for its message)."""
+    try:  # every entry an option record: the keys in one C-level pass
+        return _layout(tuple(map(dict.get, found, repeat("key", len(found)))))
+    except TypeError:  # a damaged record: an entry that is no dict, or an unhashable key
+        return _layout(tuple(map(_key_of, found)))
 
 
 # The accessors below read ``msg.option_index`` themselves and build it only when it is missing:
