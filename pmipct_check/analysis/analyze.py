@@ -71,7 +71,7 @@ def _analyze(msgs: list[Message], profile: Profile, cases: Mapping[str, Case] | 
     keys = list(map(id, msgs))
     return Analysis(
         messages=tuple(msgs),
-        mns=tuple(map(corr.mn_of.get, keys)),
+        mns=tuple(corr.mns),
         handover_of=tuple(map(handover_of.get, keys)),
         exchanges=tuple(corr.exchanges), bindings=tuple(corr.bindings), handovers=tuple(handovers),
         lmas=lmas, mags=mags, names=names, vantage=frozenset(vantage), observed_mags=observed,

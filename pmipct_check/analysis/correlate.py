@@ -71,7 +71,7 @@ class Correlation:
     exchanges: list[Exchange]
     bindings: list[Binding]
     drafts: list[Draft]  # handovers only (attachments without a pMAG are dropped)
-    mn_of: dict[int, str]  # id(message) -> MN
+    mns: list[str | None]  # aligned with the messages: the MN each belongs to (None: none known)
 
 
 class _Identities:
@@ -201,9 +201,11 @@ def _nothing(found: object) -> tuple[()]:
     return ()
 
 
-def _pair_pbas(pmip: list[Message], ids: _Identities, mn_of: dict[int, str]) -> list[list[Any]]:
+def _pair_pbas(pmip: list[Message], at: list[int], ids: _Identities, mns_at: list[str | None]) -> list[list[Any]]:
     """PBUs in order, each as ``[pbu, mn, pba, lifetime, status, options, time_ns]`` with the PBA
     that answers it (None if none does): swapped addresses, same sequence number, same MN.
+
+    ``at``: each message's position in the capture, where its MN goes in ``mns_at``.
 
     Plain lists rather than records: one per PBU (36k on the 100k bench), only read here and by
     :func:`correlate`.  They also carry what is read later of the PBU and PBA (the PBU's
@@ -217,7 +219,7 @@ def _pair_pbas(pmip: list[Message], ids: _Identities, mn_of: dict[int, str]) -> 
     by_mn: defaultdict[tuple[str, str, str], list[list[Any]]] = defaultdict(list)
     by_mn_upto = 0  # pending[:by_mn_upto] are in by_mn
     identify, mns, memo, learn, picks = ids.identify, ids.mns, ids.memo, ids.learn, ids.picks
-    for msg in pmip:
+    for pos, msg in zip(at, pmip, strict=True):
         fields = msg.fields
         seq = fields.get("seq")
         if type(seq) is not int:
@@ -236,7 +238,7 @@ def _pair_pbas(pmip: list[Message], ids: _Identities, mn_of: dict[int, str]) -> 
             mn = (learn(msg, sig) if mn is _UNSEEN else mn) or UNIDENTIFIED
             if mn == UNIDENTIFIED and mn not in mns:
                 mns[mn] = _MN(mn, "none")
-            mn_of[id(msg)] = mn
+            mns_at[pos] = mn
             item = [msg, mn, None, fields.get("lifetime"), None, options, msg.time_ns]
             pending.append(item)
             by_seq[msg.src, msg.dst, seq].append(item)
@@ -254,7 +256,7 @@ def _pair_pbas(pmip: list[Message], ids: _Identities, mn_of: dict[int, str]) -> 
             if msg.option_index is None:
                 msg.option_index = latest[0].option_index  # same list, same positions
             latest[2], latest[4] = msg, fields.get("status")
-            mn_of[id(msg)] = latest[1]
+            mns_at[pos] = latest[1]
             continue
         own = identify(msg, create=False)
         # The latest open PBU with this sequence number, of this MN if there is one.
@@ -271,24 +273,27 @@ def _pair_pbas(pmip: list[Message], ids: _Identities, mn_of: dict[int, str]) -> 
                           None)
         if chosen is not None:
             chosen[2], chosen[4] = msg, fields.get("status")
-            mn_of[id(msg)] = chosen[1]
+            mns_at[pos] = chosen[1]
         elif own is not None:
-            mn_of[id(msg)] = own
+            mns_at[pos] = own
     return pending
 
 
 def correlate(messages: list[Message], profile: Profile, types: list[str] | None = None) -> Correlation:
     """Build exchanges, bindings and handover drafts from messages in time order.
 
-    ``types``: the messages' types, when the caller has them (``analyze`` does).
+    ``types``: the messages' types, when the caller has them (``analyze`` does).  Each message
+    is its own record (the decoder makes one per message): its MN is kept by its position.
     """
     ids = _Identities(profile)
     node = NodeKeys(profile)
-    mn_of: dict[int, str] = {}
+    # by position rather than id(message): 84k stores into a list, not inserts into a dict of 84k
+    mns_at: list[str | None] = [None] * len(messages)
     window_ns = int(profile.timers.min_delay_before_bce_delete * 1e9)
     # PBU/PBA for the pairing, the rest (CXTP, HI/HAck, others) for the joins: split in C
     is_pmip = list(map(_PMIP.__contains__, map(_type, messages) if types is None else types))
-    pending = _pair_pbas(list(compress(messages, is_pmip)), ids, mn_of)
+    positions = range(len(messages))
+    pending = _pair_pbas(list(compress(messages, is_pmip)), list(compress(positions, is_pmip)), ids, mns_at)
     exchanges = []
     drafts: list[Draft] = []
     deregs: list[Exchange] = []
@@ -341,14 +346,15 @@ def correlate(messages: list[Message], profile: Profile, types: list[str] | None
             best.pmag = best.pmag or ex.mag
             best.deregs.append(ex)
 
-    orphans: list[Message] = []
+    orphans: list[tuple[int, Message]] = []
     by_address = ids.by_address
     hi_mn: dict[tuple[str, str, object], str] = {}
-    for msg in compress(messages, map(not_, is_pmip)):
+    for pos in compress(positions, map(not_, is_pmip)):
+        msg = messages[pos]
         if msg.protocol == "cxtp":
             mn = by_address(msg.fields.get("mn_prev_addr"))  # prev_addr(msg): None unless text
             if mn is not None:
-                mn_of[id(msg)] = mn
+                mns_at[pos] = mn
             if msg.type in CXTP_ACCESS:
                 continue
             if msg.type not in CXTP_TRANSFER:
@@ -361,7 +367,7 @@ def correlate(messages: list[Message], profile: Profile, types: list[str] | None
                 continue
             if mn is None and _join(node, drafts, msg, nside, pside, window_ns, exact=True):
                 continue  # an MN address no binding holds (a wrong address): the pair's nearest handover
-            orphans.append(msg)
+            orphans.append((pos, msg))
         elif msg.type in FHO:
             mn = ids.identify(msg, create=False)
             if msg.type == "HI" and mn is not None:
@@ -370,16 +376,16 @@ def correlate(messages: list[Message], profile: Profile, types: list[str] | None
                 mn = hi_mn.get((msg.dst, msg.src, num(msg, "seq")))
             if mn is None:
                 continue
-            mn_of[id(msg)] = mn
+            mns_at[pos] = mn
             _join_fho(node, by_mn_drafts.get(mn, []), msg, window_ns)
 
-    drafts.extend(_orphan_drafts(orphans, node, mn_of, window_ns))
+    drafts.extend(_orphan_drafts(orphans, node, mns_at, window_ns))
     handovers = [d for d in drafts if d.pmag is not None]
     bindings = [
         Binding(mn.key, mn.kind, tuple(mn.prefixes), tuple(mn.registrations))
         for mn in ids.mns.values() if mn.registrations
     ]
-    return Correlation(exchanges, bindings, handovers, mn_of)
+    return Correlation(exchanges, bindings, handovers, mns_at)
 
 
 _score_and_dt = itemgetter(0, 1)  # candidates (score, dt, draft): the lowest score, then the nearest
@@ -443,14 +449,16 @@ def _join_fho(node: NodeKeys, drafts: list[Draft], msg: Message, window_ns: int)
         best.fho.append(msg)
 
 
-def _orphan_drafts(orphans: list[Message], node: NodeKeys, mn_of: dict[int, str],
+def _orphan_drafts(orphans: list[tuple[int, Message]], node: NodeKeys, mns_at: list[str | None],
                    window_ns: int) -> list[Draft]:
     """CXTP exchanges with no registration in the capture (a MAG-side tap): handovers of their own."""
     groups: list[Draft] = []
     last: dict[tuple[str, frozenset[str | None]], Draft] = {}
-    for msg in orphans:
-        mn = mn_of.get(id(msg)) or prev_addr(msg) or UNIDENTIFIED
-        mn_of.setdefault(id(msg), mn)
+    for pos, msg in orphans:
+        known = mns_at[pos]
+        mn = known or prev_addr(msg) or UNIDENTIFIED
+        if known is None:
+            mns_at[pos] = mn
         key = (mn, frozenset({node[msg.src], node[msg.dst]}))
         d = last.get(key)
         if d is not None and msg.time_ns - d.cxtp[-1].time_ns <= window_ns:
