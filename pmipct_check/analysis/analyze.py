@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from itertools import chain, compress, repeat
+from itertools import compress
 from operator import attrgetter
 
 from ..collector import paused
@@ -65,32 +65,20 @@ def _analyze(msgs: list[Message], profile: Profile, cases: Mapping[str, Case] | 
                {name: event_anchors(case.steps) for name, case in cases.items()}, observed, bool(inter))
     handovers = [_handover(f"H{number}", draft, run, kinds.get(draft.mn, "mn-id"))
                  for number, draft in enumerate(drafts, 1)]
-    handover_of = _handover_of(handovers)
+    handover_of: list[str | None] = [None] * len(msgs)
+    for draft, handover in zip(reversed(drafts), reversed(handovers), strict=True):
+        hid = handover.id  # a message shared by two handovers: the earlier one's, written last
+        for at in draft.at:  # where the handover's messages are in the capture
+            handover_of[at] = hid
 
     names = {a: profile.name_for(a) for a in sorted(lmas | mags)}
-    keys = list(map(id, msgs))
     return Analysis(
         messages=tuple(msgs),
         mns=tuple(corr.mns),
-        handover_of=tuple(map(handover_of.get, keys)),
+        handover_of=tuple(handover_of),
         exchanges=tuple(corr.exchanges), bindings=tuple(corr.bindings), handovers=tuple(handovers),
         lmas=lmas, mags=mags, names=names, vantage=frozenset(vantage), observed_mags=observed,
     )
-
-
-_messages_of, _id = attrgetter("messages"), attrgetter("id")
-
-
-def _handover_of(handovers: list[Handover]) -> dict[int, str]:
-    """id(message) -> the id of the handover it belongs to; a message shared by two: the earlier one's.
-
-    One dict made from (message, handover) pairs, the later handovers' first so that the earlier
-    ones' overwrite them, in C-level passes rather than a dict and an update per handover.
-    """
-    latest_first = handovers[::-1]
-    keys = chain.from_iterable(map(map, repeat(id), map(_messages_of, latest_first)))
-    values = chain.from_iterable(map(repeat, map(_id, latest_first), map(len, map(_messages_of, latest_first))))
-    return dict(zip(keys, values, strict=True))
 
 
 @dataclass(frozen=True, slots=True)

@@ -64,6 +64,7 @@ class Draft:
     deregs: list[Exchange] = field(default_factory=list)
     cxtp: list[Message] = field(default_factory=list)
     fho: list[Message] = field(default_factory=list)
+    at: list[int] = field(default_factory=list)  # where its messages (the PBU/PBA, deregs, cxtp, fho) are in the capture
 
 
 @dataclass
@@ -202,8 +203,9 @@ def _nothing(found: object) -> tuple[()]:
 
 
 def _pair_pbas(pmip: list[Message], at: list[int], ids: _Identities, mns_at: list[str | None]) -> list[list[Any]]:
-    """PBUs in order, each as ``[pbu, mn, pba, lifetime, status, options, time_ns]`` with the PBA
-    that answers it (None if none does): swapped addresses, same sequence number, same MN.
+    """PBUs in order, each as ``[pbu, mn, pba, lifetime, status, options, time_ns, pbu_at, pba_at]``
+    with the PBA that answers it (None if none does): swapped addresses, same sequence number, same
+    MN; ``*_at`` are the two messages' positions in the capture.
 
     ``at``: each message's position in the capture, where its MN goes in ``mns_at``.
 
@@ -239,7 +241,7 @@ def _pair_pbas(pmip: list[Message], at: list[int], ids: _Identities, mns_at: lis
             if mn == UNIDENTIFIED and mn not in mns:
                 mns[mn] = _MN(mn, "none")
             mns_at[pos] = mn
-            item = [msg, mn, None, fields.get("lifetime"), None, options, msg.time_ns]
+            item = [msg, mn, None, fields.get("lifetime"), None, options, msg.time_ns, pos, None]
             pending.append(item)
             by_seq[msg.src, msg.dst, seq].append(item)
             continue
@@ -255,7 +257,7 @@ def _pair_pbas(pmip: list[Message], at: list[int], ids: _Identities, mns_at: lis
             # list, so it names the same MN and answers the latest open PBU; no identity to read.
             if msg.option_index is None:
                 msg.option_index = latest[0].option_index  # same list, same positions
-            latest[2], latest[4] = msg, fields.get("status")
+            latest[2], latest[4], latest[8] = msg, fields.get("status"), pos
             mns_at[pos] = latest[1]
             continue
         own = identify(msg, create=False)
@@ -272,7 +274,7 @@ def _pair_pbas(pmip: list[Message], at: list[int], ids: _Identities, mns_at: lis
             chosen = next((p for p in reversed(by_mn.get((msg.dst, msg.src, own), ())) if p[2] is None and p[6] <= t),
                           None)
         if chosen is not None:
-            chosen[2], chosen[4] = msg, fields.get("status")
+            chosen[2], chosen[4], chosen[8] = msg, fields.get("status"), pos
             mns_at[pos] = chosen[1]
         elif own is not None:
             mns_at[pos] = own
@@ -296,11 +298,12 @@ def correlate(messages: list[Message], profile: Profile, types: list[str] | None
     pending = _pair_pbas(list(compress(messages, is_pmip)), list(compress(positions, is_pmip)), ids, mns_at)
     exchanges = []
     drafts: list[Draft] = []
-    deregs: list[Exchange] = []
+    deregs: list[tuple[Exchange, list[int]]] = []  # with where its PBU and PBA are
     mns = ids.mns
-    for pbu, mn, pba, lifetime, status, _, t in pending:
+    for pbu, mn, pba, lifetime, status, _, t, pbu_at, pba_at in pending:
         src = pbu.src
         ex = Exchange(pbu, pba, mn, src, pbu.dst)
+        ex_at = [pbu_at] if pba is None else [pbu_at, pba_at]
         exchanges.append(ex)
         state = mns[mn]
         mag = node[src]
@@ -317,14 +320,14 @@ def correlate(messages: list[Message], profile: Profile, types: list[str] | None
             ):
                 previous = state.last
             if previous is not None and node[previous.mag] != mag:
-                drafts.append(Draft(mn, src, previous.mag, ex, previous, t))
+                drafts.append(Draft(mn, src, previous.mag, ex, previous, t, at=ex_at))
             elif state.current is None:
-                drafts.append(Draft(mn, src, None, ex, None, t))  # an attachment, for now
+                drafts.append(Draft(mn, src, None, ex, None, t, at=ex_at))  # an attachment, for now
             state.current = state.last = ex
             state.ended_ns = None
             state.registrations.append(pbu)
         else:
-            deregs.append(ex)
+            deregs.append((ex, ex_at))
             if state.current is not None and node[state.current.mag] == mag and accepted is not False:
                 state.current, state.ended_ns = None, t
 
@@ -333,7 +336,7 @@ def correlate(messages: list[Message], profile: Profile, types: list[str] | None
         by_mn_drafts.setdefault(d.mn, []).append(d)
 
     # The pMAG's de-registrations: to the nearest handover away from that MAG.
-    for ex in deregs:
+    for ex, ex_at in deregs:
         mag = node[ex.mag]
         mine = by_mn_drafts.get(ex.mn, ())
         near = [d for d in mine if d.pmag is not None and node[d.pmag] == mag]
@@ -345,6 +348,7 @@ def correlate(messages: list[Message], profile: Profile, types: list[str] | None
             best = near[0] if len(near) == 1 else min(near, key=lambda d: abs(t - d.anchor_ns))
             best.pmag = best.pmag or ex.mag
             best.deregs.append(ex)
+            best.at += ex_at
 
     orphans: list[tuple[int, Message]] = []
     by_address = ids.by_address
@@ -363,9 +367,9 @@ def correlate(messages: list[Message], profile: Profile, types: list[str] | None
                 pside, nside = msg.src, msg.dst
             else:
                 nside, pside = msg.src, msg.dst
-            if mn is not None and _join(node, by_mn_drafts.get(mn, []), msg, nside, pside, window_ns):
+            if mn is not None and _join(node, by_mn_drafts.get(mn, []), msg, pos, nside, pside, window_ns):
                 continue
-            if mn is None and _join(node, drafts, msg, nside, pside, window_ns, exact=True):
+            if mn is None and _join(node, drafts, msg, pos, nside, pside, window_ns, exact=True):
                 continue  # an MN address no binding holds (a wrong address): the pair's nearest handover
             orphans.append((pos, msg))
         elif msg.type in FHO:
@@ -377,7 +381,7 @@ def correlate(messages: list[Message], profile: Profile, types: list[str] | None
             if mn is None:
                 continue
             mns_at[pos] = mn
-            _join_fho(node, by_mn_drafts.get(mn, []), msg, window_ns)
+            _join_fho(node, by_mn_drafts.get(mn, []), msg, pos, window_ns)
 
     drafts.extend(_orphan_drafts(orphans, node, mns_at, window_ns))
     handovers = [d for d in drafts if d.pmag is not None]
@@ -391,9 +395,9 @@ def correlate(messages: list[Message], profile: Profile, types: list[str] | None
 _score_and_dt = itemgetter(0, 1)  # candidates (score, dt, draft): the lowest score, then the nearest
 
 
-def _join(node: NodeKeys, drafts: list[Draft], msg: Message, nside: str, pside: str,
+def _join(node: NodeKeys, drafts: list[Draft], msg: Message, pos: int, nside: str, pside: str,
           window_ns: int, exact: bool = False) -> bool:
-    """Put a CXTP message into the handover it belongs to; False when there is none.
+    """Put a CXTP message (at ``pos`` in the capture) into the handover it belongs to; False when there is none.
 
     ``exact``: only a handover between exactly this pMAG and nMAG will do.
     """
@@ -426,10 +430,11 @@ def _join(node: NodeKeys, drafts: list[Draft], msg: Message, nside: str, pside: 
     if best.pmag is None and score == 5:
         best.pmag = pside
     best.cxtp.append(msg)
+    best.at.append(pos)
     return True
 
 
-def _join_fho(node: NodeKeys, drafts: list[Draft], msg: Message, window_ns: int) -> None:
+def _join_fho(node: NodeKeys, drafts: list[Draft], msg: Message, pos: int, window_ns: int) -> None:
     pair = {node[msg.src], node[msg.dst]}
     t = msg.time_ns
     scored = []
@@ -447,6 +452,7 @@ def _join_fho(node: NodeKeys, drafts: list[Draft], msg: Message, window_ns: int)
         if best.pmag is None:
             best.pmag = msg.dst if node[msg.src] == node[best.nmag] else msg.src
         best.fho.append(msg)
+        best.at.append(pos)
 
 
 def _orphan_drafts(orphans: list[tuple[int, Message]], node: NodeKeys, mns_at: list[str | None],
@@ -463,11 +469,12 @@ def _orphan_drafts(orphans: list[tuple[int, Message]], node: NodeKeys, mns_at: l
         d = last.get(key)
         if d is not None and msg.time_ns - d.cxtp[-1].time_ns <= window_ns:
             d.cxtp.append(msg)
+            d.at.append(pos)
             continue
         if msg.type in ("CTD", "PCTD"):
             pmag, nmag = msg.src, msg.dst
         else:
             pmag, nmag = msg.dst, msg.src
-        last[key] = Draft(mn, nmag, pmag, None, None, msg.time_ns, cxtp=[msg])
+        last[key] = Draft(mn, nmag, pmag, None, None, msg.time_ns, cxtp=[msg], at=[pos])
         groups.append(last[key])
     return groups
