@@ -28,7 +28,7 @@ def analyze(
     ``messages`` may interleave Notices (they are skipped here; the rule engine maps them).
     Messages are put in capture time order (stable for equal times) whatever order they come in.
     """
-    msgs = sorted(filter(_is_message, messages), key=_time)
+    msgs: list[Message] = sorted(filter(_is_message, messages), key=_time)  # type: ignore[arg-type]
     with paused():  # not while ``messages`` is consumed: it may be a decoding generator
         return _analyze(msgs, profile, cases)
 

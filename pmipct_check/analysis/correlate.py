@@ -236,8 +236,8 @@ def _pair_pbas(pmip: list[Message], at: list[int], ids: _Identities, mns_at: lis
             if pick is None:
                 pick = ids.pick(index)
             sig = tuple(map(id, pick(options)))
-            mn = memo.get(sig, _UNSEEN)
-            mn = (learn(msg, sig) if mn is _UNSEEN else mn) or UNIDENTIFIED
+            known: Any = memo.get(sig, _UNSEEN)  # an MN key, None, or _UNSEEN
+            mn = (learn(msg, sig) if known is _UNSEEN else known) or UNIDENTIFIED
             if mn == UNIDENTIFIED and mn not in mns:
                 mns[mn] = _MN(mn, "none")
             mns_at[pos] = mn
