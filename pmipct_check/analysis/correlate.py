@@ -26,10 +26,10 @@ from .evidence import (
     _network_text,
     _option_index,
     canonical,
-    layout_of,
     ll_att_key,
     mn_identifier,
     num,
+    options_layout,
     prefix_texts,
     prev_addr,
 )
@@ -231,7 +231,7 @@ def _pair_pbas(pmip: list[Message], at: list[int], ids: _Identities, mns_at: lis
             # ids.identify(msg), written out: it runs for every PBU
             index = msg.option_index
             if index is None:  # _option_index(msg), with the options at hand
-                index = msg.option_index = layout_of(options) if type(options) is list else _option_index(msg)
+                index = msg.option_index = options_layout(options) if type(options) is list else _option_index(msg)
             pick = picks.get(id(index))
             if pick is None:
                 pick = ids.pick(index)

@@ -80,11 +80,11 @@ def _option_index(msg: Message) -> Mapping[str, tuple[int, ...]]:
     index = msg.option_index
     if index is None:
         value = msg.fields.get("options")
-        index = msg.option_index = layout_of(value if isinstance(value, list) else [])
+        index = msg.option_index = options_layout(value if isinstance(value, list) else [])
     return index
 
 
-def layout_of(found: list[Any]) -> Mapping[str, tuple[int, ...]]:
+def options_layout(found: list[Any]) -> Mapping[str, tuple[int, ...]]:
     """The option index of an options list (what :func:`_option_index` keeps for its message)."""
     try:  # every entry an option record: the keys in one C-level pass
         return _layout(tuple(map(dict.get, found, repeat("key", len(found)))))
