@@ -28,11 +28,12 @@ def analyze(
     ``messages`` may interleave Notices (they are skipped here; the rule engine maps them).
     Messages are put in capture time order (stable for equal times) whatever order they come in.
     """
-    msgs = sorted((m for m in messages if isinstance(m, Message)), key=_time)
+    msgs: list[Message] = sorted(filter(_is_message, messages), key=_time)  # type: ignore[arg-type]
     with paused():  # not while ``messages`` is consumed: it may be a decoding generator
         return _analyze(msgs, profile, cases)
 
 
+_is_message = Message.__instancecheck__  # isinstance(m, Message), for filter()
 _time, _type = attrgetter("time_ns"), attrgetter("type")
 _src, _dst, _lma, _mag = attrgetter("src"), attrgetter("dst"), attrgetter("lma"), attrgetter("mag")
 _INTER = CXTP_TRANSFER | FHO
@@ -40,11 +41,11 @@ _INTER = CXTP_TRANSFER | FHO
 
 def _analyze(msgs: list[Message], profile: Profile, cases: Mapping[str, Case] | None) -> Analysis:
     cases = load_cases() if cases is None else cases
-    corr = correlate(msgs, profile)
+    types = list(map(_type, msgs))
+    corr = correlate(msgs, profile, types)
     node = NodeKeys(profile)
 
     # Whole-capture passes in C (map, compress, set unions): they see every message.
-    types = list(map(_type, msgs))
     lmas = frozenset(map(_lma, corr.exchanges))
     inter = list(compress(msgs, map(_INTER.__contains__, types)))
     peers = set(map(_src, inter)).union(map(_dst, inter))  # addresses talking MAG to MAG
@@ -62,21 +63,19 @@ def _analyze(msgs: list[Message], profile: Profile, cases: Mapping[str, Case] | 
     kinds = {b.mn: b.key_kind for b in corr.bindings}
     run = _Run(profile, node, cases, Classifier(cases),
                {name: event_anchors(case.steps) for name, case in cases.items()}, observed, bool(inter))
-    handovers = []
-    handover_of: dict[int, str] = {}
-    for number, draft in enumerate(drafts, 1):
-        hid = f"H{number}"
-        handover = _handover(hid, draft, run, kinds.get(draft.mn, "mn-id"))
-        handovers.append(handover)
-    for handover in reversed(handovers):  # a message shared by two handovers: the earlier one's
-        handover_of.update(dict.fromkeys(map(id, handover.messages), handover.id))
+    handovers = [_handover(f"H{number}", draft, run, kinds.get(draft.mn, "mn-id"))
+                 for number, draft in enumerate(drafts, 1)]
+    handover_of: list[str | None] = [None] * len(msgs)
+    for draft, handover in zip(reversed(drafts), reversed(handovers), strict=True):
+        hid = handover.id  # a message shared by two handovers: the earlier one's, written last
+        for at in draft.at:  # where the handover's messages are in the capture
+            handover_of[at] = hid
 
     names = {a: profile.name_for(a) for a in sorted(lmas | mags)}
-    keys = list(map(id, msgs))
     return Analysis(
         messages=tuple(msgs),
-        mns=tuple(map(corr.mn_of.get, keys)),
-        handover_of=tuple(map(handover_of.get, keys)),
+        mns=tuple(corr.mns),
+        handover_of=tuple(handover_of),
         exchanges=tuple(corr.exchanges), bindings=tuple(corr.bindings), handovers=tuple(handovers),
         lmas=lmas, mags=mags, names=names, vantage=frozenset(vantage), observed_mags=observed,
     )
@@ -120,7 +119,9 @@ def _handover(hid: str, d: Draft, run: _Run, mn_key: str) -> Handover:
     deregs = _dereg_messages(d.deregs)
     cxtp = tuple(d.cxtp)
     fho = tuple(sorted(d.fho, key=_time)) if len(d.fho) > 1 else tuple(d.fho)
-    moves = transfer_messages(cxtp, fho)
+    # correlate joins only transfer messages into d.cxtp, in time order: with no HI/HAck to merge
+    # they are transfer_messages(cxtp, fho) already
+    moves = transfer_messages(cxtp, fho) if fho else list(cxtp)
     f = facts(pmag=d.pmag, nmag=d.nmag, pbu=pbu, pba=pba, deregs=deregs, cxtp=cxtp, fho=fho, profile=run.profile,
               moves=moves, node=node)
     nmag_node = node[d.nmag]

@@ -12,10 +12,11 @@ from dataclasses import dataclass
 from operator import attrgetter
 from typing import Any
 
+from .. import registry
 from ..decode.model import Message
 from ..profile import Profile
 from .cases import Case
-from .evidence import CXTP_TRANSFER, FHO, NodeKeys, named_pmag
+from .evidence import CXTP_TRANSFER, FHO, NodeKeys, _option_index, named_pmag
 from .model import quick_init
 
 
@@ -62,10 +63,26 @@ def facts(*, pmag: str | None, nmag: str, pbu: Message | None, pba: Message | No
             first_from = "pmag"
         if pbu is not None:
             vs_pbu = "before" if first.time_ns < pbu.time_ns else "after"
-        own = (d for d in deregs if d.type == "PBU" and pmag_node is not None and node[d.src] == pmag_node)
-        vs_dereg = "after" if any(d.time_ns <= first.time_ns for d in own) else "before"
-    names = None if pba is None else bool(named_pmag(pba, profile)[1])
+        vs_dereg = "before"  # "after" once the pMAG's own de-registration PBU comes no later than first
+        if pmag_node is not None:
+            t = first.time_ns
+            for d in deregs:
+                if d.type == "PBU" and d.time_ns <= t and node[d.src] == pmag_node:
+                    vs_dereg = "after"
+                    break
+    names = None if pba is None else _names_pmag(pba, profile)
     return Facts(transfer, first, first_from, vs_pbu, vs_dereg, names)
+
+
+def _names_pmag(pba: Message, profile: Profile) -> bool:
+    """``bool(named_pmag(pba, profile)[1])``: a PBA whose option layout holds neither pMAG option
+    (most of them) names none, and is told so by two lookups in the layout."""
+    index = pba.option_index
+    if index is None:
+        index = _option_index(pba)
+    if registry.PMAG_ADDRESS_KEY not in index and registry.PMAG_ID_KEY not in index:
+        return False
+    return bool(named_pmag(pba, profile)[1])
 
 
 def _holds(signature: Mapping[str, Any], f: Facts) -> tuple[bool, str]:

@@ -10,9 +10,10 @@ the binding's prefixes (or the profile's ``[mns]`` table), HI/HAck by the MN Ide
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from operator import itemgetter
+from itertools import compress
+from operator import attrgetter, itemgetter, not_
 from typing import Any
 
 from ..decode.model import Message
@@ -22,18 +23,21 @@ from .evidence import (
     CXTP_TRANSFER,
     FHO,
     NodeKeys,
+    _network_text,
     _option_index,
     canonical,
     ll_att_key,
     mn_identifier,
-    network_text,
     num,
+    options_layout,
     prefix_texts,
     prev_addr,
 )
 from .model import Binding, Exchange
 
 UNIDENTIFIED = "(unidentified MN)"
+_PMIP = frozenset({"PBU", "PBA"})
+_type = attrgetter("type")
 
 
 @dataclass(slots=True)
@@ -60,7 +64,7 @@ class Draft:
     deregs: list[Exchange] = field(default_factory=list)
     cxtp: list[Message] = field(default_factory=list)
     fho: list[Message] = field(default_factory=list)
-    access: list[Message] = field(default_factory=list)
+    at: list[int] = field(default_factory=list)  # where its messages (the PBU/PBA, deregs, cxtp, fho) are in the capture
 
 
 @dataclass
@@ -68,7 +72,7 @@ class Correlation:
     exchanges: list[Exchange]
     bindings: list[Binding]
     drafts: list[Draft]  # handovers only (attachments without a pMAG are dropped)
-    mn_of: dict[int, str]  # id(message) -> MN
+    mns: list[str | None]  # aligned with the messages: the MN each belongs to (None: none known)
 
 
 class _Identities:
@@ -85,8 +89,9 @@ class _Identities:
         self.alias_nets: dict[str, str] = {}  # network text -> MN key
         self.lengths: dict[int, list[int]] = {}  # IP version -> prefix lengths in alias_nets, longest first
         self._near: dict[str, str | None] = {}  # by_address answers; emptied when a prefix is added
-        self._memo: dict[tuple[int, ...], str | None] = {}  # identity option records' ids -> MN key
-        self._picks: dict[int, tuple[object, Callable[[list[Any]], tuple[Any, ...]] | None]] = {}
+        self.memo: dict[tuple[int, ...], str | None] = {}  # identity option records' ids -> MN key
+        self.picks: dict[int, Callable[[Any], Sequence[Any]]] = {}  # id(option layout) -> _picker(layout)
+        self._layouts: list[object] = []  # the layouts ``picks`` is keyed by
 
     def identify(self, msg: Message, create: bool = True) -> str | None:
         """The message's MN key (None: it names no MN), made known (``create``) if it is new.
@@ -99,16 +104,24 @@ class _Identities:
         index = msg.option_index  # which identity option records it carries, by identity
         if index is None:
             index = _option_index(msg)
-        pick = self._picks.get(id(index))
+        pick = self.picks.get(id(index))
         if pick is None:
-            pick = self._picks[id(index)] = (index, _picker(index))
-        sig = tuple(map(id, pick[1](msg.fields["options"]))) if pick[1] is not None else ()
-        key = self._memo.get(sig, _UNSEEN)
-        if key is not _UNSEEN:
-            return key
+            pick = self.pick(index)
+        sig = tuple(map(id, pick(msg.fields.get("options"))))
+        key = self.memo.get(sig, _UNSEEN)
+        return self.learn(msg, sig, create) if key is _UNSEEN else key  # type: ignore[return-value]
+
+    def pick(self, index: Mapping[str, tuple[int, ...]]) -> Callable[[Any], Sequence[Any]]:
+        """The identity option records' picker for a layout :attr:`picks` does not hold yet."""
+        picker = self.picks[id(index)] = _picker(index)
+        self._layouts.append(index)  # kept alive: its id is the key
+        return picker
+
+    def learn(self, msg: Message, sig: tuple[int, ...], create: bool = True) -> str | None:
+        """:meth:`identify` for a message whose memo key ``sig`` the memo does not hold yet."""
         key = self._identify(msg, create)
         if key is None or key in self.mns:  # else (not created) nothing was recorded: no memo
-            self._memo[sig] = key
+            self.memo[sig] = key
         return key
 
     def _identify(self, msg: Message, create: bool) -> str | None:
@@ -164,7 +177,7 @@ class _Identities:
         version = 6 if ":" in address else 4
         for length in self.lengths.get(version, ()):
             # longest match first, one dict lookup per prefix length in use
-            net = network_text(address, length)
+            net = _network_text(address, length)  # by_address memoises the answer per address
             key = self.alias_nets.get(net) if net is not None else None
             if key is not None:
                 return key
@@ -174,42 +187,61 @@ class _Identities:
 _UNSEEN = object()
 
 
-def _picker(index: Mapping[str, tuple[int, ...]]) -> Callable[[list[Any]], tuple[Any, ...]] | None:
+def _picker(index: Mapping[str, tuple[int, ...]]) -> Callable[[Any], Sequence[Any]]:
     """For one option layout: the option records ``identify`` reads (first MN-ID, first link-layer
-    id, first ATT, every HNP), in that order; None when the layout has none of them."""
+    id, first ATT, every HNP), in that order; none when the layout has none of them."""
     at = [index[key][0] for key in ("mn_id", "mn_ll_id", "att") if index.get(key)]
     at.extend(index.get("hnp", ()))
     if not at:
-        return None
-    if len(at) == 1:
-        only = at[0]
-        return lambda found: (found[only],)
-    return itemgetter(*at)
+        return _nothing
+    return itemgetter(slice(at[0], at[0] + 1)) if len(at) == 1 else itemgetter(*at)
 
 
-def _pair_pbas(pmip: list[Message], ids: _Identities, mn_of: dict[int, str]) -> list[list[Any]]:
-    """PBUs in order, each as ``[pbu, mn, pba]`` with the PBA that answers it (None if none does):
-    swapped addresses, same sequence number, same MN.
+def _nothing(found: object) -> tuple[()]:
+    """The picker of a layout with no identity option (whose options may be missing altogether)."""
+    return ()
+
+
+def _pair_pbas(pmip: list[Message], at: list[int], ids: _Identities, mns_at: list[str | None]) -> list[list[Any]]:
+    """PBUs in order, each as ``[pbu, mn, pba, lifetime, status, options, time_ns, pbu_at, pba_at]``
+    with the PBA that answers it (None if none does): swapped addresses, same sequence number, same
+    MN; ``*_at`` are the two messages' positions in the capture.
+
+    ``at``: each message's position in the capture, where its MN goes in ``mns_at``.
 
     Plain lists rather than records: one per PBU (36k on the 100k bench), only read here and by
-    :func:`correlate`.  The PBUs by MN are indexed only when a PBA needs them (one whose sequence
-    number no open PBU has): on most captures never.
+    :func:`correlate`.  They also carry what is read later of the PBU and PBA (the PBU's
+    ``lifetime``, its options list and time, the PBA's ``status``), taken while the message is
+    read here: by the time :func:`correlate` gets to them, 84k messages later, their field dicts
+    are out of the CPU's caches again.  The PBUs by MN are indexed only when a PBA needs them
+    (one whose sequence number no open PBU has): on most captures never.
     """
     pending: list[list[Any]] = []
     by_seq: defaultdict[tuple[str, str, object], list[list[Any]]] = defaultdict(list)
     by_mn: defaultdict[tuple[str, str, str], list[list[Any]]] = defaultdict(list)
     by_mn_upto = 0  # pending[:by_mn_upto] are in by_mn
-    identify, mns = ids.identify, ids.mns
-    for msg in pmip:
-        seq = msg.fields.get("seq")
+    identify, mns, memo, learn, picks = ids.identify, ids.mns, ids.memo, ids.learn, ids.picks
+    for pos, msg in zip(at, pmip, strict=True):
+        fields = msg.fields
+        seq = fields.get("seq")
         if type(seq) is not int:
             seq = num(msg, "seq")
+        options = fields.get("options")
         if msg.type == "PBU":
-            mn = identify(msg) or UNIDENTIFIED
+            # ids.identify(msg), written out: it runs for every PBU
+            index = msg.option_index
+            if index is None:  # _option_index(msg), with the options at hand
+                index = msg.option_index = options_layout(options) if type(options) is list else _option_index(msg)
+            pick = picks.get(id(index))
+            if pick is None:
+                pick = ids.pick(index)
+            sig = tuple(map(id, pick(options)))
+            known: Any = memo.get(sig, _UNSEEN)  # an MN key, None, or _UNSEEN
+            mn = (learn(msg, sig) if known is _UNSEEN else known) or UNIDENTIFIED
             if mn == UNIDENTIFIED and mn not in mns:
                 mns[mn] = _MN(mn, "none")
-            mn_of[id(msg)] = mn
-            item = [msg, mn, None]
+            mns_at[pos] = mn
+            item = [msg, mn, None, fields.get("lifetime"), None, options, msg.time_ns, pos, None]
             pending.append(item)
             by_seq[msg.src, msg.dst, seq].append(item)
             continue
@@ -217,61 +249,66 @@ def _pair_pbas(pmip: list[Message], ids: _Identities, mn_of: dict[int, str]) -> 
         t = msg.time_ns
         latest = None
         for p in reversed(same_seq):
-            if p[2] is None and p[0].time_ns <= t:
+            if p[2] is None and p[6] <= t:
                 latest = p
                 break
-        options = msg.fields.get("options")
-        if latest is not None and options is not None and latest[0].fields.get("options") is options:
+        if latest is not None and options is not None and latest[5] is options:
             # An echo: the decoder hands a PBA that repeats its PBU's options that PBU's very
             # list, so it names the same MN and answers the latest open PBU; no identity to read.
             if msg.option_index is None:
                 msg.option_index = latest[0].option_index  # same list, same positions
-            latest[2] = msg
-            mn_of[id(msg)] = latest[1]
+            latest[2], latest[4], latest[8] = msg, fields.get("status"), pos
+            mns_at[pos] = latest[1]
             continue
         own = identify(msg, create=False)
         # The latest open PBU with this sequence number, of this MN if there is one.
         chosen = latest
         if own is not None and latest is not None and latest[1] != own:
-            chosen = next((p for p in reversed(same_seq) if p[2] is None and p[0].time_ns <= t and p[1] == own),
-                          latest)
+            chosen = next((p for p in reversed(same_seq) if p[2] is None and p[6] <= t and p[1] == own), latest)
         if chosen is None and own is not None:
             # No PBU with this sequence number: the PBA still answers the MN's pending PBU from
             # that MAG (PMIP-P7 reports the sequence number it failed to echo).
             for p in pending[by_mn_upto:]:
                 by_mn[p[0].src, p[0].dst, p[1]].append(p)
             by_mn_upto = len(pending)
-            chosen = next((p for p in reversed(by_mn.get((msg.dst, msg.src, own), ()))
-                           if p[2] is None and p[0].time_ns <= t), None)
+            chosen = next((p for p in reversed(by_mn.get((msg.dst, msg.src, own), ())) if p[2] is None and p[6] <= t),
+                          None)
         if chosen is not None:
-            chosen[2] = msg
-            mn_of[id(msg)] = chosen[1]
+            chosen[2], chosen[4], chosen[8] = msg, fields.get("status"), pos
+            mns_at[pos] = chosen[1]
         elif own is not None:
-            mn_of[id(msg)] = own
+            mns_at[pos] = own
     return pending
 
 
-def correlate(messages: list[Message], profile: Profile) -> Correlation:
-    """Build exchanges, bindings and handover drafts from messages in time order."""
+def correlate(messages: list[Message], profile: Profile, types: list[str] | None = None) -> Correlation:
+    """Build exchanges, bindings and handover drafts from messages in time order.
+
+    ``types``: the messages' types, when the caller has them (``analyze`` does).  Each message
+    is its own record (the decoder makes one per message): its MN is kept by its position.
+    """
     ids = _Identities(profile)
     node = NodeKeys(profile)
-    mn_of: dict[int, str] = {}
+    # by position rather than id(message): 84k stores into a list, not inserts into a dict of 84k
+    mns_at: list[str | None] = [None] * len(messages)
     window_ns = int(profile.timers.min_delay_before_bce_delete * 1e9)
-    pending = _pair_pbas([m for m in messages if m.type in ("PBU", "PBA")], ids, mn_of)
+    # PBU/PBA for the pairing, the rest (CXTP, HI/HAck, others) for the joins: split in C
+    is_pmip = list(map(_PMIP.__contains__, map(_type, messages) if types is None else types))
+    positions = range(len(messages))
+    pending = _pair_pbas(list(compress(messages, is_pmip)), list(compress(positions, is_pmip)), ids, mns_at)
     exchanges = []
     drafts: list[Draft] = []
-    deregs: list[Exchange] = []
+    deregs: list[tuple[Exchange, list[int]]] = []  # with where its PBU and PBA are
     mns = ids.mns
-    for pbu, mn, pba in pending:
-        ex = Exchange(pbu, pba, mn, pbu.src, pbu.dst)
+    for pbu, mn, pba, lifetime, status, _, t, pbu_at, pba_at in pending:
+        src = pbu.src
+        ex = Exchange(pbu, pba, mn, src, pbu.dst)
+        ex_at = [pbu_at] if pba is None else [pbu_at, pba_at]
         exchanges.append(ex)
         state = mns[mn]
-        mag = node[ex.mag]
-        t = pbu.time_ns
-        lifetime = pbu.fields.get("lifetime")
+        mag = node[src]
         if lifetime is not None and type(lifetime) is not int:
             lifetime = ex.lifetime
-        status = None if pba is None else pba.fields.get("status")
         # ex.accepted: None without a PBA, else whether the status is an int under 128
         accepted = None if pba is None else status < 128 if type(status) is int else ex.accepted
         if lifetime is not None and lifetime > 0:
@@ -283,14 +320,14 @@ def correlate(messages: list[Message], profile: Profile) -> Correlation:
             ):
                 previous = state.last
             if previous is not None and node[previous.mag] != mag:
-                drafts.append(Draft(ex.mn, ex.mag, previous.mag, ex, previous, t))
+                drafts.append(Draft(mn, src, previous.mag, ex, previous, t, at=ex_at))
             elif state.current is None:
-                drafts.append(Draft(ex.mn, ex.mag, None, ex, None, t))  # an attachment, for now
+                drafts.append(Draft(mn, src, None, ex, None, t, at=ex_at))  # an attachment, for now
             state.current = state.last = ex
             state.ended_ns = None
             state.registrations.append(pbu)
         else:
-            deregs.append(ex)
+            deregs.append((ex, ex_at))
             if state.current is not None and node[state.current.mag] == mag and accepted is not False:
                 state.current, state.ended_ns = None, t
 
@@ -299,7 +336,7 @@ def correlate(messages: list[Message], profile: Profile) -> Correlation:
         by_mn_drafts.setdefault(d.mn, []).append(d)
 
     # The pMAG's de-registrations: to the nearest handover away from that MAG.
-    for ex in deregs:
+    for ex, ex_at in deregs:
         mag = node[ex.mag]
         mine = by_mn_drafts.get(ex.mn, ())
         near = [d for d in mine if d.pmag is not None and node[d.pmag] == mag]
@@ -307,17 +344,21 @@ def correlate(messages: list[Message], profile: Profile) -> Correlation:
             near = [d for d in mine if d.pmag is None and node[d.nmag] != mag
                     and abs(ex.pbu.time_ns - d.anchor_ns) <= window_ns]
         if near:
-            best = min(near, key=lambda d: abs(ex.pbu.time_ns - d.anchor_ns))
+            t = ex.pbu.time_ns
+            best = near[0] if len(near) == 1 else min(near, key=lambda d: abs(t - d.anchor_ns))
             best.pmag = best.pmag or ex.mag
             best.deregs.append(ex)
+            best.at += ex_at
 
-    orphans: list[Message] = []
+    orphans: list[tuple[int, Message]] = []
+    by_address = ids.by_address
     hi_mn: dict[tuple[str, str, object], str] = {}
-    for msg in messages:
+    for pos in compress(positions, map(not_, is_pmip)):
+        msg = messages[pos]
         if msg.protocol == "cxtp":
-            mn = ids.by_address(prev_addr(msg))
+            mn = by_address(msg.fields.get("mn_prev_addr"))  # prev_addr(msg): None unless text
             if mn is not None:
-                mn_of[id(msg)] = mn
+                mns_at[pos] = mn
             if msg.type in CXTP_ACCESS:
                 continue
             if msg.type not in CXTP_TRANSFER:
@@ -326,11 +367,11 @@ def correlate(messages: list[Message], profile: Profile) -> Correlation:
                 pside, nside = msg.src, msg.dst
             else:
                 nside, pside = msg.src, msg.dst
-            if mn is not None and _join(node, by_mn_drafts.get(mn, []), msg, nside, pside, window_ns):
+            if mn is not None and _join(node, by_mn_drafts.get(mn, []), msg, pos, nside, pside, window_ns):
                 continue
-            if mn is None and _join(node, drafts, msg, nside, pside, window_ns, exact=True):
+            if mn is None and _join(node, drafts, msg, pos, nside, pside, window_ns, exact=True):
                 continue  # an MN address no binding holds (a wrong address): the pair's nearest handover
-            orphans.append(msg)
+            orphans.append((pos, msg))
         elif msg.type in FHO:
             mn = ids.identify(msg, create=False)
             if msg.type == "HI" and mn is not None:
@@ -339,28 +380,32 @@ def correlate(messages: list[Message], profile: Profile) -> Correlation:
                 mn = hi_mn.get((msg.dst, msg.src, num(msg, "seq")))
             if mn is None:
                 continue
-            mn_of[id(msg)] = mn
-            _join_fho(node, by_mn_drafts.get(mn, []), msg, window_ns)
+            mns_at[pos] = mn
+            _join_fho(node, by_mn_drafts.get(mn, []), msg, pos, window_ns)
 
-    drafts.extend(_orphan_drafts(orphans, node, mn_of, window_ns))
+    drafts.extend(_orphan_drafts(orphans, node, mns_at, window_ns))
     handovers = [d for d in drafts if d.pmag is not None]
     bindings = [
         Binding(mn.key, mn.kind, tuple(mn.prefixes), tuple(mn.registrations))
         for mn in ids.mns.values() if mn.registrations
     ]
-    return Correlation(exchanges, bindings, handovers, mn_of)
+    return Correlation(exchanges, bindings, handovers, mns_at)
 
 
-def _join(node: NodeKeys, drafts: list[Draft], msg: Message, nside: str, pside: str,
+_score_and_dt = itemgetter(0, 1)  # candidates (score, dt, draft): the lowest score, then the nearest
+
+
+def _join(node: NodeKeys, drafts: list[Draft], msg: Message, pos: int, nside: str, pside: str,
           window_ns: int, exact: bool = False) -> bool:
-    """Put a CXTP message into the handover it belongs to; False when there is none.
+    """Put a CXTP message (at ``pos`` in the capture) into the handover it belongs to; False when there is none.
 
     ``exact``: only a handover between exactly this pMAG and nMAG will do.
     """
     n, p = node[nside], node[pside]
+    t = msg.time_ns
     scored = []
     for d in drafts:
-        dt = abs(msg.time_ns - d.anchor_ns)
+        dt = abs(t - d.anchor_ns)
         if dt > window_ns:
             continue
         dn, dp = node[d.nmag], node[d.pmag]
@@ -381,18 +426,20 @@ def _join(node: NodeKeys, drafts: list[Draft], msg: Message, nside: str, pside: 
         scored.append((score, dt, d))
     if not scored:
         return False
-    score, _, best = min(scored, key=lambda s: (s[0], s[1]))
+    score, _, best = scored[0] if len(scored) == 1 else min(scored, key=_score_and_dt)
     if best.pmag is None and score == 5:
         best.pmag = pside
     best.cxtp.append(msg)
+    best.at.append(pos)
     return True
 
 
-def _join_fho(node: NodeKeys, drafts: list[Draft], msg: Message, window_ns: int) -> None:
+def _join_fho(node: NodeKeys, drafts: list[Draft], msg: Message, pos: int, window_ns: int) -> None:
     pair = {node[msg.src], node[msg.dst]}
+    t = msg.time_ns
     scored = []
     for d in drafts:
-        dt = abs(msg.time_ns - d.anchor_ns)
+        dt = abs(t - d.anchor_ns)
         if dt > window_ns:
             continue
         dn = node[d.nmag]
@@ -401,29 +448,33 @@ def _join_fho(node: NodeKeys, drafts: list[Draft], msg: Message, window_ns: int)
         elif d.pmag is None and dn in pair:
             scored.append((1, dt, d))
     if scored:
-        _, _, best = min(scored, key=lambda s: (s[0], s[1]))
+        _, _, best = scored[0] if len(scored) == 1 else min(scored, key=_score_and_dt)
         if best.pmag is None:
             best.pmag = msg.dst if node[msg.src] == node[best.nmag] else msg.src
         best.fho.append(msg)
+        best.at.append(pos)
 
 
-def _orphan_drafts(orphans: list[Message], node: NodeKeys, mn_of: dict[int, str],
+def _orphan_drafts(orphans: list[tuple[int, Message]], node: NodeKeys, mns_at: list[str | None],
                    window_ns: int) -> list[Draft]:
     """CXTP exchanges with no registration in the capture (a MAG-side tap): handovers of their own."""
     groups: list[Draft] = []
     last: dict[tuple[str, frozenset[str | None]], Draft] = {}
-    for msg in orphans:
-        mn = mn_of.get(id(msg)) or prev_addr(msg) or UNIDENTIFIED
-        mn_of.setdefault(id(msg), mn)
+    for pos, msg in orphans:
+        known = mns_at[pos]
+        mn = known or prev_addr(msg) or UNIDENTIFIED
+        if known is None:
+            mns_at[pos] = mn
         key = (mn, frozenset({node[msg.src], node[msg.dst]}))
         d = last.get(key)
         if d is not None and msg.time_ns - d.cxtp[-1].time_ns <= window_ns:
             d.cxtp.append(msg)
+            d.at.append(pos)
             continue
         if msg.type in ("CTD", "PCTD"):
             pmag, nmag = msg.src, msg.dst
         else:
             pmag, nmag = msg.dst, msg.src
-        last[key] = Draft(mn, nmag, pmag, None, None, msg.time_ns, cxtp=[msg])
+        last[key] = Draft(mn, nmag, pmag, None, None, msg.time_ns, cxtp=[msg], at=[pos])
         groups.append(last[key])
     return groups

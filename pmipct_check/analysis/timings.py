@@ -61,7 +61,8 @@ def timings(*, pbu: Message | None, pba: Message | None, deregs: tuple[Message, 
             transfer: list[Message], nmag_started: list[Message], everything: list[Message]) -> dict[str, float]:
     """Every timing the messages allow; absent ones are left out.
 
-    Written out span by span (no list of spans, no per-span call): it runs once per handover.
+    Written out span by span (no list of spans, no per-span call, :func:`seconds`' exact case
+    inline): it runs once per handover.
     The keys come in this order: pbu_pba, ctreq_ctd, ctd_ctdr, hi_hack, attach_registered,
     dereg_pba, transfer, handover.
     """
@@ -75,30 +76,35 @@ def timings(*, pbu: Message | None, pba: Message | None, deregs: tuple[Message, 
         if req is not None:
             end = _first(transfer, ("CTD", "PCTD"), req.time_ns)
             if end is not None:
-                out["ctreq_ctd"] = seconds(end.time_ns - req.time_ns)
+                ns = end.time_ns - req.time_ns
+                out["ctreq_ctd"] = ns / 1e9 if -exact < ns < exact else seconds(ns)
         ctd = _first(transfer, ("CTD", "PCTD"))
         if ctd is not None:
             end = _first(transfer, ("CTDR",), ctd.time_ns)
             if end is not None:
-                out["ctd_ctdr"] = seconds(end.time_ns - ctd.time_ns)
+                ns = end.time_ns - ctd.time_ns
+                out["ctd_ctdr"] = ns / 1e9 if -exact < ns < exact else seconds(ns)
         hi = _first(transfer, ("HI",))
         if hi is not None:
             end = _first(transfer, ("HAck",), hi.time_ns)
             if end is not None:
-                out["hi_hack"] = seconds(end.time_ns - hi.time_ns)
+                ns = end.time_ns - hi.time_ns
+                out["hi_hack"] = ns / 1e9 if -exact < ns < exact else seconds(ns)
     if pba is not None:
         start = pbu
         for m in nmag_started:  # the earliest (the first of equal times, as min() picks)
             if start is None or m.time_ns < start.time_ns:
                 start = m
         if start is not None:
-            out["attach_registered"] = seconds(pba.time_ns - start.time_ns)
+            ns = pba.time_ns - start.time_ns
+            out["attach_registered"] = ns / 1e9 if -exact < ns < exact else seconds(ns)
     if deregs:
         dereg = _first(deregs, ("PBU",))
         if dereg is not None:
             end = _first(deregs, ("PBA",), dereg.time_ns)
             if end is not None:
-                out["dereg_pba"] = seconds(end.time_ns - dereg.time_ns)
+                ns = end.time_ns - dereg.time_ns
+                out["dereg_pba"] = ns / 1e9 if -exact < ns < exact else seconds(ns)
     if transfer:
         ns = transfer[-1].time_ns - transfer[0].time_ns
         out["transfer"] = ns / 1e9 if -exact < ns < exact else seconds(ns)
