@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from .capture import Carried, PathSwitch, Tunnelled, iter_carried
+from .collector import paused
 from .decode import Message, decode_carried, decode_stream
 from .notices import Notice
 from .profile import DEFAULT_PROFILE, Profile
@@ -147,7 +148,7 @@ def check_files(
     notices: list[Notice] = []
     switches: list[PathSwitch] = []  # tunnel path changes per prefix: the data-path interruption
     per_code: dict[tuple[str, str], int] = {}
-    with _kept_out_of_gc() as kept:
+    with _kept_out_of_gc() as kept, paused():  # both: see _kept_out_of_gc
         for item in decode_files(paths, profile, tally=tally, taps=taps, extracted=extracted):
             if isinstance(item, Message):
                 messages.append(item)
@@ -168,6 +169,7 @@ def check_files(
         kept()  # the handovers, too, live to the end of the run
         result = run_rules(analysis, notices, profile, select, ignore, severity_overrides,
                            catalogue=catalogue, inputs=tally.infos(paths))
+        kept()
     return replace(result, clocks=taps.clocks if taps else (), events=tuple(events))
 
 
@@ -180,6 +182,11 @@ def _kept_out_of_gc() -> Iterator[Callable[[], None]]:
     84k messages.  Freezing
     (``gc.freeze``) what is kept so far stops that; everything is unfrozen on the way out.
     Left alone when the caller has frozen objects of its own.
+
+    check_files also holds the collector (``collector.paused``) for the whole run: even young
+    collections walked each new record once, for nothing (~90 ms of 2.4 s on the 100k-frame
+    bench, 0 objects found).  The stages make no cyclic garbage per message, only per file (a
+    stream's memos), which is collected once the run is over; a test holds them to that.
     """
     if gc.get_freeze_count():
         yield lambda: None
