@@ -235,7 +235,8 @@ def machine() -> dict[str, str]:
         "cpu": sh("lscpu | grep -E '^(Model name|Architecture|CPU\\(s\\)|Thread|Core|Socket|CPU max MHz)'"),
         "memory": sh("free -m | head -2"),
         "load": sh("cat /proc/loadavg"),
-        "python": platform.python_version(),
+        # the interpreter matters: a distro build (PGO/LTO) ran check ~10 % faster than pyenv's plain build here
+        "python": f"{platform.python_version()} ({sys.executable}, {platform.python_compiler()})",
         "tshark": sh("tshark --version | head -1"),
         "scapy": sh(f"{sys.executable} -c 'import scapy; print(scapy.VERSION)'"),
     }
