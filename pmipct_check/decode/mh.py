@@ -19,8 +19,18 @@ from typing import Any
 
 from .. import registry
 from ..profile import Profile
-from ..registry import OptionSpec
-from .fields import MEMO_LIMIT, Plan, RecordBuilder, Walk, compile_layout, compile_record, ipv6_text, remember
+from ..registry import Field, OptionSpec
+from .fields import (
+    MEMO_LIMIT,
+    Plan,
+    RecordBuilder,
+    Walk,
+    compile_layout,
+    compile_record,
+    inline_fields,
+    ipv6_text,
+    remember,
+)
 
 _PMAG_ADDRESS = OptionSpec(0, registry.PMAG_ADDRESS_KEY, registry.PMAG_ADDRESS_LAYOUT, (6, 18),
                            ref="draft-liebsch-netlmm-proxymip6ct-00 5.1", title=registry.PMAG_ADDRESS_NAME)
@@ -419,6 +429,7 @@ class _Shapes:
     walk: Walk
     hints: list[str]
     layouts: dict[int, tuple[_Layout, ...]]
+    pad1: dict[str, Any]  # the one Pad1 record of the stream's layout decoders (read-only, like every record)
 
 
 def _layout_option(table: OptionTable, data: bytes, pos: int, wire: int, length: int, walk: Walk,
@@ -454,48 +465,50 @@ def _option_spans(data: bytes, pos: int, end: int) -> list[tuple[int, int, int]]
     return spans if pos == end else None
 
 
-def _make_layout(data: bytes, table: OptionTable, mh_type: int, body: Plan, record_type: tuple[str, str],
-                 fields: dict[str, Any]) -> _Layout | None:
+def _make_layout(data: bytes, table: OptionTable, mh_type: int, body: tuple[Field, ...], record_type: tuple[str, str],
+                 fields: dict[str, Any], pad1: dict[str, Any]) -> _Layout | None:
     """The generated decoder for messages shaped like ``data`` (decoded warning-free into ``fields``).
 
     The shape is the header octets but the checksum, the MH type (fixed-size body) and every
     option's type and Length octets: given those, every field sits at a known offset, so the
-    decoder slices each option's octets for the memo without walking, and builds the option list
-    as one exactly sized list display.
+    decoder unpacks the checksum and the body in one call, slices each option's octets for the
+    memo without walking, and builds the option list and the record each as one exactly sized
+    display (the record's keys in the general path's order).  ``pad1``: the stream's one Pad1 record.
     """
-    start = 6 + body.fast_size
+    env: dict[str, Any] = {"_addresses": _address_sum, "_option": _layout_option, "_remember": remember,
+                           "_table": table, "_type": record_type, "_name": fields["mh_type_name"], "_pad1": pad1}
+    body_fmt, body_lines, entries = inline_fields(body, env)
+    unpacker = struct.Struct("!4xH" + body_fmt)
+    start = unpacker.size
     spans = _option_spans(data, start, len(data))
     if spans is None or len(spans) > 64:
         return None
+    env["_unpack"] = unpacker.unpack_from
     positions, expected = [0, 1, 3], [data[0], data[1], data[3]]
-    env: dict[str, Any] = {"_addresses": _address_sum, "_body": body.fast, "_option": _layout_option,
-                           "_remember": remember, "_table": table, "_hot": table.hot, "_type": record_type,
-                           "_name": fields["mh_type_name"]}
     size = len(data)
-    lines = ["addresses = _addresses(src, dst)",
+    lines = [f"checksum, {''.join(f'v{i}, ' for i in range(len(body)))}= _unpack(data)",
+             "addresses = _addresses(src, dst)",
              "if addresses is None: ok = None",
              "else:",  # verify_checksum for a whole, even-sized message (the shape says so)
-             "    expected = (data[4] << 8) | data[5]",
-             f"    if ~((addresses + {size + _MH} + value - expected) % 0xFFFF or 0xFFFF) & 0xFFFF "
-             "!= expected: return None",
+             f"    if ~((addresses + {size + _MH} + value - checksum) % 0xFFFF or 0xFFFF) & 0xFFFF "
+             "!= checksum: return None",
              "    ok = True",
-             f"fields = {{'payload_proto': {data[0]}, 'header_len': {data[1]}, 'mh_type': {mh_type}, "
-             f"'mh_type_name': _name, 'reserved': 0, 'checksum': (data[4] << 8) | data[5], 'checksum_ok': ok}}",
-             "_body(data, 6, fields, walk)",
-             "if walk.problems: return None",
+             *body_lines,
+             *(f"if {cond}: return None" for cond, _, _ in entries if cond),  # a key of its own: general path
+             *(["if walk.problems: return None"] if body_lines else []),
              f"region = ('options', {start & 7}, data[{start}:])",
              "options = memo.get(region)",
              "if options is None:",
              "    get = memo.get"]
     names = []
     for i, (pos, wire, length) in enumerate(spans):
-        o = f"o{i}"
-        names.append(o)
         positions.append(pos)
         expected.append(wire)
         if wire == 0:
-            lines.append(f"    {o} = {{'type': 0, 'name': 'Pad1', 'key': 'pad1', 'length': 0}}")
+            names.append("_pad1")
             continue
+        o = f"o{i}"
+        names.append(o)
         positions.append(pos + 1)
         expected.append(length)
         volatile = wire in table.volatile  # new in every message: not looked up, not remembered
@@ -514,8 +527,11 @@ def _make_layout(data: bytes, table: OptionTable, mh_type: int, body: Plan, reco
             lines += [f"    k{i} = data[{pos}:{pos + 2 + length}]", f"    {o} = get(k{i})", f"    if {o} is None:",
                       *(f"        {line}" for line in build)]
     lines += ["    if walk.problems: return None",
-              f"    options = [{', '.join(names)}]", "    _remember(memo, region, options)",
-              "fields['options'] = options"]
+              f"    options = [{', '.join(names)}]", "    _remember(memo, region, options)"]
+    items = [f"'payload_proto': {data[0]}", f"'header_len': {data[1]}", f"'mh_type': {mh_type}",
+             "'mh_type_name': _name", "'reserved': 0", "'checksum': checksum", "'checksum_ok': ok",
+             *(f"{key!r}: {expr}" for cond, key, expr in entries if not cond), "'options': options"]
+    lines.append(f"fields = {{{', '.join(items)}}}")
     if mh_type in (5, 6):
         with_p, without_p = registry.P_FLAG_NAMES[mh_type]
         env["_p"], env["_np"] = (with_p, "pmipv6"), (without_p, "mipv6")
@@ -539,13 +555,13 @@ def _learn(data: bytes, table: OptionTable, memo: dict[Any, Any], result: MhResu
         return
     shapes = memo.get(_SHAPES)
     if shapes is None:
-        shapes = _Shapes(Walk("mh", 0, False, memo), [], {})
+        shapes = _Shapes(Walk("mh", 0, False, memo), [], {}, {"type": 0, "name": "Pad1", "key": "pad1", "length": 0})
         remember(memo, _SHAPES, shapes)
     key = len(data) << 8 | mh_type
     known = shapes.layouts.get(key, ())
     if len(known) >= LAYOUTS_PER_KEY:
         return
-    layout = _make_layout(data, table, mh_type, body, (type_, protocol), fields)
+    layout = _make_layout(data, table, mh_type, registry.MH_BODIES[mh_type], (type_, protocol), fields, shapes.pad1)
     if layout is not None:
         if len(shapes.layouts) >= MEMO_LIMIT:
             shapes.layouts.clear()
