@@ -548,7 +548,8 @@ def _scaled(scale: int) -> Callable[[int], int]:
     return scaled
 
 
-def _field_code(i: int, f: Field, env: dict[str, Any]) -> _Code:
+def _field_code(i: int, f: Field, env: dict[str, Any], memo: str = "") -> _Code:
+    """``memo``: the name of the caller's memo, never None (a layout decoder's); else ``walk.memo``, maybe None."""
     v = f"v{i}"
     if f.kind in ("ipv6", "ipv4"):
         env["_ipv6" if f.kind == "ipv6" else "_ipv4"] = ipv6_text if f.kind == "ipv6" else ipv4_text
@@ -576,15 +577,20 @@ def _field_code(i: int, f: Field, env: dict[str, Any]) -> _Code:
     if f.kind == "flags":  # one dict per flag word value, shared through the stream's memo
         env[f"K{i}"] = _flags_tag(f)
         items = ", ".join(f"{flag!r}: bool({v} & {bit})" for flag, bit in f.bits)
-        lines = [f"f{i} = None if walk.memo is None else walk.memo.get((K{i}, {v}))",
-                 f"if f{i} is None:",
-                 f"    f{i} = {{{items}}}",
-                 f"    if {v} & {spare}:",
-                 f"        f{i}['reserved'] = {v} & {spare}",
-                 "    if walk.memo is not None:",
-                 f"        _remember(walk.memo, (K{i}, {v}), f{i})",
-                 f"if {v} & {spare}:",
-                 f"    walk.warn('reserved-nonzero', f'reserved {f.name} bits set: {{{v} & {spare}:#x}}', 'info')"]
+        if memo:
+            lines = [f"f{i} = {memo}.get((K{i}, {v}))", f"if f{i} is None:", f"    f{i} = {{{items}}}",
+                     f"    if {v} & {spare}:", f"        f{i}['reserved'] = {v} & {spare}",
+                     f"    _remember({memo}, (K{i}, {v}), f{i})"]
+        else:
+            lines = [f"f{i} = None if walk.memo is None else walk.memo.get((K{i}, {v}))",
+                     f"if f{i} is None:",
+                     f"    f{i} = {{{items}}}",
+                     f"    if {v} & {spare}:",
+                     f"        f{i}['reserved'] = {v} & {spare}",
+                     "    if walk.memo is not None:",
+                     f"        _remember(walk.memo, (K{i}, {v}), f{i})"]
+        lines += [f"if {v} & {spare}:",
+                  f"    walk.warn('reserved-nonzero', f'reserved {f.name} bits set: {{{v} & {spare}:#x}}', 'info')"]
         return _Code(fmt, lines, [("", f.name, f"f{i}")])
     code = _Code(fmt, [], [])  # bits
     for part, bit in f.bits:
@@ -605,12 +611,13 @@ def _source(layout: tuple[Field, ...], env: dict[str, Any]) -> tuple[list[_Code]
     return codes, unpacker
 
 
-def inline_fields(layout: tuple[Field, ...], env: dict[str, Any]) -> tuple[str, list[str], list[tuple[str, str, str]]]:
+def inline_fields(layout: tuple[Field, ...], env: dict[str, Any],
+                  memo: str = "memo") -> tuple[str, list[str], list[tuple[str, str, str]]]:
     """A fixed-size layout as parts of a caller's generated function (a message layout decoder):
     the ``struct`` format of its values (held in ``v0``, ``v1``, ... in field order), the lines to
-    run after the unpack (warnings, shared flag dicts through ``walk.memo``) and the record's
-    ``(condition, key, expression)`` entries; ``env`` gets the names they use."""
-    codes = [_field_code(i, f, env) for i, f in enumerate(layout)]
+    run after the unpack (warnings, flag dicts shared through the caller's ``memo``, a local never
+    None) and the record's ``(condition, key, expression)`` entries; ``env`` gets the names they use."""
+    codes = [_field_code(i, f, env, memo) for i, f in enumerate(layout)]
     env["_remember"] = remember
     return "".join(c.fmt for c in codes), [line for c in codes for line in c.lines], \
         [e for c in codes for e in c.entries]

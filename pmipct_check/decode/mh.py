@@ -18,6 +18,7 @@ from functools import lru_cache
 from typing import Any
 
 from .. import registry
+from ..capture.model import Carried
 from ..profile import Profile
 from ..registry import Field, OptionSpec
 from .fields import (
@@ -31,6 +32,7 @@ from .fields import (
     ipv6_text,
     remember,
 )
+from .model import Message
 
 _PMAG_ADDRESS = OptionSpec(0, registry.PMAG_ADDRESS_KEY, registry.PMAG_ADDRESS_LAYOUT, (6, 18),
                            ref="draft-liebsch-netlmm-proxymip6ct-00 5.1", title=registry.PMAG_ADDRESS_NAME)
@@ -176,6 +178,13 @@ def _address_sum(src: str, dst: str) -> int | None:
     """The pseudo-header's addresses as one integer, for :func:`verify_checksum`; None unless both are IPv6."""
     s, d = _packed(src), _packed(dst)
     return None if s is None or d is None else int.from_bytes(s, "big") + int.from_bytes(d, "big")
+
+
+@lru_cache(maxsize=4096)
+def _address_residue(src: str, dst: str) -> int | None:
+    """:func:`_address_sum` modulo 0xFFFF: what the layout decoders add to the message's own residue."""
+    addresses = _address_sum(src, dst)
+    return None if addresses is None else addresses % 0xFFFF
 
 
 def verify_checksum(data: bytes, src: str, dst: str, next_header: int, ip_payload_len: int | None) -> bool | None:
@@ -401,9 +410,9 @@ def decode_mh(
 # --------------------------------------------------------------------------------------------
 
 MhResult = tuple[str, str, dict[str, Any], Walk]
-#: A generated layout decoder: (data, value, src, dst, memo, walk, hints) -> the record, or None when
-#: anything differs from the warning-free message it was made from (the general path decides).
-LayoutDecoder = Callable[[bytes, int, str, str, dict[Any, Any], Walk, list[str]], "MhResult | None"]
+#: A generated layout decoder: (carried, data, value, src, dst, memo, walk, hints) -> the Message, or
+#: None when anything differs from the warning-free message it was made from (the general path decides).
+LayoutDecoder = Callable[[Carried, bytes, int, str, str, dict[Any, Any], Walk, list[str]], "Message | None"]
 #: Layouts kept per (length, MH type) in a stream's memo: a few shapes share each key.
 LAYOUTS_PER_KEY = 4
 
@@ -475,8 +484,8 @@ def _make_layout(data: bytes, table: OptionTable, mh_type: int, body: tuple[Fiel
     memo without walking, and builds the option list and the record each as one exactly sized
     display (the record's keys in the general path's order).  ``pad1``: the stream's one Pad1 record.
     """
-    env: dict[str, Any] = {"_addresses": _address_sum, "_option": _layout_option, "_remember": remember,
-                           "_table": table, "_type": record_type, "_name": fields["mh_type_name"], "_pad1": pad1}
+    env: dict[str, Any] = {"_addresses": _address_residue, "_option": _layout_option, "_remember": remember,
+                           "_table": table, "_name": fields["mh_type_name"], "_pad1": pad1, "_Message": Message}
     body_fmt, body_lines, entries = inline_fields(body, env)
     unpacker = struct.Struct("!4xH" + body_fmt)
     start = unpacker.size
@@ -490,7 +499,8 @@ def _make_layout(data: bytes, table: OptionTable, mh_type: int, body: tuple[Fiel
              "addresses = _addresses(src, dst)",
              "if addresses is None: ok = None",
              "else:",  # verify_checksum for a whole, even-sized message (the shape says so)
-             f"    if ~((addresses + {size + _MH} + value - checksum) % 0xFFFF or 0xFFFF) & 0xFFFF "
+             # the sum modulo 0xFFFF as a sum of residues: the message's is the one long division
+             f"    if ~((value % 0xFFFF + addresses + {size + _MH} - checksum) % 0xFFFF or 0xFFFF) & 0xFFFF "
              "!= checksum: return None",
              "    ok = True",
              *body_lines,
@@ -534,11 +544,17 @@ def _make_layout(data: bytes, table: OptionTable, mh_type: int, body: tuple[Fiel
     lines.append(f"fields = {{{', '.join(items)}}}")
     if mh_type in (5, 6):
         with_p, without_p = registry.P_FLAG_NAMES[mh_type]
-        env["_p"], env["_np"] = (with_p, "pmipv6"), (without_p, "mipv6")
-        lines.append("return (*(_p if fields['flags'].get('P') else _np), fields, walk)")
+        lines += [f"if fields['flags'].get('P'): type_, protocol = {with_p!r}, 'pmipv6'",
+                  f"else: type_, protocol = {without_p!r}, 'mipv6'"]
     else:
-        lines.append("return (*_type, fields, walk)")
-    source = "def decode(data, value, src, dst, memo, walk, hints):\n" + "".join(f"    {line}\n" for line in lines)
+        lines.append(f"type_, protocol = {record_type[0]!r}, {record_type[1]!r}")
+    # decode._message's record, warning-free: its own frame alone is no tuple kept
+    lines += ["frame, frames = carried.frame, carried.frames",
+              "if len(frames) == 1 and frames[0] == frame: frames = ()",
+              "return _Message(carried.file, frame, carried.time_ns, carried.src, carried.dst, protocol, type_, "
+              "fields, 'mh', frames, (), (), None, carried.info)"]
+    source = ("def decode(carried, data, value, src, dst, memo, walk, hints):\n"
+              + "".join(f"    {line}\n" for line in lines))
     exec(_layout_code(source), env)
     mask = sum(0xFF << 8 * (size - 1 - p) for p in positions)
     return _Layout(mask, int.from_bytes(data, "big") & mask, env["decode"])
@@ -568,32 +584,40 @@ def _learn(data: bytes, table: OptionTable, memo: dict[Any, Any], result: MhResu
         shapes.layouts[key] = (*known, layout)
 
 
+def shaped_message(carried: Carried, data: bytes, src: str, dst: str, memo: dict[Any, Any]) -> Message | None:
+    """The record of a message on IPv6 next header 135, all of whose IPv6 payload ``data`` is, made by
+    the generated decoder of its shape (see :func:`_make_layout`) when one was learnt in ``memo``'s
+    stream; None when there is none, or when the message holds anything it does not expect (a
+    warning, a hint, a wrong checksum): :func:`mh_message` then decodes it."""
+    shapes = memo.get(_SHAPES)
+    if shapes is None or len(data) < 6:
+        return None
+    layouts = shapes.layouts.get(len(data) << 8 | data[2])
+    if layouts is None:
+        return None
+    value = int.from_bytes(data, "big")  # the shapes' check, and the checksum's sum
+    for layout in layouts:
+        if value & layout.mask == layout.expected:
+            done = layout.decode(carried, data, value, src, dst, memo, shapes.walk, shapes.hints)
+            if done is None:
+                shapes.walk.problems.clear()
+                shapes.hints.clear()
+            return done
+    return None
+
+
 def mh_message(data: bytes, table: OptionTable, transport: str, src: str, dst: str, ip_payload_len: int | None,
                memo: dict[Any, Any] | None) -> tuple[str, str, dict[str, Any], Walk] | None:
     """:func:`decode_mh` with positional arguments, for the decode stream (once per message).
 
-    With a memo, a message on IPv6 next header 135 whose shape (see :func:`_make_layout`) was
-    seen before is decoded by that shape's generated decoder; anything it does not expect (a
-    warning, a hint, a wrong checksum) sends the message down the general path below.
+    With a memo, the shape of a message on IPv6 next header 135 that decodes without a warning is
+    learnt for :func:`shaped_message`.
     """
-    total = len(data)
-    if memo is not None and transport == "mh" and total >= 6 and (ip_payload_len is None or ip_payload_len == total):
-        shapes = memo.get(_SHAPES)
-        if shapes is not None:
-            value = int.from_bytes(data, "big")  # the shapes' check, and the checksum's sum
-            for layout in shapes.layouts.get(total << 8 | data[2], ()):
-                if value & layout.mask == layout.expected:
-                    done = layout.decode(data, value, src, dst, memo, shapes.walk, shapes.hints)
-                    if done is not None:
-                        return done
-                    shapes.walk.problems.clear()
-                    shapes.hints.clear()
-                    break
-        result = _mh_message(data, table, transport, src, dst, ip_payload_len, memo)
-        if result is not None:
-            _learn(data, table, memo, result)  # a hint always warns here: no dialect hints without a dialect
-        return result
-    return _mh_message(data, table, transport, src, dst, ip_payload_len, memo)
+    result = _mh_message(data, table, transport, src, dst, ip_payload_len, memo)
+    if (result is not None and memo is not None and transport == "mh" and len(data) >= 6
+            and (ip_payload_len is None or ip_payload_len == len(data))):
+        _learn(data, table, memo, result)  # a hint always warns here: no dialect hints without a dialect
+    return result
 
 
 def _mh_message(data: bytes, table: OptionTable, transport: str, src: str, dst: str, ip_payload_len: int | None,
