@@ -302,15 +302,17 @@ def walk_options(
     then: MN Identifier, HNP, ATT, Handoff, PadN repeat in every message of an MN, and sharing
     them is most of a signalling capture's memory.  Records are read-only downstream.
 
-    The whole list is memoised too: a PBA echoes its PBU's options (RFC 5213 section 6.9.1.2:
-    MN-ID, HNP, Handoff, ATT, Timestamp, LL-ID), so a PBA is usually one lookup.
+    The whole list is memoised too (in the stream's :func:`option_regions`): a PBA echoes its
+    PBU's options (RFC 5213 section 6.9.1.2: MN-ID, HNP, Handoff, ATT, Timestamp, LL-ID), so a
+    PBA is usually one lookup.
     """
     region = None
     if memo is None:
         memo = {}  # no stream to share with: equal options share within the message only
     else:
-        region = ("options", pos & 7, buf[pos:end])
-        known = memo.get(region)
+        regions = option_regions(memo)
+        region = (pos & 7, buf[pos:end])
+        known = regions.get(region)
         if known is not None:
             return known  # type: ignore[no-any-return]
         start_marks = len(walk.problems), len(hints)
@@ -355,8 +357,29 @@ def walk_options(
         pos = nxt
     options = options.copy()  # exactly sized: appending over-allocates by up to half
     if region is not None and start_marks == (len(walk.problems), len(hints)):
-        remember(memo, region, options)
+        if len(regions) >= REGION_LIMIT:
+            regions.clear()
+        regions[region] = options
     return options
+
+
+_REGIONS = "mh-option-regions"  # memo key of the stream's option regions
+#: Option lists a stream keeps by their octets before it starts afresh.  A PBU's list (its
+#: timestamp is new) is worth keeping only until the PBA that echoes it, a few messages on.
+REGION_LIMIT = 4096
+
+
+def option_regions(memo: dict[Any, Any]) -> dict[tuple[int, bytes], list[dict[str, Any]]]:
+    """The stream's whole option lists by (alignment, octets), a small dict of its own in ``memo``.
+
+    Kept apart from the options: one new list per PBU would otherwise be most of the memo (and
+    fill it up, dropping every shared option at once) for the one PBA that echoes it.
+    """
+    regions = memo.get(_REGIONS)
+    if regions is None:
+        regions = {}
+        remember(memo, _REGIONS, regions)
+    return regions  # type: ignore[no-any-return]
 
 
 # --------------------------------------------------------------------------------------------
@@ -475,17 +498,19 @@ def _option_spans(data: bytes, pos: int, end: int) -> list[tuple[int, int, int]]
 
 
 def _make_layout(data: bytes, table: OptionTable, mh_type: int, body: tuple[Field, ...], record_type: tuple[str, str],
-                 fields: dict[str, Any], pad1: dict[str, Any]) -> _Layout | None:
+                 fields: dict[str, Any], pad1: dict[str, Any], regions: dict[Any, Any]) -> _Layout | None:
     """The generated decoder for messages shaped like ``data`` (decoded warning-free into ``fields``).
 
     The shape is the header octets but the checksum, the MH type (fixed-size body) and every
     option's type and Length octets: given those, every field sits at a known offset, so the
     decoder unpacks the checksum and the body in one call, slices each option's octets for the
     memo without walking, and builds the option list and the record each as one exactly sized
-    display (the record's keys in the general path's order).  ``pad1``: the stream's one Pad1 record.
+    display (the record's keys in the general path's order).  ``pad1``: the stream's one Pad1 record;
+    ``regions``: its :func:`option_regions`.
     """
     env: dict[str, Any] = {"_addresses": _address_residue, "_option": _layout_option, "_remember": remember,
-                           "_table": table, "_name": fields["mh_type_name"], "_pad1": pad1, "_Message": Message}
+                           "_table": table, "_name": fields["mh_type_name"], "_pad1": pad1, "_Message": Message,
+                           "_regions": regions}
     body_fmt, body_lines, entries = inline_fields(body, env)
     unpacker = struct.Struct("!4xH" + body_fmt)
     start = unpacker.size
@@ -506,8 +531,8 @@ def _make_layout(data: bytes, table: OptionTable, mh_type: int, body: tuple[Fiel
              *body_lines,
              *(f"if {cond}: return None" for cond, _, _ in entries if cond),  # a key of its own: general path
              *(["if walk.problems: return None"] if body_lines else []),
-             f"region = ('options', {start & 7}, data[{start}:])",
-             "options = memo.get(region)",
+             f"region = ({start & 7}, data[{start}:])",
+             "options = _regions.get(region)",
              "if options is None:",
              "    get = memo.get"]
     names = []
@@ -537,7 +562,9 @@ def _make_layout(data: bytes, table: OptionTable, mh_type: int, body: tuple[Fiel
             lines += [f"    k{i} = data[{pos}:{pos + 2 + length}]", f"    {o} = get(k{i})", f"    if {o} is None:",
                       *(f"        {line}" for line in build)]
     lines += ["    if walk.problems: return None",
-              f"    options = [{', '.join(names)}]", "    _remember(memo, region, options)"]
+              f"    options = [{', '.join(names)}]",
+              f"    if len(_regions) >= {REGION_LIMIT}: _regions.clear()",
+              "    _regions[region] = options"]
     items = [f"'payload_proto': {data[0]}", f"'header_len': {data[1]}", f"'mh_type': {mh_type}",
              "'mh_type_name': _name", "'reserved': 0", "'checksum': checksum", "'checksum_ok': ok",
              *(f"{key!r}: {expr}" for cond, key, expr in entries if not cond), "'options': options"]
@@ -577,7 +604,8 @@ def _learn(data: bytes, table: OptionTable, memo: dict[Any, Any], result: MhResu
     known = shapes.layouts.get(key, ())
     if len(known) >= LAYOUTS_PER_KEY:
         return
-    layout = _make_layout(data, table, mh_type, registry.MH_BODIES[mh_type], (type_, protocol), fields, shapes.pad1)
+    layout = _make_layout(data, table, mh_type, registry.MH_BODIES[mh_type], (type_, protocol), fields, shapes.pad1,
+                          option_regions(memo))
     if layout is not None:
         if len(shapes.layouts) >= MEMO_LIMIT:
             shapes.layouts.clear()
