@@ -497,6 +497,57 @@ def _option_spans(data: bytes, pos: int, end: int) -> list[tuple[int, int, int]]
     return spans if pos == end else None
 
 
+def _lookup_groups(spans: list[tuple[int, int, int]], table: OptionTable) -> list[list[int]]:
+    """The options a layout decoder looks up in the memo together, by the octets they span (indexes
+    into ``spans``): padding goes with its neighbour, and adjacent small options (Handoff Indicator,
+    Access Technology Type: few values in a whole capture) go together; a larger one (MN
+    Identifier, prefix, link-layer identifier: one per MN) stands alone with its padding, and a
+    volatile one (a timestamp) is never looked up.  One lookup where a PBU made seven.
+
+    (Equal octets are equal records wherever the shape puts them: a shape is learnt from a
+    message whose every option was where its alignment wants it, and only warning-free records
+    are remembered.  A group's octets are never one option's: they run past its Length.)
+    """
+    groups: list[list[int]] = []
+    current: list[int] | None = None
+    kind = ""
+    for i, (_, wire, length) in enumerate(spans):
+        if wire in table.volatile:
+            groups.append([i])
+            current = None
+            continue
+        this = "pad" if wire in (0, 1) else "small" if length <= 2 else "large"  # Pad1, PadN; data octets
+        if current is not None and (this == "pad" or kind == "pad" or (this == kind == "small")):
+            current.append(i)
+            if kind == "pad":
+                kind = this
+        else:
+            current = [i]
+            groups.append(current)
+            kind = this
+    return groups
+
+
+def _option_code(i: int, pos: int, wire: int, length: int, table: OptionTable, env: dict[str, Any]) -> list[str]:
+    """A layout decoder's lines that make ``o{i}``, the option at ``pos`` (not Pad1): the memo's
+    record for its octets, else decoded (and remembered when not volatile), else ``return None``."""
+    o = f"o{i}"
+    volatile = wire in table.volatile  # new in every message: not looked up, not remembered
+    hot = table.hot.get(wire)
+    if hot is not None and hot[0] == length:  # its one-call builder (the shape was aligned)
+        env[f"B{i}"] = hot[3]
+        build = [f"{o} = B{i}(data, {pos + 2}, {length}, walk)", f"if {o} is None or walk.problems: return None"]
+        if not volatile:
+            build.append(f"_remember(memo, k{i}, {o})")
+    else:
+        build = [f"{o} = _option(_table, data, {pos}, {wire}, {length}, walk, hints, memo, {not volatile})",
+                 f"if {o} is None: return None"]
+    if volatile:
+        return build
+    return [f"k{i} = data[{pos}:{pos + 2 + length}]", f"{o} = get(k{i})", f"if {o} is None:",
+            *(f"    {line}" for line in build)]
+
+
 def _make_layout(data: bytes, table: OptionTable, mh_type: int, body: tuple[Field, ...], record_type: tuple[str, str],
                  fields: dict[str, Any], pad1: dict[str, Any], regions: dict[Any, Any]) -> _Layout | None:
     """The generated decoder for messages shaped like ``data`` (decoded warning-free into ``fields``).
@@ -536,31 +587,24 @@ def _make_layout(data: bytes, table: OptionTable, mh_type: int, body: tuple[Fiel
              "if options is None:",
              "    get = memo.get"]
     names = []
-    for i, (pos, wire, length) in enumerate(spans):
+    for pos, wire, length in spans:
         positions.append(pos)
         expected.append(wire)
-        if wire == 0:
-            names.append("_pad1")
+        if wire:
+            positions.append(pos + 1)
+            expected.append(length)
+    for group in _lookup_groups(spans, table):
+        members = [i for i in group if spans[i][1]]  # Pad1 is the one shared record
+        names += [f"o{i}" if spans[i][1] else "_pad1" for i in group]
+        code = [line for i in members for line in _option_code(i, *spans[i], table, env)]
+        if len(members) <= 1:
+            lines += [f"    {line}" for line in code]
             continue
-        o = f"o{i}"
-        names.append(o)
-        positions.append(pos + 1)
-        expected.append(length)
-        volatile = wire in table.volatile  # new in every message: not looked up, not remembered
-        call = f"_option(_table, data, {pos}, {wire}, {length}, walk, hints, memo, {not volatile})"
-        hot = table.hot.get(wire)
-        if hot is not None and hot[0] == length:  # its one-call builder (the shape was aligned)
-            env[f"B{i}"] = hot[3]
-            build = [f"{o} = B{i}(data, {pos + 2}, {length}, walk)", f"if {o} is None or walk.problems: return None"]
-            if not volatile:
-                build.append(f"_remember(memo, k{i}, {o})")
-        else:
-            build = [f"{o} = {call}", f"if {o} is None: return None"]
-        if volatile:
-            lines += [f"    {line}" for line in build]
-        else:
-            lines += [f"    k{i} = data[{pos}:{pos + 2 + length}]", f"    {o} = get(k{i})", f"    if {o} is None:",
-                      *(f"        {line}" for line in build)]
+        last, _, length = spans[group[-1]]
+        octets = f"data[{spans[group[0]][0]}:{last + (2 + length if length >= 0 else 1)}]"
+        values = ", ".join(f"o{i}" for i in members)
+        lines += [f"    g = get({octets})", "    if g is None:", *(f"        {line}" for line in code),
+                  f"        _remember(memo, {octets}, ({values},))", f"    else: {values}, = g"]
     lines += ["    if walk.problems: return None",
               f"    options = [{', '.join(names)}]",
               f"    if len(_regions) >= {REGION_LIMIT}: _regions.clear()",
