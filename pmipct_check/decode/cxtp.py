@@ -73,7 +73,7 @@ def decode_cxtp(data: bytes, *, length_includes_header: bool = True,
             remember(memo, key, flags)
     if spare:
         walk.warn("reserved-nonzero", f"reserved flag bits set: {spare:#04x}")
-    length = int.from_bytes(data[2:4], "big")
+    length = (data[2] << 8) | data[3]
     fields: dict[str, Any] = {"version": version, "type_code": type_code, "flags": flags, "length": length}
     if version != registry.CXTP_VERSION:
         walk.warn("version", f"version {version}, only version {registry.CXTP_VERSION} is defined")
