@@ -386,7 +386,7 @@ def _read_pcapng(src: _Source, magic: bytes, screen: UserPlaneScreen | None, fee
                     found = feed(path, frame, time_ns, linktype, buf[pos + 28 : pos + 28 + caplen])
                     if found:
                         if len(found) == 1:  # a frame's one message: no iterator over it
-                            yield found[0]
+                            yield found[0]  # type: ignore[misc]
                         else:
                             yield from found  # type: ignore[misc]
                 pos = end
