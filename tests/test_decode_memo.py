@@ -7,7 +7,7 @@ its own warning.  Byte strings from test_decode_build (RFC 5213 section 8 figure
 
 from __future__ import annotations
 
-from test_decode_build import carried, opt_hnp, opt_mn_id_nai, opt_ts, padn, pbu
+from test_decode_build import carried, opt_hnp, opt_mn_id_nai, opt_ts, padn, pba, pbu
 
 from pmipct_check.decode import Message, decode_carried, decode_stream
 
@@ -67,3 +67,29 @@ def test_an_option_remembered_where_it_belongs_still_warns_elsewhere() -> None:
     assert [{w.code for w in s.warnings} for s in streamed] == [set(), {"mh.option-align"}, set()]
     hnps = [next(o for o in s.fields["options"] if o["key"] == "hnp") for s in streamed]
     assert hnps[0] is hnps[2] and hnps[1] == hnps[0]
+
+
+def test_a_pba_shares_its_pbus_option_list_and_the_lists_kept_are_bounded() -> None:
+    """Whole option lists live in a small dict of their own (mh.option_regions), bounded by
+    REGION_LIMIT: past it the dict starts afresh, and the records stay those of decode_carried."""
+    from pmipct_check.decode import mh as mh_module
+
+    limit = 8
+    saved = mh_module.REGION_LIMIT
+    mh_module.REGION_LIMIT = limit  # walk_options reads it per call; layouts learnt below are made with it
+    try:
+        datas = []
+        for seq in range(1, 3 * limit):
+            options = opt_mn_id_nai() + padn(2) + padn(2) + padn(2) + opt_hnp() + padn(2) + opt_ts(seq)  # aligned
+            datas += [pbu(seq=seq, options=options), pba(seq=seq, options=options)]
+        items = [carried(d, frame=i + 1, info={"ip_version": 6, "hop_limit": 255}) for i, d in enumerate(datas)]
+        memo: dict = {}
+        streamed = [decode_carried(c, memo=memo) for c in items]
+        alone = [decode_carried(c) for c in items]
+        assert [s.to_json() for s in streamed] == [a.to_json() for a in alone]  # type: ignore[union-attr]
+        assert not any(s.warnings for s in streamed)  # type: ignore[union-attr]
+        for pbu_record, pba_record in zip(streamed[::2], streamed[1::2], strict=True):
+            assert pba_record.fields["options"] is pbu_record.fields["options"]  # type: ignore[union-attr]
+        assert 0 < len(mh_module.option_regions(memo)) <= limit
+    finally:
+        mh_module.REGION_LIMIT = saved

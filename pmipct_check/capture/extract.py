@@ -93,6 +93,9 @@ class Extractor:
         self._sctp = SctpAssembler(frozenset(profile.cxtp_sctp_ppis), frozenset(profile.cxtp_sctp_ports),
                                    profile.cxtp_header_check)
         self._names: dict[bytes, str] = {}
+        #: (source, destination) text by the 32 octets of an IPv6 header's two addresses: the MH fast
+        #: path names both with one slice and one lookup (a capture has few pairs of peers).
+        self._pairs: dict[bytes, tuple[str, str]] = {}
         #: Carrier infos by their items (see _shared_info).
         self._infos: dict[tuple[object, ...], dict[str, object]] = {}
         #: The shared info of an IPv6 packet with no extension header, by hop limit (SCTP's fast path).
@@ -125,29 +128,32 @@ class Extractor:
             # The commonest signalling frames: Ethernet, one IPv6 header, then an MH or SCTP.  The
             # same records as the general walk below (tests compare the two), with fewer steps.
             nh = data[20] if len(data) >= 54 else -1
-            if (nh == IPPROTO_MH or nh == IPPROTO_SCTP) and data[14] >> 4 == 6:  # noqa: SIM109
+            if nh == IPPROTO_MH and data[14] >> 4 == 6:
+                # the payload length and hop limit by index, both addresses by one slice (see _pair)
+                n = len(data)
+                plen = (data[18] << 8) | data[19]
+                end = 54 + plen if plen else n
+                if end <= n:
+                    shared = self._infos.get((6, data[21], end - 54))
+                    if shared is not None:
+                        pair = data[22:54]
+                        src, dst = self._pairs.get(pair) or self._pair(pair)
+                        return (Carried(file, frame, time_ns, src, dst, "mh", data[54:end], (frame,), shared),)
+            elif nh == IPPROTO_SCTP and data[14] >> 4 == 6:
                 plen, hop, src_raw, dst_raw = _V6_HEADER(data, 14)
                 n = len(data)
                 end = 54 + plen if plen else n
-                if end <= n:
-                    if nh == IPPROTO_MH:
-                        shared = self._infos.get((6, hop, end - 54))
-                        if shared is not None:
-                            names = self._names
-                            return (Carried(file, frame, time_ns, names.get(src_raw) or self._name(src_raw),
-                                            names.get(dst_raw) or self._name(dst_raw), "mh", data[54:end],
-                                            (frame,), shared),)
-                    else:  # what _signalling and _sctp_packet do for it, its info shared by hop limit
-                        segment = data[54:end]
-                        messages, notices = self._sctp.packet(file, frame, (src_raw, dst_raw), segment)
-                        if not messages:
-                            return notices
-                        info = self._plain_v6.get(hop)
-                        if info is None:
-                            info = self._plain_v6[hop] = self._shared_info({"ip_version": 6, "hop_limit": hop})
-                        out: list[Item] = list(notices)
-                        self._sctp_messages(file, frame, time_ns, src_raw, dst_raw, segment, info, messages, out)
-                        return out
+                if end <= n:  # what _signalling and _sctp_packet do for it, its info shared by hop limit
+                    segment = data[54:end]
+                    messages, notices = self._sctp.packet(file, frame, (src_raw, dst_raw), segment)
+                    if not messages:
+                        return notices
+                    info = self._plain_v6.get(hop)
+                    if info is None:
+                        info = self._plain_v6[hop] = self._shared_info({"ip_version": 6, "hop_limit": hop})
+                    out: list[Item] = list(notices)
+                    self._sctp_messages(file, frame, time_ns, src_raw, dst_raw, segment, info, messages, out)
+                    return out
             off = ETHERNET_HEADER_LEN
         elif linktype == LINKTYPE_ETHERNET and data[12:14] == b"\x08\x00":
             off = ETHERNET_HEADER_LEN
@@ -326,6 +332,13 @@ class Extractor:
                 self._names.clear()
             name = self._names[raw] = str(ipaddress.ip_address(raw))
         return name
+
+    def _pair(self, pair: bytes) -> tuple[str, str]:
+        """The text of an IPv6 source and destination given together (see ``_pairs``)."""
+        if len(self._pairs) >= _NAME_CACHE:
+            self._pairs.clear()
+        names = self._pairs[pair] = (self._name(pair[:16]), self._name(pair[16:]))
+        return names
 
     def _shared_info(self, info: dict[str, object]) -> dict[str, object]:
         """An equal info dict made before, if any, to hand on instead of ``info``.

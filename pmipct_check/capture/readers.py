@@ -385,7 +385,10 @@ def _read_pcapng(src: _Source, magic: bytes, screen: UserPlaneScreen | None, fee
                 else:
                     found = feed(path, frame, time_ns, linktype, buf[pos + 28 : pos + 28 + caplen])
                     if found:
-                        yield from found  # type: ignore[misc]
+                        if len(found) == 1:  # a frame's one message: no iterator over it
+                            yield found[0]  # type: ignore[misc]
+                        else:
+                            yield from found  # type: ignore[misc]
                 pos = end
                 continue
         have = len(buf) - pos

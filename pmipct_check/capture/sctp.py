@@ -283,15 +283,16 @@ class SctpAssembler:
         A set and a queue of insertion order: deleting the oldest key of a dict and finding the
         next one with ``next(iter(...))`` steps over every slot deleted before it (~7 us a call).
         """
-        key = (assoc, tsn)
+        key = (assoc, tsn)  # a tuple's hash is not kept: adding and seeing whether the set grew hashes it once
         delivered = self._delivered
-        if key in delivered:
+        known = len(delivered)
+        delivered.add(key)
+        if len(delivered) == known:
             return True
         order = self._delivered_order
-        if len(order) >= _RECENT_TSNS:
-            delivered.discard(order.popleft())
-        delivered.add(key)
         order.append(key)
+        if len(order) > _RECENT_TSNS:  # the oldest goes (never the key just added: that one is new)
+            delivered.discard(order.popleft())
         return False
 
     def _make_room(self, notices: list[Notice]) -> None:

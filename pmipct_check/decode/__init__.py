@@ -47,7 +47,7 @@ from ..notices import Notice
 from ..profile import DEFAULT_PROFILE, Profile
 from .cxtp import decode_cxtp
 from .fields import Walk
-from .mh import OptionTable, mh_message, option_table
+from .mh import OptionTable, mh_message, option_table, shaped_message
 from .model import Message, epoch_text
 from .nd import decode_nd
 
@@ -97,6 +97,10 @@ def _decode(carried: Carried, profile: Profile, table: OptionTable, memo: dict |
             if "checksum_src" in info or "checksum_dst" in info:  # a Home Address option / type 2 routing header
                 src, dst = info.get("checksum_src", src), info.get("checksum_dst", dst)
                 src, dst = src if isinstance(src, str) else carried.src, dst if isinstance(dst, str) else carried.dst
+            if memo is not None and carried.transport == "mh" and (payload_len is None or payload_len == len(data)):
+                message = shaped_message(carried, data, src, dst, memo)  # most messages: a shape seen before
+                if message is not None:
+                    return message
             result = mh_message(data, table, carried.transport, src, dst,
                                 payload_len if isinstance(payload_len, int) else None, memo)
             if result is None:

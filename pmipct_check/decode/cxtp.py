@@ -9,10 +9,11 @@ warning; a Length equal to the size without the header decodes with
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from .. import registry
+from ..registry import Field
 from .fields import Plan, Walk, compile_layout, remember
 
 
@@ -20,7 +21,8 @@ from .fields import Plan, Walk, compile_layout, remember
 class _Type:
     """What one CXTP type code decodes with, worked out once from the registry."""
 
-    plan: Plan
+    plan: Plan  # addresses of 16 octets (V clear)
+    plan_v4: Plan  # addresses of 4 octets (V set)
     name: str
     bits: tuple[tuple[str, int], ...]  # the type's flags in octet 1
     spare: int  # octet 1 bits no flag of the type uses
@@ -34,7 +36,14 @@ def _spare(bits: tuple[tuple[str, int], ...]) -> int:
     return 0xFF & ~used
 
 
-_TYPES = {t: _Type(compile_layout(body), registry.TABLES["cxtp_type"][t], tuple(registry.CXTP_FLAGS[t]),
+def _sized(body: tuple[Field, ...], kind: str, size: int) -> tuple[Field, ...]:
+    """``body`` with its V-sized addresses as fixed ones of ``size`` octets: the same records and
+    warnings, and the generated prefix of the plan then reads them with the fields around them."""
+    return tuple(replace(f, kind=kind, size=size) if f.kind == "addr" else f for f in body)
+
+
+_TYPES = {t: _Type(compile_layout(_sized(body, "ipv6", 16)), compile_layout(_sized(body, "ipv4", 4)),
+                   registry.TABLES["cxtp_type"][t], tuple(registry.CXTP_FLAGS[t]),
                    _spare(tuple(registry.CXTP_FLAGS[t])), t in registry.CXTP_REQUEST_TYPES)
           for t, body in registry.CXTP_BODIES.items()}
 
@@ -64,7 +73,7 @@ def decode_cxtp(data: bytes, *, length_includes_header: bool = True,
             remember(memo, key, flags)
     if spare:
         walk.warn("reserved-nonzero", f"reserved flag bits set: {spare:#04x}")
-    length = int.from_bytes(data[2:4], "big")
+    length = (data[2] << 8) | data[3]
     fields: dict[str, Any] = {"version": version, "type_code": type_code, "flags": flags, "length": length}
     if version != registry.CXTP_VERSION:
         walk.warn("version", f"version {version}, only version {registry.CXTP_VERSION} is defined")
@@ -89,6 +98,8 @@ def decode_cxtp(data: bytes, *, length_includes_header: bool = True,
         walk.warn("length", f"Length says {with_header} octets, only {total} present", "error")
 
     walk.addr_size = 4 if flags["V"] else 16
+    if flags["V"]:
+        plan = kind.plan_v4
     pos = plan.run(data, header, end, fields, walk)
     if 0 <= pos < end and not plan.greedy:
         left = end - pos

@@ -18,9 +18,21 @@ from functools import lru_cache
 from typing import Any
 
 from .. import registry
+from ..capture.model import Carried
 from ..profile import Profile
-from ..registry import OptionSpec
-from .fields import MEMO_LIMIT, Plan, RecordBuilder, Walk, compile_layout, compile_record, ipv6_text, remember
+from ..registry import Field, OptionSpec
+from .fields import (
+    MEMO_LIMIT,
+    Plan,
+    RecordBuilder,
+    Walk,
+    compile_layout,
+    compile_record,
+    inline_fields,
+    ipv6_text,
+    remember,
+)
+from .model import Message
 
 _PMAG_ADDRESS = OptionSpec(0, registry.PMAG_ADDRESS_KEY, registry.PMAG_ADDRESS_LAYOUT, (6, 18),
                            ref="draft-liebsch-netlmm-proxymip6ct-00 5.1", title=registry.PMAG_ADDRESS_NAME)
@@ -168,6 +180,13 @@ def _address_sum(src: str, dst: str) -> int | None:
     return None if s is None or d is None else int.from_bytes(s, "big") + int.from_bytes(d, "big")
 
 
+@lru_cache(maxsize=4096)
+def _address_residue(src: str, dst: str) -> int | None:
+    """:func:`_address_sum` modulo 0xFFFF: what the layout decoders add to the message's own residue."""
+    addresses = _address_sum(src, dst)
+    return None if addresses is None else addresses % 0xFFFF
+
+
 def verify_checksum(data: bytes, src: str, dst: str, next_header: int, ip_payload_len: int | None) -> bool | None:
     """True/False when the MH checksum can be checked, None when it cannot (IPv4, cut-short capture).
 
@@ -283,15 +302,17 @@ def walk_options(
     then: MN Identifier, HNP, ATT, Handoff, PadN repeat in every message of an MN, and sharing
     them is most of a signalling capture's memory.  Records are read-only downstream.
 
-    The whole list is memoised too: a PBA echoes its PBU's options (RFC 5213 section 6.9.1.2:
-    MN-ID, HNP, Handoff, ATT, Timestamp, LL-ID), so a PBA is usually one lookup.
+    The whole list is memoised too (in the stream's :func:`option_regions`): a PBA echoes its
+    PBU's options (RFC 5213 section 6.9.1.2: MN-ID, HNP, Handoff, ATT, Timestamp, LL-ID), so a
+    PBA is usually one lookup.
     """
     region = None
     if memo is None:
         memo = {}  # no stream to share with: equal options share within the message only
     else:
-        region = ("options", pos & 7, buf[pos:end])
-        known = memo.get(region)
+        regions = option_regions(memo)
+        region = (pos & 7, buf[pos:end])
+        known = regions.get(region)
         if known is not None:
             return known  # type: ignore[no-any-return]
         start_marks = len(walk.problems), len(hints)
@@ -336,8 +357,29 @@ def walk_options(
         pos = nxt
     options = options.copy()  # exactly sized: appending over-allocates by up to half
     if region is not None and start_marks == (len(walk.problems), len(hints)):
-        remember(memo, region, options)
+        if len(regions) >= REGION_LIMIT:
+            regions.clear()
+        regions[region] = options
     return options
+
+
+_REGIONS = "mh-option-regions"  # memo key of the stream's option regions
+#: Option lists a stream keeps by their octets before it starts afresh.  A PBU's list (its
+#: timestamp is new) is worth keeping only until the PBA that echoes it, a few messages on.
+REGION_LIMIT = 4096
+
+
+def option_regions(memo: dict[Any, Any]) -> dict[tuple[int, bytes], list[dict[str, Any]]]:
+    """The stream's whole option lists by (alignment, octets), a small dict of its own in ``memo``.
+
+    Kept apart from the options: one new list per PBU would otherwise be most of the memo (and
+    fill it up, dropping every shared option at once) for the one PBA that echoes it.
+    """
+    regions = memo.get(_REGIONS)
+    if regions is None:
+        regions = {}
+        remember(memo, _REGIONS, regions)
+    return regions  # type: ignore[no-any-return]
 
 
 # --------------------------------------------------------------------------------------------
@@ -391,9 +433,9 @@ def decode_mh(
 # --------------------------------------------------------------------------------------------
 
 MhResult = tuple[str, str, dict[str, Any], Walk]
-#: A generated layout decoder: (data, value, src, dst, memo, walk, hints) -> the record, or None when
-#: anything differs from the warning-free message it was made from (the general path decides).
-LayoutDecoder = Callable[[bytes, int, str, str, dict[Any, Any], Walk, list[str]], "MhResult | None"]
+#: A generated layout decoder: (carried, data, value, src, dst, memo, walk, hints) -> the Message, or
+#: None when anything differs from the warning-free message it was made from (the general path decides).
+LayoutDecoder = Callable[[Carried, bytes, int, str, str, dict[Any, Any], Walk, list[str]], "Message | None"]
 #: Layouts kept per (length, MH type) in a stream's memo: a few shapes share each key.
 LAYOUTS_PER_KEY = 4
 
@@ -419,6 +461,7 @@ class _Shapes:
     walk: Walk
     hints: list[str]
     layouts: dict[int, tuple[_Layout, ...]]
+    pad1: dict[str, Any]  # the one Pad1 record of the stream's layout decoders (read-only, like every record)
 
 
 def _layout_option(table: OptionTable, data: bytes, pos: int, wire: int, length: int, walk: Walk,
@@ -454,75 +497,135 @@ def _option_spans(data: bytes, pos: int, end: int) -> list[tuple[int, int, int]]
     return spans if pos == end else None
 
 
-def _make_layout(data: bytes, table: OptionTable, mh_type: int, body: Plan, record_type: tuple[str, str],
-                 fields: dict[str, Any]) -> _Layout | None:
+def _lookup_groups(spans: list[tuple[int, int, int]], table: OptionTable) -> list[list[int]]:
+    """The options a layout decoder looks up in the memo together, by the octets they span (indexes
+    into ``spans``): adjacent small options (Handoff Indicator, Access Technology Type, padding: few
+    values in a whole capture, so few groups of them) go together; a larger one (MN Identifier,
+    prefix, link-layer identifier: one per MN) stands alone, and a volatile one (a timestamp) is
+    never looked up.  A PBU's seven lookups become five, and the memo holds a handful more entries
+    (grouping an MN's options with their padding saved one more lookup, for ~2 entries more per MN:
+    +3 MB at the end of signalling-100000).
+
+    (Equal octets are equal records wherever the shape puts them: a shape is learnt from a
+    message whose every option was where its alignment wants it, and only warning-free records
+    are remembered.  A group's octets are never one option's: they run past its Length.)
+    """
+    groups: list[list[int]] = []
+    current: list[int] | None = None
+    kind = ""
+    for i, (_, wire, length) in enumerate(spans):
+        if wire in table.volatile:
+            groups.append([i])
+            current = None
+            continue
+        this = "pad" if wire in (0, 1) else "small" if length <= 2 else "large"  # Pad1, PadN; data octets
+        if current is not None and this != "large" and kind != "large":
+            current.append(i)
+        else:
+            current = [i]
+            groups.append(current)
+            kind = this
+    return groups
+
+
+def _option_code(i: int, pos: int, wire: int, length: int, table: OptionTable, env: dict[str, Any]) -> list[str]:
+    """A layout decoder's lines that make ``o{i}``, the option at ``pos`` (not Pad1): the memo's
+    record for its octets, else decoded (and remembered when not volatile), else ``return None``."""
+    o = f"o{i}"
+    volatile = wire in table.volatile  # new in every message: not looked up, not remembered
+    hot = table.hot.get(wire)
+    if hot is not None and hot[0] == length:  # its one-call builder (the shape was aligned)
+        env[f"B{i}"] = hot[3]
+        build = [f"{o} = B{i}(data, {pos + 2}, {length}, walk)", f"if {o} is None or walk.problems: return None"]
+        if not volatile:
+            build.append(f"_remember(memo, k{i}, {o})")
+    else:
+        build = [f"{o} = _option(_table, data, {pos}, {wire}, {length}, walk, hints, memo, {not volatile})",
+                 f"if {o} is None: return None"]
+    if volatile:
+        return build
+    return [f"k{i} = data[{pos}:{pos + 2 + length}]", f"{o} = get(k{i})", f"if {o} is None:",
+            *(f"    {line}" for line in build)]
+
+
+def _make_layout(data: bytes, table: OptionTable, mh_type: int, body: tuple[Field, ...], record_type: tuple[str, str],
+                 fields: dict[str, Any], pad1: dict[str, Any], regions: dict[Any, Any]) -> _Layout | None:
     """The generated decoder for messages shaped like ``data`` (decoded warning-free into ``fields``).
 
     The shape is the header octets but the checksum, the MH type (fixed-size body) and every
     option's type and Length octets: given those, every field sits at a known offset, so the
-    decoder slices each option's octets for the memo without walking, and builds the option list
-    as one exactly sized list display.
+    decoder unpacks the checksum and the body in one call, slices each option's octets for the
+    memo without walking, and builds the option list and the record each as one exactly sized
+    display (the record's keys in the general path's order).  ``pad1``: the stream's one Pad1 record;
+    ``regions``: its :func:`option_regions`.
     """
-    start = 6 + body.fast_size
+    env: dict[str, Any] = {"_addresses": _address_residue, "_option": _layout_option, "_remember": remember,
+                           "_table": table, "_name": fields["mh_type_name"], "_pad1": pad1, "_Message": Message,
+                           "_regions": regions}
+    body_fmt, body_lines, entries = inline_fields(body, env)
+    unpacker = struct.Struct("!4xH" + body_fmt)
+    start = unpacker.size
     spans = _option_spans(data, start, len(data))
     if spans is None or len(spans) > 64:
         return None
+    env["_unpack"] = unpacker.unpack_from
     positions, expected = [0, 1, 3], [data[0], data[1], data[3]]
-    env: dict[str, Any] = {"_addresses": _address_sum, "_body": body.fast, "_option": _layout_option,
-                           "_remember": remember, "_table": table, "_hot": table.hot, "_type": record_type,
-                           "_name": fields["mh_type_name"]}
     size = len(data)
-    lines = ["addresses = _addresses(src, dst)",
+    lines = [f"checksum, {''.join(f'v{i}, ' for i in range(len(body)))}= _unpack(data)",
+             "addresses = _addresses(src, dst)",
              "if addresses is None: ok = None",
              "else:",  # verify_checksum for a whole, even-sized message (the shape says so)
-             "    expected = (data[4] << 8) | data[5]",
-             f"    if ~((addresses + {size + _MH} + value - expected) % 0xFFFF or 0xFFFF) & 0xFFFF "
-             "!= expected: return None",
+             # the sum modulo 0xFFFF as a sum of residues: the message's is the one long division
+             f"    if ~((value % 0xFFFF + addresses + {size + _MH} - checksum) % 0xFFFF or 0xFFFF) & 0xFFFF "
+             "!= checksum: return None",
              "    ok = True",
-             f"fields = {{'payload_proto': {data[0]}, 'header_len': {data[1]}, 'mh_type': {mh_type}, "
-             f"'mh_type_name': _name, 'reserved': 0, 'checksum': (data[4] << 8) | data[5], 'checksum_ok': ok}}",
-             "_body(data, 6, fields, walk)",
-             "if walk.problems: return None",
-             f"region = ('options', {start & 7}, data[{start}:])",
-             "options = memo.get(region)",
+             *body_lines,
+             *(f"if {cond}: return None" for cond, _, _ in entries if cond),  # a key of its own: general path
+             *(["if walk.problems: return None"] if body_lines else []),
+             f"region = ({start & 7}, data[{start}:])",
+             "options = _regions.get(region)",
              "if options is None:",
              "    get = memo.get"]
     names = []
-    for i, (pos, wire, length) in enumerate(spans):
-        o = f"o{i}"
-        names.append(o)
+    for pos, wire, length in spans:
         positions.append(pos)
         expected.append(wire)
-        if wire == 0:
-            lines.append(f"    {o} = {{'type': 0, 'name': 'Pad1', 'key': 'pad1', 'length': 0}}")
+        if wire:
+            positions.append(pos + 1)
+            expected.append(length)
+    for group in _lookup_groups(spans, table):
+        members = [i for i in group if spans[i][1]]  # Pad1 is the one shared record
+        names += [f"o{i}" if spans[i][1] else "_pad1" for i in group]
+        code = [line for i in members for line in _option_code(i, *spans[i], table, env)]
+        if len(members) <= 1:
+            lines += [f"    {line}" for line in code]
             continue
-        positions.append(pos + 1)
-        expected.append(length)
-        volatile = wire in table.volatile  # new in every message: not looked up, not remembered
-        call = f"_option(_table, data, {pos}, {wire}, {length}, walk, hints, memo, {not volatile})"
-        hot = table.hot.get(wire)
-        if hot is not None and hot[0] == length:  # its one-call builder (the shape was aligned)
-            env[f"B{i}"] = hot[3]
-            build = [f"{o} = B{i}(data, {pos + 2}, {length}, walk)", f"if {o} is None or walk.problems: return None"]
-            if not volatile:
-                build.append(f"_remember(memo, k{i}, {o})")
-        else:
-            build = [f"{o} = {call}", f"if {o} is None: return None"]
-        if volatile:
-            lines += [f"    {line}" for line in build]
-        else:
-            lines += [f"    k{i} = data[{pos}:{pos + 2 + length}]", f"    {o} = get(k{i})", f"    if {o} is None:",
-                      *(f"        {line}" for line in build)]
+        last, _, length = spans[group[-1]]
+        octets = f"data[{spans[group[0]][0]}:{last + (2 + length if length >= 0 else 1)}]"
+        values = ", ".join(f"o{i}" for i in members)
+        lines += [f"    g = get({octets})", "    if g is None:", *(f"        {line}" for line in code),
+                  f"        _remember(memo, {octets}, ({values},))", f"    else: {values}, = g"]
     lines += ["    if walk.problems: return None",
-              f"    options = [{', '.join(names)}]", "    _remember(memo, region, options)",
-              "fields['options'] = options"]
+              f"    options = [{', '.join(names)}]",
+              f"    if len(_regions) >= {REGION_LIMIT}: _regions.clear()",
+              "    _regions[region] = options"]
+    items = [f"'payload_proto': {data[0]}", f"'header_len': {data[1]}", f"'mh_type': {mh_type}",
+             "'mh_type_name': _name", "'reserved': 0", "'checksum': checksum", "'checksum_ok': ok",
+             *(f"{key!r}: {expr}" for cond, key, expr in entries if not cond), "'options': options"]
+    lines.append(f"fields = {{{', '.join(items)}}}")
     if mh_type in (5, 6):
         with_p, without_p = registry.P_FLAG_NAMES[mh_type]
-        env["_p"], env["_np"] = (with_p, "pmipv6"), (without_p, "mipv6")
-        lines.append("return (*(_p if fields['flags'].get('P') else _np), fields, walk)")
+        lines += [f"if fields['flags'].get('P'): type_, protocol = {with_p!r}, 'pmipv6'",
+                  f"else: type_, protocol = {without_p!r}, 'mipv6'"]
     else:
-        lines.append("return (*_type, fields, walk)")
-    source = "def decode(data, value, src, dst, memo, walk, hints):\n" + "".join(f"    {line}\n" for line in lines)
+        lines.append(f"type_, protocol = {record_type[0]!r}, {record_type[1]!r}")
+    # decode._message's record, warning-free: its own frame alone is no tuple kept
+    lines += ["frame, frames = carried.frame, carried.frames",
+              "if len(frames) == 1 and frames[0] == frame: frames = ()",
+              "return _Message(carried.file, frame, carried.time_ns, carried.src, carried.dst, protocol, type_, "
+              "fields, 'mh', frames, (), (), None, carried.info)"]
+    source = ("def decode(carried, data, value, src, dst, memo, walk, hints):\n"
+              + "".join(f"    {line}\n" for line in lines))
     exec(_layout_code(source), env)
     mask = sum(0xFF << 8 * (size - 1 - p) for p in positions)
     return _Layout(mask, int.from_bytes(data, "big") & mask, env["decode"])
@@ -539,45 +642,54 @@ def _learn(data: bytes, table: OptionTable, memo: dict[Any, Any], result: MhResu
         return
     shapes = memo.get(_SHAPES)
     if shapes is None:
-        shapes = _Shapes(Walk("mh", 0, False, memo), [], {})
+        shapes = _Shapes(Walk("mh", 0, False, memo), [], {}, {"type": 0, "name": "Pad1", "key": "pad1", "length": 0})
         remember(memo, _SHAPES, shapes)
     key = len(data) << 8 | mh_type
     known = shapes.layouts.get(key, ())
     if len(known) >= LAYOUTS_PER_KEY:
         return
-    layout = _make_layout(data, table, mh_type, body, (type_, protocol), fields)
+    layout = _make_layout(data, table, mh_type, registry.MH_BODIES[mh_type], (type_, protocol), fields, shapes.pad1,
+                          option_regions(memo))
     if layout is not None:
         if len(shapes.layouts) >= MEMO_LIMIT:
             shapes.layouts.clear()
         shapes.layouts[key] = (*known, layout)
 
 
+def shaped_message(carried: Carried, data: bytes, src: str, dst: str, memo: dict[Any, Any]) -> Message | None:
+    """The record of a message on IPv6 next header 135, all of whose IPv6 payload ``data`` is, made by
+    the generated decoder of its shape (see :func:`_make_layout`) when one was learnt in ``memo``'s
+    stream; None when there is none, or when the message holds anything it does not expect (a
+    warning, a hint, a wrong checksum): :func:`mh_message` then decodes it."""
+    shapes = memo.get(_SHAPES)
+    if shapes is None or len(data) < 6:
+        return None
+    layouts = shapes.layouts.get(len(data) << 8 | data[2])
+    if layouts is None:
+        return None
+    value = int.from_bytes(data, "big")  # the shapes' check, and the checksum's sum
+    for layout in layouts:
+        if value & layout.mask == layout.expected:
+            done = layout.decode(carried, data, value, src, dst, memo, shapes.walk, shapes.hints)
+            if done is None:
+                shapes.walk.problems.clear()
+                shapes.hints.clear()
+            return done
+    return None
+
+
 def mh_message(data: bytes, table: OptionTable, transport: str, src: str, dst: str, ip_payload_len: int | None,
                memo: dict[Any, Any] | None) -> tuple[str, str, dict[str, Any], Walk] | None:
     """:func:`decode_mh` with positional arguments, for the decode stream (once per message).
 
-    With a memo, a message on IPv6 next header 135 whose shape (see :func:`_make_layout`) was
-    seen before is decoded by that shape's generated decoder; anything it does not expect (a
-    warning, a hint, a wrong checksum) sends the message down the general path below.
+    With a memo, the shape of a message on IPv6 next header 135 that decodes without a warning is
+    learnt for :func:`shaped_message`.
     """
-    total = len(data)
-    if memo is not None and transport == "mh" and total >= 6 and (ip_payload_len is None or ip_payload_len == total):
-        shapes = memo.get(_SHAPES)
-        if shapes is not None:
-            value = int.from_bytes(data, "big")  # the shapes' check, and the checksum's sum
-            for layout in shapes.layouts.get(total << 8 | data[2], ()):
-                if value & layout.mask == layout.expected:
-                    done = layout.decode(data, value, src, dst, memo, shapes.walk, shapes.hints)
-                    if done is not None:
-                        return done
-                    shapes.walk.problems.clear()
-                    shapes.hints.clear()
-                    break
-        result = _mh_message(data, table, transport, src, dst, ip_payload_len, memo)
-        if result is not None:
-            _learn(data, table, memo, result)  # a hint always warns here: no dialect hints without a dialect
-        return result
-    return _mh_message(data, table, transport, src, dst, ip_payload_len, memo)
+    result = _mh_message(data, table, transport, src, dst, ip_payload_len, memo)
+    if (result is not None and memo is not None and transport == "mh" and len(data) >= 6
+            and (ip_payload_len is None or ip_payload_len == len(data))):
+        _learn(data, table, memo, result)  # a hint always warns here: no dialect hints without a dialect
+    return result
 
 
 def _mh_message(data: bytes, table: OptionTable, transport: str, src: str, dst: str, ip_payload_len: int | None,
