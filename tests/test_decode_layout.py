@@ -31,6 +31,7 @@ from test_decode_build import (
 from pmipct_check.decode import Message, decode_carried, decode_stream
 from pmipct_check.decode import mh as mh_module
 from pmipct_check.decode.mh import _BODY_PLANS
+from pmipct_check.decode.model import options_layout
 
 _BODY_TYPES = (5, 6, 14, 15)
 _KIND = st.one_of(
@@ -82,6 +83,9 @@ def _same(items: list) -> list[Message]:
     alone = [decode_carried(c) for c in items]
     assert [m.to_json() for m in streamed] == [m.to_json() for m in alone]  # type: ignore[union-attr]
     assert [getattr(m, "warnings", m) for m in streamed] == [getattr(m, "warnings", m) for m in alone]
+    for m in streamed:  # a layout decoder sets the option index the analysis would make
+        if isinstance(m, Message) and m.option_index is not None:
+            assert m.option_index == options_layout(m.fields["options"])
     return streamed  # type: ignore[return-value]
 
 
@@ -140,3 +144,13 @@ def test_a_known_shape_records_equal_and_share_what_the_general_path_shares(monk
     first, last = streamed[0].fields["options"], streamed[-1].fields["options"]
     assert all(a is b for a, b in zip(first, last, strict=True) if a["key"] not in ("timestamp", "pad1"))
     assert streamed[-1].fields["flags"] is streamed[0].fields["flags"]
+
+
+def test_a_known_shape_carries_its_option_index() -> None:
+    """Messages a layout decoder builds share one option index, the one options_layout gives."""
+    items = [carried(pbu(seq=seq), frame=seq) for seq in (1, 2, 3)]
+    first, second, third = _same(items)
+    assert first.option_index is None  # the general path leaves it to the analysis
+    assert second.option_index is third.option_index is not None
+    assert second.option_index == options_layout(second.fields["options"])
+    assert "mn_id" in second.option_index

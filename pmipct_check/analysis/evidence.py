@@ -10,11 +10,10 @@ import ipaddress
 import socket
 from collections.abc import Mapping
 from functools import lru_cache
-from itertools import repeat
 from typing import Any
 
 from .. import registry
-from ..decode.model import Message
+from ..decode.model import Message, options_layout
 from ..profile import Node, Profile
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -55,26 +54,6 @@ def seconds(msg: Message) -> float:
     return msg.time_ns / 1e9
 
 
-@lru_cache(maxsize=4096)
-def _layout(keys: tuple[object, ...]) -> Mapping[str, tuple[int, ...]]:
-    """Option key -> its positions in a message's option list, for one sequence of keys.
-
-    Messages of one kind carry their options in few orders, so every message with the same
-    sequence shares one (read-only) mapping: the index costs a message no memory of its own.
-    Entries whose key is no text (no option record, a damaged one) are never looked up.
-    """
-    index: dict[str, list[int]] = {}
-    for position, key in enumerate(keys):
-        if isinstance(key, str):
-            index.setdefault(key, []).append(position)
-    return {key: tuple(positions) for key, positions in index.items()}
-
-
-def _key_of(entry: object) -> str | None:
-    key = entry.get("key") if isinstance(entry, dict) else None
-    return key if isinstance(key, str) else None
-
-
 def _option_index(msg: Message) -> Mapping[str, tuple[int, ...]]:
     """The message's option positions by key, made once: the rules look options up many times."""
     index = msg.option_index
@@ -82,14 +61,6 @@ def _option_index(msg: Message) -> Mapping[str, tuple[int, ...]]:
         value = msg.fields.get("options")
         index = msg.option_index = options_layout(value if isinstance(value, list) else [])
     return index
-
-
-def options_layout(found: list[Any]) -> Mapping[str, tuple[int, ...]]:
-    """The option index of an options list (what :func:`_option_index` keeps for its message)."""
-    try:  # every entry an option record: the keys in one C-level pass
-        return _layout(tuple(map(dict.get, found, repeat("key", len(found)))))
-    except TypeError:  # a damaged record: an entry that is no dict, or an unhashable key
-        return _layout(tuple(map(_key_of, found)))
 
 
 # The accessors below read ``msg.option_index`` themselves and build it only when it is missing:

@@ -32,7 +32,7 @@ from .fields import (
     ipv6_text,
     remember,
 )
-from .model import Message
+from .model import Message, options_layout
 
 _PMAG_ADDRESS = OptionSpec(0, registry.PMAG_ADDRESS_KEY, registry.PMAG_ADDRESS_LAYOUT, (6, 18),
                            ref="draft-liebsch-netlmm-proxymip6ct-00 5.1", title=registry.PMAG_ADDRESS_NAME)
@@ -623,12 +623,14 @@ def _make_layout(data: bytes, table: OptionTable, mh_type: int, body: tuple[Fiel
     lines += ["frame, frames = carried.frame, carried.frames",
               "if len(frames) == 1 and frames[0] == frame: frames = ()",
               "return _Message(carried.file, frame, carried.time_ns, carried.src, carried.dst, protocol, type_, "
-              "fields, 'mh', frames, (), (), None, carried.info)"]
+              "fields, 'mh', frames, (), (), _index, carried.info)"]
+    env["_index"] = options_layout(fields["options"])  # the shape fixes the option keys and their order
     source = ("def decode(carried, data, value, src, dst, memo, walk, hints):\n"
               + "".join(f"    {line}\n" for line in lines))
     exec(_layout_code(source), env)
     mask = sum(0xFF << 8 * (size - 1 - p) for p in positions)
-    return _Layout(mask, int.from_bytes(data, "big") & mask, env["decode"])
+    # popped: a function in its own globals is a reference cycle, left for the cyclic GC when dropped
+    return _Layout(mask, int.from_bytes(data, "big") & mask, env.pop("decode"))
 
 
 def _learn(data: bytes, table: OptionTable, memo: dict[Any, Any], result: MhResult) -> None:

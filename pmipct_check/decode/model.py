@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import lru_cache
+from itertools import repeat
 from typing import Any, Literal
 
 from ..notices import Notice
@@ -24,6 +26,40 @@ def epoch_text(time_ns: int) -> str:
     sign = "-" if time_ns < 0 else ""
     seconds, nanos = divmod(abs(time_ns), 1_000_000_000)
     return f"{sign}{seconds}.{nanos:09d}"
+
+
+@lru_cache(maxsize=4096)
+def _layout(keys: tuple[object, ...]) -> Mapping[str, tuple[int, ...]]:
+    """Option key -> its positions in a message's option list, for one sequence of keys.
+
+    Messages of one kind carry their options in few orders, so every message with the same
+    sequence shares one (read-only) mapping: the index costs a message no memory of its own.
+    Entries whose key is no text (no option record, a damaged one) are never looked up.
+    """
+    index: dict[str, list[int]] = {}
+    for position, key in enumerate(keys):
+        if isinstance(key, str):
+            index.setdefault(key, []).append(position)
+    return {key: tuple(positions) for key, positions in index.items()}
+
+
+def _key_of(entry: object) -> str | None:
+    key = entry.get("key") if isinstance(entry, dict) else None
+    return key if isinstance(key, str) else None
+
+
+def options_layout(found: list[Any]) -> Mapping[str, tuple[int, ...]]:
+    """Option key -> positions in ``found`` (an options list): what ``Message.option_index`` holds.
+
+    One shared, read-only mapping per sequence of keys.  The layout decoders set it on the
+    messages they build (their shape fixes the sequence); ``analysis.evidence`` makes it on
+    first use for the others.
+    """
+    try:  # every entry an option record: the keys in one C-level pass
+        return _layout(tuple(map(dict.get, found, repeat("key", len(found)))))
+    except TypeError:  # a damaged record: an entry that is no dict, or an unhashable key
+        return _layout(tuple(map(_key_of, found)))
+
 
 
 @dataclass(slots=True)
@@ -47,7 +83,8 @@ class Message:
     frames: tuple[int, ...] = ()  # the frames an SCTP-reassembled message spans; () for its own frame alone
     warnings: tuple[Notice, ...] = ()
     observations: tuple[tuple[str, int], ...] = field(default=())  # (file, frame) per tap
-    #: option key -> positions in fields["options"], made on first use by analysis.evidence.options
+    #: option key -> positions in fields["options"] (:func:`options_layout`), set by the layout decoders
+    #: or made on first use by analysis.evidence.options
     #: (the rules ask a message for its options ~20 times); one read-only mapping shared by every
     #: message with the same sequence of option keys; not part of the record's value.
     option_index: Mapping[str, tuple[int, ...]] | None = field(default=None, compare=False, repr=False)
