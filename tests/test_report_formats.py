@@ -7,8 +7,6 @@ import re
 import xml.etree.ElementTree as ET
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
 from test_report_fixtures import CAP, PROFILE, empty_result, sample_result
 
 from pmipct_check.report import FORMATS, render
@@ -180,34 +178,6 @@ def test_sarif_text_is_what_json_writes_indented():
 
     for result in (sample_result(), empty_result()):
         assert render(result, "sarif") == json.dumps(to_log(result), indent=2, ensure_ascii=False) + "\n"
-
-
-_JSON_VALUES = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.text() | st.floats(allow_nan=True),
-    lambda inner: st.lists(inner, max_size=4) | st.tuples(inner, inner)
-    | st.dictionaries(st.text(max_size=3) | st.integers() | st.none(), inner, max_size=4),
-    max_leaves=20,
-)
-
-
-@given(_JSON_VALUES)
-def test_sarif_indented_writes_json_indented_text(value):
-    from pmipct_check.report.sarif import indented
-
-    assert indented(value) == json.dumps(value, indent=2, ensure_ascii=False)
-
-
-def test_sarif_indented_hands_cycles_and_subclasses_to_json():
-    from pmipct_check.report.sarif import indented
-
-    class Text(str):
-        pass
-
-    assert indented({Text("k"): [Text("v")]}) == json.dumps({Text("k"): [Text("v")]}, indent=2, ensure_ascii=False)
-    cycle: list = []
-    cycle.append(cycle)
-    with pytest.raises(ValueError, match="Circular"):
-        indented(cycle)
 
 
 # -- GitHub ----------------------------------------------------------------------------------------
