@@ -47,7 +47,7 @@ from ..notices import Notice
 from ..profile import DEFAULT_PROFILE, Profile
 from .cxtp import decode_cxtp
 from .fields import Walk
-from .mh import OptionTable, mh_message, option_table, shaped_message
+from .mh import OptionTable, mh_message, option_table, shapeable, shaped_message
 from .model import Message, epoch_text
 from .nd import decode_nd
 
@@ -93,16 +93,16 @@ def _decode(carried: Carried, profile: Profile, table: OptionTable, memo: dict |
         if carried.transport in _MH_TRANSPORTS:
             info = carried.info
             payload_len = info.get("ip_payload_len")
+            payload_len = payload_len if isinstance(payload_len, int) else None
             src, dst = carried.src, carried.dst
             if "checksum_src" in info or "checksum_dst" in info:  # a Home Address option / type 2 routing header
                 src, dst = info.get("checksum_src", src), info.get("checksum_dst", dst)
                 src, dst = src if isinstance(src, str) else carried.src, dst if isinstance(dst, str) else carried.dst
-            if memo is not None and carried.transport == "mh" and (payload_len is None or payload_len == len(data)):
+            if memo is not None and shapeable(carried.transport, data, payload_len):
                 message = shaped_message(carried, data, src, dst, memo)  # most messages: a shape seen before
                 if message is not None:
                     return message
-            result = mh_message(data, table, carried.transport, src, dst,
-                                payload_len if isinstance(payload_len, int) else None, memo)
+            result = mh_message(data, table, carried.transport, src, dst, payload_len, memo)
             if result is None:
                 return Notice("mh.truncated", f"{len(data)} octets: too short for a Mobility Header",
                               carried.file, carried.frame, None, "error")

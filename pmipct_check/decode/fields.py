@@ -578,18 +578,13 @@ def _field_code(i: int, f: Field, env: dict[str, Any], memo: str = "") -> _Code:
     if f.kind == "flags":  # one dict per flag word value, shared through the stream's memo
         env[f"K{i}"] = _flags_tag(f)
         items = ", ".join(f"{flag!r}: bool({v} & {bit})" for flag, bit in f.bits)
-        if memo:
-            lines = [f"f{i} = {memo}.get((K{i}, {v}))", f"if f{i} is None:", f"    f{i} = {{{items}}}",
-                     f"    if {v} & {spare}:", f"        f{i}['reserved'] = {v} & {spare}",
-                     f"    _remember({memo}, (K{i}, {v}), f{i})"]
+        if memo:  # a layout decoder's memo: never None
+            get, keep = f"{memo}.get((K{i}, {v}))", [f"    _remember({memo}, (K{i}, {v}), f{i})"]
         else:
-            lines = [f"f{i} = None if walk.memo is None else walk.memo.get((K{i}, {v}))",
-                     f"if f{i} is None:",
-                     f"    f{i} = {{{items}}}",
-                     f"    if {v} & {spare}:",
-                     f"        f{i}['reserved'] = {v} & {spare}",
-                     "    if walk.memo is not None:",
-                     f"        _remember(walk.memo, (K{i}, {v}), f{i})"]
+            get = f"None if walk.memo is None else walk.memo.get((K{i}, {v}))"
+            keep = ["    if walk.memo is not None:", f"        _remember(walk.memo, (K{i}, {v}), f{i})"]
+        lines = [f"f{i} = {get}", f"if f{i} is None:", f"    f{i} = {{{items}}}",
+                 f"    if {v} & {spare}:", f"        f{i}['reserved'] = {v} & {spare}", *keep]
         lines += [f"if {v} & {spare}:",
                   f"    walk.warn('reserved-nonzero', f'reserved {f.name} bits set: {{{v} & {spare}:#x}}', 'info')"]
         return _Code(fmt, lines, [("", f.name, f"f{i}")])

@@ -658,13 +658,19 @@ def _learn(data: bytes, table: OptionTable, memo: dict[Any, Any], result: MhResu
         shapes.layouts[key] = (*known, layout)
 
 
+def shapeable(transport: str, data: bytes, ip_payload_len: int | None) -> bool:
+    """Whether a message may have a shape (:func:`_make_layout`): on IPv6 next header 135, all of
+    its IPv6 payload, the fixed header there.  Shapes are learnt and used for these alone."""
+    return transport == "mh" and len(data) >= 6 and (ip_payload_len is None or ip_payload_len == len(data))
+
+
 def shaped_message(carried: Carried, data: bytes, src: str, dst: str, memo: dict[Any, Any]) -> Message | None:
-    """The record of a message on IPv6 next header 135, all of whose IPv6 payload ``data`` is, made by
-    the generated decoder of its shape (see :func:`_make_layout`) when one was learnt in ``memo``'s
-    stream; None when there is none, or when the message holds anything it does not expect (a
-    warning, a hint, a wrong checksum): :func:`mh_message` then decodes it."""
+    """The record of a :func:`shapeable` message, made by the generated decoder of its shape (see
+    :func:`_make_layout`) when one was learnt in ``memo``'s stream; None when there is none, or when
+    the message holds anything it does not expect (a warning, a hint, a wrong checksum):
+    :func:`mh_message` then decodes it."""
     shapes = memo.get(_SHAPES)
-    if shapes is None or len(data) < 6:
+    if shapes is None:
         return None
     layouts = shapes.layouts.get(len(data) << 8 | data[2])
     if layouts is None:
@@ -688,8 +694,7 @@ def mh_message(data: bytes, table: OptionTable, transport: str, src: str, dst: s
     learnt for :func:`shaped_message`.
     """
     result = _mh_message(data, table, transport, src, dst, ip_payload_len, memo)
-    if (result is not None and memo is not None and transport == "mh" and len(data) >= 6
-            and (ip_payload_len is None or ip_payload_len == len(data))):
+    if result is not None and memo is not None and shapeable(transport, data, ip_payload_len):
         _learn(data, table, memo, result)  # a hint always warns here: no dialect hints without a dialect
     return result
 

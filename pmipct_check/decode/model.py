@@ -61,7 +61,6 @@ def options_layout(found: list[Any]) -> Mapping[str, tuple[int, ...]]:
         return _layout(tuple(map(_key_of, found)))
 
 
-
 @dataclass(slots=True)
 class Message:
     """A decoded mobility-header or CXTP message with every field, typed and named.
