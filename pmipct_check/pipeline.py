@@ -80,18 +80,33 @@ def decode_files(
             items = replay(extracted[index], tally.frames)
         else:
             items = iter_carried([path], profile, track_user_plane=track_user_plane, frame_counts=tally.frames)
-        stream = decode_stream(items, profile)
-        for item in stream:
-            if isinstance(item, Carried):  # access-side RS/RA pass decode_stream: records for the analysis
-                item = decode_carried(item, profile)
-            if isinstance(item, Message):
-                tally.messages[path] = tally.messages.get(path, 0) + 1
-            elif isinstance(item, Notice):
-                tally.notices[path] = tally.notices.get(path, 0) + 1
-                file_error = file_error or (item.frame is None and item.severity == "error")
-            yield item
+        # Counted in locals and added to the tally once the file is done (or the caller stops):
+        # a dict update per message was ~0.3 us of the streaming glue.
+        messages = notices = 0
+        try:
+            for item in decode_stream(items, profile):
+                if isinstance(item, Message):  # most items: nothing else to look at
+                    messages += 1
+                else:
+                    if isinstance(item, Carried):  # a transport decode_stream passes on: its record or Notice
+                        item = decode_carried(item, profile)
+                    if isinstance(item, Message):
+                        messages += 1
+                    elif isinstance(item, Notice):
+                        notices += 1
+                        file_error = file_error or (item.frame is None and item.severity == "error")
+                yield item
+        finally:
+            _add(tally.messages, path, messages)
+            _add(tally.notices, path, notices)
         if file_error and tally.frames[path] == 0:
             tally.unusable.add(path)
+
+
+def _add(counts: dict[str, int], path: str, count: int) -> None:
+    """``counts[path] += count``, no key made for a count of 0 (as a count per item would leave it)."""
+    if count:
+        counts[path] = counts.get(path, 0) + count
 
 
 def check_files(
