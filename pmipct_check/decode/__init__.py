@@ -90,6 +90,16 @@ def decode_carried(carried: Carried, profile: Profile = DEFAULT_PROFILE, memo: d
 def _decode(carried: Carried, profile: Profile, table: OptionTable, memo: dict | None) -> Message | Notice:
     data = carried.data
     try:
+        if carried.transport == "mh" and memo is not None:
+            # Most messages: a whole MH right after a plain IPv6 header (its info has the payload
+            # length and no checksum addresses) of a shape decoded before; the general path's
+            # checks below, in the order that settles this case soonest.
+            info = carried.info
+            if (info.get("ip_payload_len") == len(data) and len(data) >= 6
+                    and "checksum_src" not in info and "checksum_dst" not in info):
+                message = shaped_message(carried, data, carried.src, carried.dst, memo)
+                if message is not None:
+                    return message
         if carried.transport in _MH_TRANSPORTS:
             info = carried.info
             payload_len = info.get("ip_payload_len")
