@@ -658,6 +658,73 @@ def compile_record(layout: tuple[Field, ...], head: Mapping[str, Any],
         return None
     env: dict[str, Any] = {f"H{j}": value for j, value in enumerate(head.values())}
     codes, unpacker = _source(layout, env)
+    built = _record(codes, list(head), prefix_text, env)
+    return None if built is None else (built, unpacker.size)
+
+
+#: Kinds of a last field that takes the rest of its option, which a sized record can hold.
+_SIZED_KINDS = frozenset({"bytes", "lladdr", "ident"})
+
+
+def compile_sized_record(layout: tuple[Field, ...], head: Mapping[str, Any], length: int,
+                         prefix_text: bool = False) -> RecordBuilder | None:
+    """:func:`compile_record` for a layout whose last field takes the rest of the option (an MN
+    Identifier, a link-layer identifier, padding), at one option Length: the shape of a message
+    fixes it, so the rest is as fixed-size as the fields before it.
+
+    The record is the one the layout's plan makes; the builder returns None where the plan would
+    warn about the last field (a NAI that is no UTF-8, an IPv6 identifier of another size), so the
+    caller decodes step by step.  None (no builder) for any other layout, or a Length too short.
+    """
+    if not layout or layout[-1].size or layout[-1].kind not in _SIZED_KINDS:
+        return None
+    fixed = layout[:-1]
+    if _fast_fields(fixed) != len(fixed):
+        return None
+    size = length - sum(_fixed_size(f) for f in fixed)
+    if size < 0:
+        return None
+    return _sized_record(layout, tuple(head.items()), size, prefix_text)
+
+
+def ident_text(subtype: int, raw: bytes) -> str | None:
+    """An MN Identifier's value as the ``ident`` step renders it; None where that step warns."""
+    render = registry.MN_ID_RENDER.get(subtype, "bytes")
+    if render == "text":
+        try:
+            return raw.decode("utf-8")
+        except UnicodeDecodeError:
+            return None
+    if render == "ipv6":
+        return ipv6_text(raw) if len(raw) == 16 else None
+    return lladdr_text(raw) if render == "lladdr" else raw.hex()
+
+
+@lru_cache(maxsize=1024)
+def _sized_record(layout: tuple[Field, ...], head: tuple[tuple[str, Any], ...], size: int,
+                  prefix_text: bool) -> RecordBuilder | None:
+    """See :func:`compile_sized_record`: the last field is ``size`` octets (memoised: a few
+    option lengths per capture, learnt again whenever a stream's memo starts afresh)."""
+    env: dict[str, Any] = {f"H{j}": value for j, (_, value) in enumerate(head)}
+    i, last = len(layout) - 1, layout[-1]
+    codes = [_field_code(j, f, env) for j, f in enumerate(layout[:-1])]
+    v = f"v{i}"
+    if last.kind == "bytes":
+        codes.append(_Code(f"{size}s", [], [("", last.name, f"{v}.hex()")]))
+    elif last.kind == "lladdr":
+        codes.append(_Code(f"{size}s", [], [("", last.name, f"{v}.hex(':')")]))
+    else:  # ident: rendered by the subtype field before it (the step reads it from the record)
+        subtype = next((f"v{j}" for j, f in enumerate(layout[:-1]) if f.name == "subtype"), "-1")
+        env["_ident"] = ident_text
+        codes.append(_Code(f"{size}s", [f"x{i} = _ident({subtype}, {v})", f"if x{i} is None: return None"],
+                           [("", last.name, f"x{i}")]))
+    env["_unpack"], env["_remember"] = struct.Struct("!" + "".join(c.fmt for c in codes)).unpack_from, remember
+    return _record(codes, [key for key, _ in head], prefix_text, env)
+
+
+def _record(codes: list[_Code], head: list[str], prefix_text: bool, env: dict[str, Any]) -> RecordBuilder | None:
+    """The record builder of :func:`compile_record` from its fields' code (``env``: H0, H1, ...
+    hold the head's values, ``_unpack`` the fields' struct)."""
     entries = [e for c in codes for e in c.entries]
     exprs = {key: expr for cond, key, expr in entries if not cond}
     if prefix_text and not {"prefix", "prefix_len"} <= exprs.keys():
@@ -667,8 +734,7 @@ def compile_record(layout: tuple[Field, ...], head: Mapping[str, Any],
     if prefix_text:
         items.append(f"'prefix_text': f'{{{exprs['prefix']}}}/{{{exprs['prefix_len']}}}'")
     guards = [f"if {cond}: return None" for cond, _, _ in entries if cond]
-    record = _compile("buf, pos, length, walk", codes, guards, ["return {" + ", ".join(items) + "}"], env)
-    return record, unpacker.size
+    return _compile("buf, pos, length, walk", codes, guards, ["return {" + ", ".join(items) + "}"], env)
 
 
 @cache

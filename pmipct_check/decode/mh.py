@@ -28,6 +28,7 @@ from .fields import (
     Walk,
     compile_layout,
     compile_record,
+    compile_sized_record,
     inline_fields,
     ipv6_text,
     remember,
@@ -534,9 +535,13 @@ def _option_code(i: int, pos: int, wire: int, length: int, table: OptionTable, e
     o = f"o{i}"
     volatile = wire in table.volatile  # new in every message: not looked up, not remembered
     hot = table.hot.get(wire)
-    if hot is not None and hot[0] == length:  # its one-call builder (the shape was aligned)
-        env[f"B{i}"] = hot[3]
+    sized = None if hot is not None and hot[0] == length else _sized_builder(table, pos, wire, length)
+    if sized is not None or (hot is not None and hot[0] == length):  # its one-call builder (the shape was aligned)
+        env[f"B{i}"] = hot[3] if sized is None else sized
         build = [f"{o} = B{i}(data, {pos + 2}, {length}, walk)", f"if {o} is None or walk.problems: return None"]
+        if sized is not None and wire in table.hint_types:  # as _decode_option: a hint sends it to the general path
+            env["_hint"] = _dialect_hint
+            build[:0] = [f"_hint({wire}, {length}, data, {pos + 2}, hints)", "if hints: return None"]
         if not volatile:
             build.append(f"_remember(memo, k{i}, {o})")
     else:
@@ -546,6 +551,21 @@ def _option_code(i: int, pos: int, wire: int, length: int, table: OptionTable, e
         return build
     return [f"k{i} = data[{pos}:{pos + 2 + length}]", f"{o} = get(k{i})", f"if {o} is None:",
             *(f"    {line}" for line in build)]
+
+
+def _sized_builder(table: OptionTable, pos: int, wire: int, length: int) -> RecordBuilder | None:
+    """A one-call builder of the record :func:`_decode_option` makes for this option at ``pos`` with
+    this Length, when that record is warning-free whatever its octets but those the builder checks
+    itself (see :func:`.fields.compile_sized_record`) and a dialect hint; else None."""
+    res = table.by_wire.get(wire)
+    if res is None or wire == table.experimental:
+        return None
+    if (res.lengths and length not in res.lengths) or length < res.min_length:
+        return None  # an option-length warning
+    align = res.spec.align
+    if align is not None and pos % align[0] != align[1]:
+        return None  # an option-align warning
+    return compile_sized_record(res.spec.layout, res.head, length, res.prefix_text)
 
 
 def _make_layout(data: bytes, table: OptionTable, mh_type: int, body: tuple[Field, ...], record_type: tuple[str, str],
