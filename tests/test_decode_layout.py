@@ -154,3 +154,31 @@ def test_a_known_shape_carries_its_option_index() -> None:
     assert second.option_index is third.option_index is not None
     assert second.option_index == options_layout(second.fields["options"])
     assert "mn_id" in second.option_index
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.sampled_from([8, 25, 1]), st.binary(min_size=0, max_size=40))
+def test_sized_option_builders_give_the_plans_records(wire: int, octets: bytes) -> None:
+    """fields.compile_sized_record (a layout decoder's builder for an option whose last field takes
+    the rest, at a Length fixed by the shape) makes the plan's record, or None where it warns."""
+    from pmipct_check import registry
+    from pmipct_check.decode.fields import Walk, compile_sized_record
+    from pmipct_check.decode.mh import _resolved
+
+    res = _resolved(registry.OPTIONS[wire], wire)
+    if len(octets) < res.min_length:
+        return
+    if wire == 8 and octets:  # every MN Identifier subtype, and a NAI that is no UTF-8
+        octets = bytes((octets[0] % 10,)) + octets[1:]
+    builder = compile_sized_record(res.spec.layout, res.head, len(octets), res.prefix_text)
+    assert builder is not None
+    buf = b"\x00\x00" + octets
+    walk = Walk("mh")
+    built = builder(buf, 2, len(octets), walk)
+    planned: dict[str, Any] = {**res.head, "length": len(octets)}
+    plan_walk = Walk("mh")
+    res.plan.run(buf, 2, len(buf), planned, plan_walk)
+    if built is None:
+        assert plan_walk.problems
+    else:
+        assert built == planned and list(built) == list(planned) and walk.problems == plan_walk.problems
