@@ -26,7 +26,7 @@ from .link import ETHERNET_HEADER_LEN, LINK_PARSERS, LINKTYPE_ETHERNET, ethernet
 from .model import Carried, Packet, PathSwitch, SctpInfo, Tunnelled
 from .paths import IGNORED, V6_IN_V6, PathTracker, UserPlaneScreen
 from .readers import iter_records
-from .sctp import SctpAssembler, UserMessage, checksum_ok
+from .sctp import SctpAssembler, UserMessage, WholeMessage, checksum_ok
 
 #: Nested tunnel layers opened before giving up on a frame.
 MAX_TUNNELS = 4
@@ -145,6 +145,10 @@ class Extractor:
                 end = 54 + plen if plen else n
                 if end <= n:  # what _signalling and _sctp_packet do for it, its info shared by hop limit
                     segment = data[54:end]
+                    one = self._sctp.one_chunk((src_raw, dst_raw), segment)
+                    if one is not None:  # most SCTP packets: one chunk, a whole CXTP message or none
+                        return (self._whole_sctp(file, frame, time_ns, src_raw, dst_raw, hop, segment, one),) \
+                            if one else _NOTHING
                     messages, notices = self._sctp.packet(file, frame, (src_raw, dst_raw), segment)
                     if not messages:
                         return notices
@@ -462,6 +466,20 @@ class Extractor:
             out.append(Carried(file, frame, time_ns, src, dst, "sctp", m.data, m.frames,
                                SctpInfo(info, m.sport, m.dport, m.vtag, m.ppi, m.stream, m.ssn, m.tsn,
                                         m.unordered, m.chunk_flags, crc_ok, m.retransmission)))
+
+    def _whole_sctp(self, file: str, frame: int, time_ns: int, src_raw: bytes, dst_raw: bytes, hop: int,
+                    segment: bytes, whole: WholeMessage) -> Carried:
+        """:meth:`_sctp_messages` for the one message of a one-chunk packet right after a plain IPv6
+        header (whole in the capture: its checksum can be checked)."""
+        info = self._plain_v6.get(hop)
+        if info is None:
+            info = self._plain_v6[hop] = self._shared_info({"ip_version": 6, "hop_limit": hop})
+        payload, sport, dport, vtag, ppi, stream, ssn, tsn, unordered, flags, retrans = whole
+        names = self._names
+        return Carried(file, frame, time_ns, names.get(src_raw) or self._name(src_raw),
+                       names.get(dst_raw) or self._name(dst_raw), "sctp", payload, (frame,),
+                       SctpInfo(info, sport, dport, vtag, ppi, stream, ssn, tsn, unordered, flags,
+                                checksum_ok(segment) if self.verify_sctp_checksum else None, retrans))
 
     def _checksum_addresses(self, data: bytes, off: int, mh: int, info: dict[str, object]) -> None:
         """RFC 6275 6.1.1: a Home Address option or a type 2 routing header changes the pseudo-header."""

@@ -49,7 +49,7 @@ def checksum_ok(segment: bytes) -> bool:
     """Whether an SCTP packet's checksum field holds the CRC32c of the packet (RFC 9260 App. A)."""
     if len(segment) < SCTP_COMMON_HEADER_LEN:
         return False
-    crc = crc32c(segment[:8] + b"\0\0\0\0" + segment[12:])
+    crc = google_crc32c.value(segment[:8] + b"\0\0\0\0" + segment[12:])  # crc32c(), one call less a packet
     return segment[8:12] == crc.to_bytes(4, "little")
 
 
@@ -94,6 +94,11 @@ class UserMessage:
     retransmission: bool = False
 
 
+#: What :meth:`SctpAssembler.one_chunk` gives for a whole message: its payload, then the
+#: UserMessage fields from ``sport`` on (no frames: the packet's own frame alone).
+WholeMessage = tuple[bytes, int, int, int, int, int, int, int, bool, int, bool]
+
+
 @dataclass(slots=True)
 class _Pending:
     fragments: dict[int, tuple[int, bytes, int]]  # TSN -> (flags, data, frame)
@@ -128,25 +133,14 @@ class SctpAssembler:
         self, file: str, frame: int, addresses: tuple[bytes, bytes], segment: bytes
     ) -> tuple[Sequence[UserMessage], Sequence[Notice]]:
         """Walk one SCTP packet (from its common header); return completed CXTP messages and notices."""
+        one = self.one_chunk(addresses, segment)
+        if one is not None:
+            if not one:
+                return _NONE
+            payload, sport, dport, vtag, ppi, stream, ssn, tsn, unordered, flags, retrans = one
+            return (UserMessage(payload, (frame,), sport, dport, vtag, ppi, stream, ssn, tsn, unordered, flags,
+                                retrans),), ()
         n = len(segment)
-        if n >= SCTP_COMMON_HEADER_LEN + SCTP_CHUNK_HEADER_LEN:
-            # The commonest packets have one chunk: a whole user message in one DATA chunk, or a
-            # SACK (or other control chunk) that carries none.  The same result as the walk below.
-            clen = (segment[14] << 8) | segment[15]
-            if (clen >= SCTP_CHUNK_HEADER_LEN and SCTP_COMMON_HEADER_LEN + clen <= n
-                    and SCTP_COMMON_HEADER_LEN + ((clen + 3) & ~3) + SCTP_CHUNK_HEADER_LEN > n):
-                if segment[12] != SCTP_DATA:
-                    return _NONE
-                if segment[13] & _BE == _BE and clen >= SCTP_DATA_HEADER_LEN:
-                    sport, dport, vtag, _crc, _t, flags, _l, tsn, stream, ssn, ppi = _WHOLE_HDR(segment)
-                    payload = segment[SCTP_COMMON_HEADER_LEN + SCTP_DATA_HEADER_LEN : SCTP_COMMON_HEADER_LEN + clen]
-                    if not (sport in self.ports or dport in self.ports or ppi in self.ppis
-                            or (self.header_check and cxtp_header_ok(payload))):
-                        return _NONE
-                    assoc = self._assoc(addresses, sport, dport, vtag)
-                    # the association's own port and tag ints: every message of it shares them
-                    return (UserMessage(payload, (frame,), assoc[2], assoc[3], assoc[4], ppi, stream, ssn, tsn,
-                                        bool(flags & _U), flags, self._mark_delivered(assoc, tsn)),), ()
         out: list[UserMessage] = []
         notices: list[Notice] = []
         if n < SCTP_COMMON_HEADER_LEN:
@@ -178,6 +172,36 @@ class SctpAssembler:
                         out.append(message)
             p += (clen + 3) & ~3
         return out, notices
+
+    def one_chunk(self, addresses: tuple[bytes, bytes], segment: bytes) -> WholeMessage | tuple[()] | None:
+        """A packet of one chunk, the commonest kind, without the chunk walk of :meth:`packet`.
+
+        A whole user message in one DATA chunk that passes the CXTP check: its fields (noted as
+        delivered, as :meth:`packet` does); a SACK or other chunk, or a message that fails the
+        check: ``()``; None for any other packet (several chunks, a fragment, anything cut short):
+        :meth:`packet` walks it.  The extractor builds a whole message's record from the fields
+        directly: no UserMessage, no lists.
+        """
+        n = len(segment)
+        if n < SCTP_COMMON_HEADER_LEN + SCTP_CHUNK_HEADER_LEN:
+            return None
+        clen = (segment[14] << 8) | segment[15]
+        if (clen < SCTP_CHUNK_HEADER_LEN or SCTP_COMMON_HEADER_LEN + clen > n
+                or SCTP_COMMON_HEADER_LEN + ((clen + 3) & ~3) + SCTP_CHUNK_HEADER_LEN <= n):
+            return None
+        if segment[12] != SCTP_DATA:
+            return ()
+        if segment[13] & _BE != _BE or clen < SCTP_DATA_HEADER_LEN:
+            return None
+        sport, dport, vtag, _crc, _t, flags, _l, tsn, stream, ssn, ppi = _WHOLE_HDR(segment)
+        payload = segment[SCTP_COMMON_HEADER_LEN + SCTP_DATA_HEADER_LEN : SCTP_COMMON_HEADER_LEN + clen]
+        if not (sport in self.ports or dport in self.ports or ppi in self.ppis
+                or (self.header_check and cxtp_header_ok(payload))):
+            return ()
+        assoc = self._assoc(addresses, sport, dport, vtag)
+        # the association's own port and tag ints: every message of it shares them
+        return (payload, assoc[2], assoc[3], assoc[4], ppi, stream, ssn, tsn, bool(flags & _U), flags,
+                self._mark_delivered(assoc, tsn))
 
     def _assoc(self, addresses: tuple[bytes, bytes], sport: int, dport: int, vtag: int) -> tuple:
         """The association's one shared key (see ``_assocs``)."""
