@@ -157,9 +157,10 @@ def command(files: tuple[str, ...], fmt: str, output: str | None, select: tuple[
 
             console = terminal_console(highlight=False, emoji=False)
             plain = not (console.encoding or "").lower().startswith("utf")
+            chosen = ladder_handovers(result, ladder_mode)
             ladders = [render_rich(lad, console.width, plain)
-                       for lad in ladders_for_check(result, ladder_mode, profile, max_rows)]
-            more = len(ladder_handovers(result, ladder_mode)) - len(ladders)
+                       for lad in ladders_for_check(result, ladder_mode, profile, max_rows, chosen)]
+            more = len(chosen) - len(ladders)
             if more > 0:
                 ladders.append(Text(f"{more} more ladders not drawn: --max-rows 0 draws all; "
                                     "`pmipct-check ladder FILE --handover ID` draws one."))

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import html
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from itertools import repeat
+from operator import attrgetter
 from typing import Any
 
 from ..analysis.model import Handover
@@ -104,6 +106,15 @@ def rule_index(result: CheckResult) -> dict[str, Rule]:
 
 def verdict_of(result: CheckResult, handover: Handover) -> str:
     return str(result.verdicts.get(handover.id, "inconclusive"))
+
+
+def verdicts_of(result: CheckResult) -> list[str]:
+    """:func:`verdict_of` each of ``result.handovers``, in their order (one C pass over thousands)."""
+    handovers = result.handovers
+    return list(map(str, map(result.verdicts.get, map(_id, handovers), repeat("inconclusive", len(handovers)))))
+
+
+_id = attrgetter("id")
 
 
 def where(file: str, frame: int) -> str:
@@ -219,9 +230,8 @@ def message_label(message: Message) -> Label:
 def summary_counts(result: CheckResult) -> dict[str, Any]:
     """Counts every renderer reports in its summary."""
     verdicts = {v: 0 for v in VERDICTS}
-    for handover in result.handovers:
-        verdict = verdict_of(result, handover)
-        verdicts[verdict] = verdicts.get(verdict, 0) + 1
+    for verdict, count in Counter(verdicts_of(result)).items():  # others after these, as first seen
+        verdicts[verdict] = verdicts.get(verdict, 0) + count
     by_severity = {"error": 0, "warning": 0, "info": 0}
     inconclusive = 0
     for finding in result.findings:

@@ -15,6 +15,7 @@ import textwrap
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from itertools import compress
 
 from rich.console import Console
 from rich.text import Text
@@ -157,15 +158,24 @@ def ladder_handovers(result: CheckResult, mode: str) -> list[Handover]:
         raise ValueError(f"--ladder {mode}: expected one of {', '.join(LADDER_MODES)}")
     if mode == "none":
         return []
-    return [h for h in result.handovers if mode == "all" or common.verdict_of(result, h) == "fail"]
+    if mode == "all":
+        return list(result.handovers)
+    return list(compress(result.handovers, [v == "fail" for v in common.verdicts_of(result)]))
 
 
 def ladders_for_check(result: CheckResult, mode: str, profile: Profile = DEFAULT_PROFILE,
-                      limit: int = 0) -> list[Ladder]:
-    """The ladders of :func:`ladder_handovers`, the first ``limit`` of them (0: all)."""
-    chosen = ladder_handovers(result, mode)
+                      limit: int = 0, chosen: Sequence[Handover] | None = None) -> list[Ladder]:
+    """The ladders of :func:`ladder_handovers`, the first ``limit`` of them (0: all).
+
+    ``chosen``: what :func:`ladder_handovers` returned, when the caller has it already.
+    """
+    if chosen is None:
+        chosen = ladder_handovers(result, mode)
+    drawn = chosen[:limit] if limit else chosen
+    if not drawn:  # most checks: no failing handover, and the case steps need not be read
+        return []
     cases = load_case_steps()
-    return [build_ladder(result, h, profile, cases) for h in (chosen[:limit] if limit else chosen)]
+    return [build_ladder(result, h, profile, cases) for h in drawn]
 
 
 def _mn_addresses(handover: Handover, profile: Profile) -> set[str]:
