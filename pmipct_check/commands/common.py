@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import sys
-import traceback
 from collections.abc import Callable
 from typing import Any
 
@@ -101,6 +100,8 @@ def run_cli(group: click.Group) -> int:
         return exc.code if isinstance(exc.code, int) else EXIT_UNUSABLE
     except Exception as exc:
         if debug_enabled():
+            import traceback  # here: only a failure with --debug prints one (~1 ms to import)
+
             traceback.print_exc()
         else:
             click.echo(

@@ -6,7 +6,6 @@ that the text table, the ladder, the SVG and the HTML page all say the same thin
 
 from __future__ import annotations
 
-import html
 import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
@@ -48,7 +47,9 @@ def clean(text: object) -> str:
 
 def markup(text: object) -> str:
     """:func:`clean`, then escaped for XML/HTML character data and attribute values."""
-    return html.escape(clean(text), quote=True)
+    from html import escape  # here: only the HTML and SVG renderings need it (~1 ms to import)
+
+    return escape(clean(text), quote=True)
 
 
 def version() -> str:
