@@ -277,7 +277,7 @@ def _string(value: str) -> str:
 
 
 class _Lines:
-    """The handovers of one document as lines of JSON, for :func:`write`."""
+    """The handovers and findings of one document as lines of JSON, for :func:`write`."""
 
     def __init__(self, result: CheckResult) -> None:
         self.result = result
@@ -316,6 +316,20 @@ class _Lines:
             f'"nmag": {texts[handover.nmag]}, "lma": {texts[handover.lma]}, "verdict": {texts[verdict]}, '
             f'"vantage": {texts[frozenset(handover.vantage)]}, "start": {start}, "end": {end}, '
             f'"frames": [{", ".join(frames)}], "timings": {self.timings(handover.timings)}}}'
+        )
+
+    def finding(self, finding: Finding) -> str:
+        """``one_line(_finding(finding))`` by a template: rule, severity, outcome, spec and the
+        refs' files repeat from finding to finding and are written once (~2.5x faster)."""
+        texts = self.texts
+        refs = ", ".join([
+            f'{{"file": {texts[r.file]}, "frame": {r.frame if type(r.frame) is int else one_line(r.frame)}}}'
+            for r in finding.refs
+        ])
+        return (
+            f'{{"rule": {texts[finding.rule]}, "severity": {texts[finding.severity]}, '
+            f'"outcome": {texts[finding.outcome]}, "message": {_string(finding.message)}, '
+            f'"handover": {_string(finding.handover)}, "refs": [{refs}], "spec": {texts[finding.spec]}}}'
         )
 
     def timings(self, values: Mapping[str, float]) -> str:
@@ -374,8 +388,8 @@ def write(result: CheckResult, out: TextIO, *, include_messages: bool = False, i
           **_: Any) -> None:
     """The document (and a final newline) to ``out``, a record at a time, laid out as the module
     says (``indent`` spaces a level; None: all on one line)."""
-    document = _document(result, include_messages, _Lines(result).handover,
-                         lambda f: one_line(_finding(f)), message_line)
+    lines = _Lines(result)
+    document = _document(result, include_messages, lines.handover, lines.finding, message_line)
     outer, inner, sep = ("", "", ", ") if indent is None else (
         "\n" + " " * indent, "\n" + " " * (2 * indent), ",")
     lead = "{" + outer
