@@ -152,14 +152,18 @@ def command(files: tuple[str, ...], fmt: str, output: str | None, select: tuple[
         if fmt == "text" and output is None:
             from rich.text import Text
 
-            from ..report.ladder import ladder_handovers, ladders_for_check, render_rich
+            from ..report.common import ladder_handovers
             from ..report.text import print_report
 
             console = terminal_console(highlight=False, emoji=False)
             plain = not (console.encoding or "").lower().startswith("utf")
             chosen = ladder_handovers(result, ladder_mode)
-            ladders = [render_rich(lad, console.width, plain)
-                       for lad in ladders_for_check(result, ladder_mode, profile, max_rows, chosen)]
+            ladders: list[Text] = []
+            if chosen:  # the ladder module (~4 ms to import) only when there is one to draw
+                from ..report.ladder import ladders_for_check, render_rich
+
+                ladders = [render_rich(lad, console.width, plain)
+                           for lad in ladders_for_check(result, ladder_mode, profile, max_rows, chosen)]
             more = len(chosen) - len(ladders)
             if more > 0:
                 ladders.append(Text(f"{more} more ladders not drawn: --max-rows 0 draws all; "

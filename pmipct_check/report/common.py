@@ -10,7 +10,7 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from itertools import repeat
+from itertools import compress, repeat
 from operator import attrgetter
 from typing import Any
 
@@ -116,6 +116,24 @@ def verdicts_of(result: CheckResult) -> list[str]:
 
 
 _id = attrgetter("id")
+
+
+LADDER_MODES = ("failing", "all", "none")
+
+
+def ladder_handovers(result: CheckResult, mode: str) -> list[Handover]:
+    """``check --ladder failing|all|none``: the handovers whose ladders follow the report.
+
+    Here rather than in :mod:`.ladder`, so that a report with no ladder to draw does not import
+    the ladder module (~4 ms).
+    """
+    if mode not in LADDER_MODES:
+        raise ValueError(f"--ladder {mode}: expected one of {', '.join(LADDER_MODES)}")
+    if mode == "none":
+        return []
+    if mode == "all":
+        return list(result.handovers)
+    return list(compress(result.handovers, [v == "fail" for v in verdicts_of(result)]))
 
 
 def where(file: str, frame: int) -> str:

@@ -15,7 +15,6 @@ import textwrap
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from itertools import compress
 
 from rich.console import Console
 from rich.text import Text
@@ -24,6 +23,7 @@ from ..analysis.model import Handover
 from ..profile import DEFAULT_PROFILE, Node, Profile
 from ..rules.model import CheckResult, Finding
 from . import common
+from .common import LADDER_MODES, ladder_handovers  # noqa: F401 (also this module's API)
 
 ROLE_LABELS: Mapping[str, str] = {"mn": "MN", "pmag": "pMAG", "nmag": "nMAG", "lma": "LMA", "other": "node"}
 
@@ -147,20 +147,6 @@ def build_ladders(result: CheckResult, profile: Profile = DEFAULT_PROFILE, mn: s
                   handover: str | int | None = None) -> list[Ladder]:
     cases = load_case_steps()
     return [build_ladder(result, h, profile, cases) for h in select_handovers(result, mn, handover)]
-
-
-LADDER_MODES = ("failing", "all", "none")
-
-
-def ladder_handovers(result: CheckResult, mode: str) -> list[Handover]:
-    """``check --ladder failing|all|none``: the handovers whose ladders follow the report."""
-    if mode not in LADDER_MODES:
-        raise ValueError(f"--ladder {mode}: expected one of {', '.join(LADDER_MODES)}")
-    if mode == "none":
-        return []
-    if mode == "all":
-        return list(result.handovers)
-    return list(compress(result.handovers, [v == "fail" for v in common.verdicts_of(result)]))
 
 
 def ladders_for_check(result: CheckResult, mode: str, profile: Profile = DEFAULT_PROFILE,
