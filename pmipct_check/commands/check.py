@@ -14,6 +14,7 @@ from .common import (
     EXIT_CLEAN,
     EXIT_FINDINGS,
     EXIT_UNUSABLE,
+    ProcessEnd,
     UsageFailure,
     load_profile_or_fail,
     profile_option,
@@ -144,6 +145,9 @@ def command(files: tuple[str, ...], fmt: str, output: str | None, select: tuple[
         except SelectionError as exc:
             raise UsageFailure(str(exc)) from None
     gc.freeze()  # the result lives until exit: the cyclic GC need not walk its records while reports are made
+    process_end = click.get_current_context().find_object(ProcessEnd)
+    if process_end is not None:  # run as the console command: nothing gained by freeing the records
+        process_end.hold(result)
     unusable = report_unusable(result)
     if not quiet and fmt == "text":
         for clock in result.clocks:
