@@ -349,11 +349,14 @@ class _TimingsLayout:
     def __init__(self, order: list[str]) -> None:
         self.order = order
         self.get = itemgetter(*order) if len(order) > 1 else None
-        self.template = "{" + ", ".join(_encode_text(k).replace("%", "%%") + ": %s" for k in order) + "}"
+        self.template = ("{" + ", ".join(_encode_text(k).replace("%", "%%") + ": %s" for k in order) + "}"
+                         if all(type(k) is str for k in order) else None)  # else json's way with keys
 
     def line(self, values: Mapping[str, float]) -> str:
         order = self.order
         got = self.get(values) if self.get is not None else tuple(values[k] for k in order)
+        if self.template is None:
+            return one_line({k: values[k] for k in order})
         for value in got:
             if type(value) is not float or value - value != 0.0:  # not a float, or NaN / infinite
                 return one_line({k: values[k] for k in order})
