@@ -72,6 +72,6 @@ def cli() -> None:
 
 def main() -> None:
     """Console entry point: never a traceback unless --debug (or PMIPCT_DEBUG=1)."""
-    from .commands.common import run_cli
+    from .commands.common import ProcessEnd, run_cli
 
-    sys.exit(run_cli(cli))
+    sys.exit(run_cli(cli, ProcessEnd()))  # the process ends here: a check's records need not be freed

@@ -21,6 +21,8 @@ import os
 from collections import deque
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from itertools import compress
+from operator import attrgetter
 from typing import Any
 
 from .analysis.model import Analysis, Handover
@@ -239,6 +241,10 @@ def _access_handover(h: Handover, rs: Sequence[Message], ra: Sequence[Message], 
     return replace(h, messages=messages, timings=timings, vantage=frozenset(vantage))
 
 
+_RS_RA = frozenset({"RS", "RA"})
+_type = attrgetter("type")
+
+
 def with_access(analysis: Analysis, events: Sequence[Event] = (), profile: Profile = DEFAULT_PROFILE) -> Analysis:
     """Each handover with the MN's RS/RA on the new access link and its logged ATT/PHT events.
 
@@ -249,8 +255,10 @@ def with_access(analysis: Analysis, events: Sequence[Event] = (), profile: Profi
     (``analysis.timings.attach_timings``, ``att_pbu``, ``pht_transfer``) are added; the RS and
     RA join the handover's messages.
     """
-    rs = [m for m in analysis.messages if m.protocol == "nd" and m.type == "RS"]
-    ra = [m for m in analysis.messages if m.protocol == "nd" and m.type == "RA"]
+    # Which messages are RS or RA: one pass in C over every message, Python only for those few
+    access = list(compress(analysis.messages, map(_RS_RA.__contains__, map(_type, analysis.messages))))
+    rs = [m for m in access if m.protocol == "nd" and m.type == "RS"]
+    ra = [m for m in access if m.protocol == "nd" and m.type == "RA"]
     if not (rs or ra or events):
         return analysis
     handovers = tuple(_access_handover(h, rs, ra, events) for h in analysis.handovers)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -174,6 +175,16 @@ def parse_cases(text: str, path: str = "rules/cases.toml") -> dict[str, Case]:
 
 
 def load_cases() -> dict[str, Case]:
-    """The catalogue's ``cases.toml``, validated: case name -> Case, in classification order."""
+    """The catalogue's ``cases.toml``, validated: case name -> Case, in classification order.
+
+    A check reads it in the analysis and again in the rule engine (and for ladders): the file is
+    read each time, and parsed again only when its text differs from a recent parse's.
+    """
     item = catalogue_file("cases.toml")
-    return parse_cases(item.read_text(encoding="utf-8"), f"rules/{item.name}")
+    return dict(_parsed_cases(item.read_text(encoding="utf-8"), f"rules/{item.name}"))
+
+
+@functools.lru_cache(maxsize=4)
+def _parsed_cases(text: str, path: str) -> dict[str, Case]:
+    """:func:`parse_cases` by the file's text: its Cases are frozen, and callers get a dict of their own."""
+    return parse_cases(text, path)

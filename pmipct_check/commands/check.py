@@ -14,6 +14,7 @@ from .common import (
     EXIT_CLEAN,
     EXIT_FINDINGS,
     EXIT_UNUSABLE,
+    ProcessEnd,
     UsageFailure,
     load_profile_or_fail,
     profile_option,
@@ -144,6 +145,9 @@ def command(files: tuple[str, ...], fmt: str, output: str | None, select: tuple[
         except SelectionError as exc:
             raise UsageFailure(str(exc)) from None
     gc.freeze()  # the result lives until exit: the cyclic GC need not walk its records while reports are made
+    process_end = click.get_current_context().find_object(ProcessEnd)
+    if process_end is not None:  # run as the console command: nothing gained by freeing the records
+        process_end.hold(result)
     unusable = report_unusable(result)
     if not quiet and fmt == "text":
         for clock in result.clocks:
@@ -152,14 +156,19 @@ def command(files: tuple[str, ...], fmt: str, output: str | None, select: tuple[
         if fmt == "text" and output is None:
             from rich.text import Text
 
-            from ..report.ladder import ladder_handovers, ladders_for_check, render_rich
+            from ..report.common import ladder_handovers
             from ..report.text import print_report
 
             console = terminal_console(highlight=False, emoji=False)
             plain = not (console.encoding or "").lower().startswith("utf")
-            ladders = [render_rich(lad, console.width, plain)
-                       for lad in ladders_for_check(result, ladder_mode, profile, max_rows)]
-            more = len(ladder_handovers(result, ladder_mode)) - len(ladders)
+            chosen = ladder_handovers(result, ladder_mode)
+            ladders: list[Text] = []
+            if chosen:  # the ladder module (~4 ms to import) only when there is one to draw
+                from ..report.ladder import ladders_for_check, render_rich
+
+                ladders = [render_rich(lad, console.width, plain)
+                           for lad in ladders_for_check(result, ladder_mode, profile, max_rows, chosen)]
+            more = len(chosen) - len(ladders)
             if more > 0:
                 ladders.append(Text(f"{more} more ladders not drawn: --max-rows 0 draws all; "
                                     "`pmipct-check ladder FILE --handover ID` draws one."))

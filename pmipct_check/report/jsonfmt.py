@@ -24,7 +24,7 @@ import json
 import math
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from decimal import Decimal
-from operator import attrgetter
+from operator import attrgetter, itemgetter
 from typing import Any, TextIO
 
 from ..analysis.model import Handover
@@ -277,27 +277,36 @@ def _string(value: str) -> str:
 
 
 class _Lines:
-    """The handovers of one document as lines of JSON, for :func:`write`."""
+    """The handovers and findings of one document as lines of JSON, for :func:`write`."""
 
     def __init__(self, result: CheckResult) -> None:
         self.result = result
         self.texts = _Texts()
-        #: the timings' keys as the handover has them -> as the document orders them
-        self.orders: dict[tuple[str, ...], list[str]] = {}
+        #: a frame's text before its number, per file; after its time, per (type, src, dst)
+        self.heads: dict[str, str] = {}
+        self.tails: dict[tuple[str, str, str], str] = {}
+        #: the timings' keys as the handover has them -> how the document writes them
+        self.orders: dict[tuple[str, ...], _TimingsLayout] = {}
 
     def handover(self, handover: Handover) -> str:
         """:func:`_handover`'s record, the same keys in the same order, by a template (handovers
         and their frames are most of a load test's document): repeated values' texts are made
-        once, times come from :func:`_epoch_texts`, timings from the C encoder."""
-        texts = self.texts
+        once (a frame's file, and its type and addresses, are one text each), times come from
+        :func:`_epoch_texts`, timings from :class:`_TimingsLayout`."""
+        texts, heads, tails = self.texts, self.heads, self.tails
         messages = handover.messages
         times = list(map(_time, messages))
         stamps = _epoch_texts(times)
-        frames = ", ".join([
-            f'{{"file": {texts[m.file]}, "frame": {m.frame}, "time": {stamp}, '
-            f'"type": {texts[m.type]}, "src": {texts[m.src]}, "dst": {texts[m.dst]}}}'
-            for m, stamp in zip(messages, stamps, strict=True)
-        ])
+        frames = []
+        for m, stamp in zip(messages, stamps, strict=True):
+            head = heads.get(m.file)
+            if head is None:
+                head = heads[m.file] = f'{{"file": {texts[m.file]}, "frame": '
+            tail = tails.get((m.type, m.src, m.dst))
+            if tail is None:
+                tail = tails[m.type, m.src, m.dst] = (
+                    f', "type": {texts[m.type]}, "src": {texts[m.src]}, "dst": {texts[m.dst]}}}')
+            frames.append(f'{head}{m.frame}, "time": {stamp}{tail}')
         start = stamps[times.index(min(times))] if times else "null"  # the frames' texts: no new ones
         end = stamps[times.index(max(times))] if times else "null"
         verdict = common.verdict_of(self.result, handover)
@@ -305,16 +314,53 @@ class _Lines:
             f'{{"id": {_string(handover.id)}, "mn": {_string(handover.mn)}, "case": {texts[handover.case]}, '
             f'"case_reason": {_string(handover.case_reason)}, "pmag": {texts[handover.pmag]}, '
             f'"nmag": {texts[handover.nmag]}, "lma": {texts[handover.lma]}, "verdict": {texts[verdict]}, '
-            f'"vantage": {texts[frozenset(handover.vantage)]}, "start": {start}, "end": {end}, "frames": [{frames}], '
-            f'"timings": {self.timings(handover.timings)}}}'
+            f'"vantage": {texts[frozenset(handover.vantage)]}, "start": {start}, "end": {end}, '
+            f'"frames": [{", ".join(frames)}], "timings": {self.timings(handover.timings)}}}'
+        )
+
+    def finding(self, finding: Finding) -> str:
+        """``one_line(_finding(finding))`` by a template: rule, severity, outcome, spec and the
+        refs' files repeat from finding to finding and are written once (~2.5x faster)."""
+        texts = self.texts
+        refs = ", ".join([
+            f'{{"file": {texts[r.file]}, "frame": {r.frame if type(r.frame) is int else one_line(r.frame)}}}'
+            for r in finding.refs
+        ])
+        return (
+            f'{{"rule": {texts[finding.rule]}, "severity": {texts[finding.severity]}, '
+            f'"outcome": {texts[finding.outcome]}, "message": {_string(finding.message)}, '
+            f'"handover": {_string(finding.handover)}, "refs": [{refs}], "spec": {texts[finding.spec]}}}'
         )
 
     def timings(self, values: Mapping[str, float]) -> str:
         keys = tuple(values)
-        order = self.orders.get(keys)
-        if order is None:
-            order = self.orders[keys] = timings.ordered_keys(keys)
-        return one_line({k: values[k] for k in order})
+        layout = self.orders.get(keys)
+        if layout is None:
+            layout = self.orders[keys] = _TimingsLayout(timings.ordered_keys(keys))
+        return layout.line(values)
+
+
+class _TimingsLayout:
+    """A handover's timings as one JSON object, its keys in the document's order, for one
+    sequence of keys (a capture's handovers show a handful): finite floats go into a template,
+    each written as ``str`` writes it (``float.__repr__``, as json does); anything else (an int,
+    a bool, None, NaN, an infinity, a float subclass) takes :func:`one_line`."""
+
+    def __init__(self, order: list[str]) -> None:
+        self.order = order
+        self.get = itemgetter(*order) if len(order) > 1 else None
+        self.template = ("{" + ", ".join(_encode_text(k).replace("%", "%%") + ": %s" for k in order) + "}"
+                         if all(type(k) is str for k in order) else None)  # else json's way with keys
+
+    def line(self, values: Mapping[str, float]) -> str:
+        order = self.order
+        got = self.get(values) if self.get is not None else tuple(values[k] for k in order)
+        if self.template is None:
+            return one_line({k: values[k] for k in order})
+        for value in got:
+            if type(value) is not float or value - value != 0.0:  # not a float, or NaN / infinite
+                return one_line({k: values[k] for k in order})
+        return self.template % got
 
 
 def message_line(message: Message) -> str:
@@ -345,8 +391,8 @@ def write(result: CheckResult, out: TextIO, *, include_messages: bool = False, i
           **_: Any) -> None:
     """The document (and a final newline) to ``out``, a record at a time, laid out as the module
     says (``indent`` spaces a level; None: all on one line)."""
-    document = _document(result, include_messages, _Lines(result).handover,
-                         lambda f: one_line(_finding(f)), message_line)
+    lines = _Lines(result)
+    document = _document(result, include_messages, lines.handover, lines.finding, message_line)
     outer, inner, sep = ("", "", ", ") if indent is None else (
         "\n" + " " * indent, "\n" + " " * (2 * indent), ",")
     lead = "{" + outer

@@ -23,6 +23,7 @@ from ..analysis.model import Handover
 from ..profile import DEFAULT_PROFILE, Node, Profile
 from ..rules.model import CheckResult, Finding
 from . import common
+from .common import LADDER_MODES, ladder_handovers  # noqa: F401 (also this module's API)
 
 ROLE_LABELS: Mapping[str, str] = {"mn": "MN", "pmag": "pMAG", "nmag": "nMAG", "lma": "LMA", "other": "node"}
 
@@ -148,24 +149,19 @@ def build_ladders(result: CheckResult, profile: Profile = DEFAULT_PROFILE, mn: s
     return [build_ladder(result, h, profile, cases) for h in select_handovers(result, mn, handover)]
 
 
-LADDER_MODES = ("failing", "all", "none")
-
-
-def ladder_handovers(result: CheckResult, mode: str) -> list[Handover]:
-    """``check --ladder failing|all|none``: the handovers whose ladders follow the report."""
-    if mode not in LADDER_MODES:
-        raise ValueError(f"--ladder {mode}: expected one of {', '.join(LADDER_MODES)}")
-    if mode == "none":
-        return []
-    return [h for h in result.handovers if mode == "all" or common.verdict_of(result, h) == "fail"]
-
-
 def ladders_for_check(result: CheckResult, mode: str, profile: Profile = DEFAULT_PROFILE,
-                      limit: int = 0) -> list[Ladder]:
-    """The ladders of :func:`ladder_handovers`, the first ``limit`` of them (0: all)."""
-    chosen = ladder_handovers(result, mode)
+                      limit: int = 0, chosen: Sequence[Handover] | None = None) -> list[Ladder]:
+    """The ladders of :func:`ladder_handovers`, the first ``limit`` of them (0: all).
+
+    ``chosen``: what :func:`ladder_handovers` returned, when the caller has it already.
+    """
+    if chosen is None:
+        chosen = ladder_handovers(result, mode)
+    drawn = chosen[:limit] if limit else chosen
+    if not drawn:  # most checks: no failing handover, and the case steps need not be read
+        return []
     cases = load_case_steps()
-    return [build_ladder(result, h, profile, cases) for h in (chosen[:limit] if limit else chosen)]
+    return [build_ladder(result, h, profile, cases) for h in drawn]
 
 
 def _mn_addresses(handover: Handover, profile: Profile) -> set[str]:
