@@ -5,11 +5,12 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from operator import attrgetter
+from operator import attrgetter, is_
 
 from ... import registry
 from ...analysis.evidence import (
     Network,
+    NodeKeys,
     flag,
     flags_of,
     is_all_zero_prefix,
@@ -29,6 +30,7 @@ from ..context import Context, Hit, Layout, layout_of
 from ..model import Rule
 from .common import at, in_clear
 
+_time = attrgetter("time_ns")
 MANDATORY = (("mn_id", 160), ("hnp", 158), ("handoff", 161), ("att", 162))  # RFC 5213 section 5.3.1 order
 MANDATORY_CODES = frozenset(code for _, code in MANDATORY)
 AT_MOST_ONE = ("mn_id", "handoff", "att", "timestamp", "mn_ll_id", "lla")
@@ -116,7 +118,7 @@ def _read_exchanges(ctx: Context) -> _Exchanges:
     seq_differs = pbu_as_pba = False
     per_layout: dict[int, tuple[Layout, tuple[str, int] | None, int | None, int | None, int | None]] = {}
     hnp_verdicts: dict[int, tuple[dict, bool]] = {}
-    node = ctx.node
+    node = NodeKeys(ctx.profile)  # ctx.node as a mapping: a lookup instead of a call per exchange
     append = every.append
     for ex in ctx.analysis.exchanges:
         pbu, pba = ex.pbu, ex.pba
@@ -136,6 +138,7 @@ def _read_exchanges(ctx: Context) -> _Exchanges:
             known = per_layout[id(layout)] = _layout_facts(layout)
         _, first_missing, ts_at, hi_at, att_at = known
         own = False
+        assigns = None
         if pba is None:
             status = accepted = missing = None
         else:
@@ -150,14 +153,14 @@ def _read_exchanges(ctx: Context) -> _Exchanges:
             missing = None if status is None else first_missing
             flags = back.get("flags")
             pba_flags[id(flags)] = flags
-            seq = fields.get("seq")
-            if not (type(seq) is int and back.get("seq") == seq and type(back.get("seq")) is int) \
+            seq, back_seq = fields.get("seq"), back.get("seq")
+            if not (back_seq == seq and type(seq) is int and type(back_seq) is int) \
                     and num(pbu, "seq") != num(pba, "seq"):
                 seq_differs = True
             own = fields.get("options") is not back.get("options")  # see _echoed_whole
-        ts = handoff = assigns = None
-        if accepted and lifetime > 0:
-            assigns = _assigns(pba, hnp_verdicts)  # type: ignore[arg-type]
+            if accepted and lifetime > 0:
+                assigns = _assigns(pba, hnp_verdicts)
+        ts = handoff = None
         if ts_at is not None or hi_at is not None or att_at is not None:
             listed = fields["options"]
             if ts_at is not None:
@@ -174,7 +177,7 @@ def _read_exchanges(ctx: Context) -> _Exchanges:
             if att_at is not None:
                 option = listed[att_at]
                 atts[id(option)] = option
-        facts = _Facts(ex, lifetime, accepted, status, node(ex.mag), ts, missing, handoff, assigns)
+        facts = _Facts(ex, lifetime, accepted, status, node[ex.mag], ts, missing, handoff, assigns)
         append(facts)
         if own:
             own_echo.append((facts, pba))  # type: ignore[arg-type]
@@ -207,10 +210,18 @@ def _covers(ctx: Context, type_: str, side: str) -> bool:
     """Whether the exchanges' ``side`` ("pbu" or "pba") messages are every message of ``type_``.
 
     Worked out once per Context; only the answer is kept (the identities of 36k PBUs hold 2 MB).
+    The exchanges come in the order of their PBUs, the messages' order: the PBUs are usually the very
+    messages of type PBU in the same order, and the PBAs once sorted by time, which a pass in C tells
+    without a set of 36k identities.
     """
     def build(ctx: Context) -> bool:
-        held = set(map(id, filter(None, map(attrgetter(side), ctx.analysis.exchanges))))
         wanted = list(ctx.of_type(type_))
+        held_in_order = list(filter(None, map(attrgetter(side), ctx.analysis.exchanges)))
+        if len(wanted) == len(held_in_order) and (
+            all(map(is_, wanted, held_in_order)) or all(map(is_, wanted, sorted(held_in_order, key=_time)))
+        ):
+            return True
+        held = set(map(id, held_in_order))
         return len(wanted) == len(held) and held.issuperset(map(id, wanted))
     return ctx.shared(f"pmip-{side}-covers-{type_}", build)
 
