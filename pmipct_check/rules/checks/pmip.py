@@ -55,8 +55,13 @@ class _Facts:
     missing: tuple[str, int] | None
     handoff: object  # option_value(pbu, "handoff"): the PBU's first HI option's value (PMIP-P14/P15)
     #: whether the PBA carries HNP options, none ALL_ZERO (:func:`_assigns_prefixes`); read for accepted
-    #: registrations only (what PMIP-P9 judges), None otherwise
+    #: exchanges only (PMIP-P9 judges the registrations among them), None otherwise
     assigns: bool | None
+    #: the PBU's HNP option when it carries exactly one, and the PBA's when accepted (else None): what
+    #: PMIP-P14/P15 compare first (:func:`_omitted`; two messages sharing the record list the same
+    #: prefix), read here while the option lists are at hand rather than again later
+    pbu_hnp: dict | None
+    pba_hnp: dict | None
 
 
 @dataclass(slots=True)
@@ -92,10 +97,20 @@ def _first_at(layout: Layout, key: str) -> int | None:
     return at[0] if at else None
 
 
-def _layout_facts(layout: Layout) -> tuple[Layout, tuple[str, int] | None, int | None, int | None, int | None]:
-    """(layout, first missing mandatory option, position of the first Timestamp, HI and ATT option)."""
+def _only_at(layout: Layout, key: str) -> int | None:
+    """The position of the layout's one ``key`` option (None: none, or several)."""
+    at = layout.get(key)
+    return at[0] if at and len(at) == 1 else None
+
+
+_LayoutFacts = tuple[Layout, tuple[str, int] | None, int | None, int | None, int | None, int | None]
+
+
+def _layout_facts(layout: Layout) -> _LayoutFacts:
+    """(layout, first missing mandatory option, position of the first Timestamp, HI and ATT option,
+    position of the one HNP option)."""
     return (layout, _first_missing(layout), _first_at(layout, "timestamp"), _first_at(layout, "handoff"),
-            _first_at(layout, "att"))
+            _first_at(layout, "att"), _only_at(layout, "hnp"))
 
 
 def _read_exchanges(ctx: Context) -> _Exchanges:
@@ -116,7 +131,7 @@ def _read_exchanges(ctx: Context) -> _Exchanges:
     atts: dict[int, dict] = {}
     statuses: set[int | None] = set()
     seq_differs = pbu_as_pba = False
-    per_layout: dict[int, tuple[Layout, tuple[str, int] | None, int | None, int | None, int | None]] = {}
+    per_layout: dict[int, _LayoutFacts] = {}
     hnp_verdicts: dict[int, tuple[dict, bool]] = {}
     node = NodeKeys(ctx.profile)  # ctx.node as a mapping: a lookup instead of a call per exchange
     append = every.append
@@ -136,9 +151,9 @@ def _read_exchanges(ctx: Context) -> _Exchanges:
         known = per_layout.get(id(layout))
         if known is None:
             known = per_layout[id(layout)] = _layout_facts(layout)
-        _, first_missing, ts_at, hi_at, att_at = known
+        _, first_missing, ts_at, hi_at, att_at, hnp_at = known
         own = False
-        assigns = None
+        assigns = pba_hnp = None
         if pba is None:
             status = accepted = missing = None
         else:
@@ -158,11 +173,13 @@ def _read_exchanges(ctx: Context) -> _Exchanges:
                     and num(pbu, "seq") != num(pba, "seq"):
                 seq_differs = True
             own = fields.get("options") is not back.get("options")  # see _echoed_whole
-            if accepted and lifetime > 0:
-                assigns = _assigns(pba, hnp_verdicts)
-        ts = handoff = None
-        if ts_at is not None or hi_at is not None or att_at is not None:
+            if accepted:
+                pba_hnp, assigns = _assigns(pba, hnp_verdicts)
+        ts = handoff = pbu_hnp = None
+        if ts_at is not None or hi_at is not None or att_at is not None or hnp_at is not None:
             listed = fields["options"]
+            if hnp_at is not None:
+                pbu_hnp = listed[hnp_at]
             if ts_at is not None:
                 value = listed[ts_at].get("value")
                 found = value.get("value") if isinstance(value, dict) else None
@@ -177,7 +194,7 @@ def _read_exchanges(ctx: Context) -> _Exchanges:
             if att_at is not None:
                 option = listed[att_at]
                 atts[id(option)] = option
-        facts = _Facts(ex, lifetime, accepted, status, node[ex.mag], ts, missing, handoff, assigns)
+        facts = _Facts(ex, lifetime, accepted, status, node[ex.mag], ts, missing, handoff, assigns, pbu_hnp, pba_hnp)
         append(facts)
         if own:
             own_echo.append((facts, pba))  # type: ignore[arg-type]
@@ -190,20 +207,21 @@ def _read_exchanges(ctx: Context) -> _Exchanges:
                       pbu_as_pba)
 
 
-def _assigns(pba: Message, verdicts: dict[int, tuple[dict, bool]]) -> bool:
-    """:func:`_assigns_prefixes`, judged once per HNP option record when the PBA carries one (the usual
-    case; the decoder shares equal options, ~3 PBAs a record on the bench)."""
+def _assigns(pba: Message, verdicts: dict[int, tuple[dict, bool]]) -> tuple[dict | None, bool]:
+    """(the PBA's HNP option if it carries exactly one, :func:`_assigns_prefixes`); the second judged once per HNP option
+    record when the PBA carries one (the usual case; the decoder shares equal options, ~3 PBAs a record
+    on the bench)."""
     layout = pba.option_index
     at = (layout_of(pba) if layout is None else layout).get("hnp")
     if not at:
-        return False
+        return None, False
     if len(at) > 1:
-        return _assigns_prefixes(pba)
+        return None, _assigns_prefixes(pba)
     option = pba.fields["options"][at[0]]
     known = verdicts.get(id(option))
     if known is None:
         known = verdicts[id(option)] = (option, not is_all_zero_prefix(option))
-    return known[1]
+    return option, known[1]
 
 
 def _covers(ctx: Context, type_: str, side: str) -> bool:
@@ -507,19 +525,15 @@ def sequence_numbers(ctx: Context, rule: Rule) -> Iterator[Hit]:
                           f"sequence number {last}", (ex.pba, ex.pbu))  # type: ignore[arg-type]
 
 
-def _omitted(ctx: Context, registration: Exchange, pbu: Message) -> frozenset[Network]:
-    """The prefixes assigned in ``registration`` that ``pbu`` does not list."""
-    source = registration.pba if registration.pba is not None and registration.accepted else registration.pbu
-    if _one_hnp(source) is _one_hnp(pbu) is not None or options(pbu, "hnp") == options(source, "hnp"):  # the same HNP options (usually shared): nothing omitted
+def _omitted(ctx: Context, registration: _Facts, f: _Facts) -> frozenset[Network]:
+    """The prefixes assigned in ``registration`` that the PBU of ``f`` does not list."""
+    ex, pbu = registration.ex, f.ex.pbu
+    from_pba = ex.pba is not None and registration.accepted
+    source = ex.pba if from_pba else ex.pbu
+    held = registration.pba_hnp if from_pba else registration.pbu_hnp  # source's one HNP option
+    if held is f.pbu_hnp is not None or options(pbu, "hnp") == options(source, "hnp"):  # the same HNP options (usually shared): nothing omitted
         return frozenset()
     return _prefix_set(ctx, source) - _prefix_set(ctx, pbu)
-
-
-def _one_hnp(msg: Message) -> dict | None:
-    """The message's HNP option when it carries exactly one (two messages sharing it list the same)."""
-    layout = msg.option_index
-    at = (layout_of(msg) if layout is None else layout).get("hnp")
-    return msg.fields["options"][at[0]] if at and len(at) == 1 else None
 
 
 def _follow_registrations(ctx: Context) -> list[tuple[_Facts, _Facts]]:
@@ -551,7 +565,7 @@ def re_and_deregistration(ctx: Context, rule: Rule) -> Iterator[Hit]:
             continue
         ex = f.ex
         hi = f.handoff
-        missing = _omitted(ctx, current.ex, ex.pbu)
+        missing = _omitted(ctx, current, f)
         if hi != want_hi:
             yield Hit(f"{at(ex.pbu)} is a {kind} but carries Handoff Indicator {hi}, not {want_hi}",
                       (ex.pbu, current.ex.pbu))
