@@ -50,9 +50,6 @@ class _Facts:
     status: int | None  # the PBA's; None without a PBA
     mag: str | None  # the PBU's sender as a node (Context.node): MAGs compare by node
     timestamp: str | None  # the PBU's Timestamp
-    #: ``timestamp_key(timestamp)``, worked out while the text is at hand (None: no Timestamp, or one
-    #: with digits other than ASCII ones: the rules call ``timestamp_key`` themselves then)
-    timestamp_key: tuple[int, int] | None
     #: the first mandatory option the PBU lacks, with the status it calls for; not looked for without a
     #: status (PMIP-P10 and P18, which read it, judge answered PBUs only)
     missing: tuple[str, int] | None
@@ -178,7 +175,7 @@ def _read_exchanges(ctx: Context) -> _Exchanges:
             own = fields.get("options") is not back.get("options")  # see _echoed_whole
             if accepted:
                 pba_hnp, assigns = _assigns(pba, hnp_verdicts)
-        ts = ts_key = handoff = pbu_hnp = None
+        ts = handoff = pbu_hnp = None
         if ts_at is not None or hi_at is not None or att_at is not None or hnp_at is not None:
             listed = fields["options"]
             if hnp_at is not None:
@@ -190,8 +187,6 @@ def _read_exchanges(ctx: Context) -> _Exchanges:
                     whole, _, frac = found.partition(".")
                     if whole.isdigit() and (frac == "" or frac.isdigit()):
                         ts = found
-                        if whole.isascii() and frac.isascii():  # digits int() reads (isdigit passes "²" too)
-                            ts_key = int(whole), int((frac or "0").ljust(16, "0")[:16])  # timestamp_key(ts)
             if hi_at is not None:
                 option = listed[hi_at]
                 handoffs[id(option)] = option
@@ -199,8 +194,7 @@ def _read_exchanges(ctx: Context) -> _Exchanges:
             if att_at is not None:
                 option = listed[att_at]
                 atts[id(option)] = option
-        facts = _Facts(ex, lifetime, accepted, status, node[ex.mag], ts, ts_key, missing, handoff, assigns, pbu_hnp,
-                       pba_hnp)
+        facts = _Facts(ex, lifetime, accepted, status, node[ex.mag], ts, missing, handoff, assigns, pbu_hnp, pba_hnp)
         append(facts)
         if own:
             own_echo.append((facts, pba))  # type: ignore[arg-type]
@@ -494,7 +488,7 @@ def timestamp_monotonic(ctx: Context, rule: Rule) -> Iterator[Hit]:
             ts, ex = f.timestamp, f.ex
             if ts is None or not f.accepted:
                 continue
-            key = f.timestamp_key or timestamp_key(ts)
+            key = timestamp_key(ts)
             if last is not None and key <= last_key:
                 yield Hit(f"{at(ex.pba)} accepts {at(ex.pbu)} whose Timestamp {ts} is not newer than "
                           f"{last_ts} accepted in {at(last.pbu)} (status 157 expected)",
@@ -655,8 +649,7 @@ def retransmission(ctx: Context, rule: Rule) -> Iterator[Hit]:
                 yield Hit(f"{at(b.pbu)} retransmits {at(a.pbu)} after {gap * 1000:.0f} ms, before the "
                           f"{wait:g} s retransmission timeout", (a.pbu, b.pbu))
             ts_a, ts_b = fa.timestamp, fb.timestamp
-            newer_ts = ts_a is not None and ts_b is not None and \
-                (fb.timestamp_key or timestamp_key(ts_b)) > (fa.timestamp_key or timestamp_key(ts_a))
+            newer_ts = ts_a is not None and ts_b is not None and timestamp_key(ts_b) > timestamp_key(ts_a)
             seq_a, seq_b = num(a.pbu, "seq"), num(b.pbu, "seq")
             if not newer_ts and not (seq_a is not None and seq_b is not None and _newer(seq_b, seq_a)):
                 yield Hit(f"{at(b.pbu)} retransmits {at(a.pbu)} with neither a greater sequence number nor a newer "
