@@ -203,7 +203,7 @@ def _nothing(found: object) -> tuple[()]:
 
 
 def _pair_pbas(pmip: list[Message], at: list[int], ids: _Identities, mns_at: list[str | None]) -> list[list[Any]]:
-    """PBUs in order, each as ``[pbu, mn, pba, lifetime, status, options, time_ns, pbu_at, pba_at]``
+    """PBUs in order, each as ``[pbu, mn, pba, lifetime, status, options, time_ns, pbu_at, pba_at, src, dst]``
     with the PBA that answers it (None if none does): swapped addresses, same sequence number, same
     MN; ``*_at`` are the two messages' positions in the capture.
 
@@ -211,7 +211,7 @@ def _pair_pbas(pmip: list[Message], at: list[int], ids: _Identities, mns_at: lis
 
     Plain lists rather than records: one per PBU (36k on the 100k bench), only read here and by
     :func:`correlate`.  They also carry what is read later of the PBU and PBA (the PBU's
-    ``lifetime``, its options list and time, the PBA's ``status``), taken while the message is
+    ``lifetime``, its options list, time and addresses, the PBA's ``status``), taken while the message is
     read here: by the time :func:`correlate` gets to them, 84k messages later, their field dicts
     are out of the CPU's caches again.  The PBUs by MN are indexed only when a PBA needs them
     (one whose sequence number no open PBU has): on most captures never.
@@ -241,9 +241,10 @@ def _pair_pbas(pmip: list[Message], at: list[int], ids: _Identities, mns_at: lis
             if mn == UNIDENTIFIED and mn not in mns:
                 mns[mn] = _MN(mn, "none")
             mns_at[pos] = mn
-            item = [msg, mn, None, fields.get("lifetime"), None, options, msg.time_ns, pos, None]
+            src, dst = msg.src, msg.dst
+            item = [msg, mn, None, fields.get("lifetime"), None, options, msg.time_ns, pos, None, src, dst]
             pending.append(item)
-            by_seq[msg.src, msg.dst, seq].append(item)
+            by_seq[src, dst, seq].append(item)
             continue
         same_seq = by_seq.get((msg.dst, msg.src, seq), ())
         t = msg.time_ns
@@ -269,7 +270,7 @@ def _pair_pbas(pmip: list[Message], at: list[int], ids: _Identities, mns_at: lis
             # No PBU with this sequence number: the PBA still answers the MN's pending PBU from
             # that MAG (PMIP-P7 reports the sequence number it failed to echo).
             for p in pending[by_mn_upto:]:
-                by_mn[p[0].src, p[0].dst, p[1]].append(p)
+                by_mn[p[9], p[10], p[1]].append(p)
             by_mn_upto = len(pending)
             chosen = next((p for p in reversed(by_mn.get((msg.dst, msg.src, own), ())) if p[2] is None and p[6] <= t),
                           None)
@@ -300,9 +301,8 @@ def correlate(messages: list[Message], profile: Profile, types: list[str] | None
     drafts: list[Draft] = []
     deregs: list[tuple[Exchange, list[int]]] = []  # with where its PBU and PBA are
     mns = ids.mns
-    for pbu, mn, pba, lifetime, status, _, t, pbu_at, pba_at in pending:
-        src = pbu.src
-        ex = Exchange(pbu, pba, mn, src, pbu.dst)
+    for pbu, mn, pba, lifetime, status, _, t, pbu_at, pba_at, src, dst in pending:
+        ex = Exchange(pbu, pba, mn, src, dst)
         ex_at = [pbu_at] if pba is None else [pbu_at, pba_at]
         exchanges.append(ex)
         state = mns[mn]

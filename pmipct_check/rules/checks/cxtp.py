@@ -133,7 +133,8 @@ def one_operation(ctx: Context, rule: Rule) -> Iterator[Hit]:
     limit = int(ctx.timers.ct_max_transfer_time * 1e9)
     open_requests: dict[tuple[object, object], Message] = {}
     for m in ctx.of_type("CT-Req", "CTD", "PCTD"):
-        key = (ctx.node(m.src) if m.type == "CT-Req" else ctx.node(m.dst), _prev(m))
+        src, dst, prev = ctx.pair_key(m)  # memoised: the CTDs' were made for by_pair above
+        key = (src if m.type == "CT-Req" else dst, prev)
         if m.type != "CT-Req":
             open_requests.pop(key, None)
             continue
@@ -148,7 +149,7 @@ def elapsed_time(ctx: Context, rule: Rule) -> Iterator[Hit]:
     """CXTP-C11: Elapsed Time does not go backwards across retransmitted CTDs for the same MN."""
     last: dict[tuple[object, object, object], Message] = {}
     for m in ctx.of_type("CTD", "PCTD"):
-        key = (ctx.node(m.src), ctx.node(m.dst), _prev(m))
+        key = ctx.pair_key(m)  # (sender node, receiver node, MN address), memoised by CXTP-C8/C10's indexes
         before = last.get(key)
         now, then = num(m, "elapsed_ms"), num(before, "elapsed_ms") if before else None
         if isinstance(now, int) and isinstance(then, int) and now < then:

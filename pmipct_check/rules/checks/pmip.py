@@ -5,11 +5,12 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from operator import attrgetter
+from operator import attrgetter, is_
 
 from ... import registry
 from ...analysis.evidence import (
     Network,
+    NodeKeys,
     flag,
     flags_of,
     is_all_zero_prefix,
@@ -29,6 +30,7 @@ from ..context import Context, Hit, Layout, layout_of
 from ..model import Rule
 from .common import at, in_clear
 
+_time = attrgetter("time_ns")
 MANDATORY = (("mn_id", 160), ("hnp", 158), ("handoff", 161), ("att", 162))  # RFC 5213 section 5.3.1 order
 MANDATORY_CODES = frozenset(code for _, code in MANDATORY)
 AT_MOST_ONE = ("mn_id", "handoff", "att", "timestamp", "mn_ll_id", "lla")
@@ -53,8 +55,13 @@ class _Facts:
     missing: tuple[str, int] | None
     handoff: object  # option_value(pbu, "handoff"): the PBU's first HI option's value (PMIP-P14/P15)
     #: whether the PBA carries HNP options, none ALL_ZERO (:func:`_assigns_prefixes`); read for accepted
-    #: registrations only (what PMIP-P9 judges), None otherwise
+    #: exchanges only (PMIP-P9 judges the registrations among them), None otherwise
     assigns: bool | None
+    #: the PBU's HNP option when it carries exactly one, and the PBA's when accepted (else None): what
+    #: PMIP-P14/P15 compare first (:func:`_omitted`; two messages sharing the record list the same
+    #: prefix), read here while the option lists are at hand rather than again later
+    pbu_hnp: dict | None
+    pba_hnp: dict | None
 
 
 @dataclass(slots=True)
@@ -90,10 +97,20 @@ def _first_at(layout: Layout, key: str) -> int | None:
     return at[0] if at else None
 
 
-def _layout_facts(layout: Layout) -> tuple[Layout, tuple[str, int] | None, int | None, int | None, int | None]:
-    """(layout, first missing mandatory option, position of the first Timestamp, HI and ATT option)."""
+def _only_at(layout: Layout, key: str) -> int | None:
+    """The position of the layout's one ``key`` option (None: none, or several)."""
+    at = layout.get(key)
+    return at[0] if at and len(at) == 1 else None
+
+
+_LayoutFacts = tuple[Layout, tuple[str, int] | None, int | None, int | None, int | None, int | None]
+
+
+def _layout_facts(layout: Layout) -> _LayoutFacts:
+    """(layout, first missing mandatory option, position of the first Timestamp, HI and ATT option,
+    position of the one HNP option)."""
     return (layout, _first_missing(layout), _first_at(layout, "timestamp"), _first_at(layout, "handoff"),
-            _first_at(layout, "att"))
+            _first_at(layout, "att"), _only_at(layout, "hnp"))
 
 
 def _read_exchanges(ctx: Context) -> _Exchanges:
@@ -114,9 +131,9 @@ def _read_exchanges(ctx: Context) -> _Exchanges:
     atts: dict[int, dict] = {}
     statuses: set[int | None] = set()
     seq_differs = pbu_as_pba = False
-    per_layout: dict[int, tuple[Layout, tuple[str, int] | None, int | None, int | None, int | None]] = {}
+    per_layout: dict[int, _LayoutFacts] = {}
     hnp_verdicts: dict[int, tuple[dict, bool]] = {}
-    node = ctx.node
+    node = NodeKeys(ctx.profile)  # ctx.node as a mapping: a lookup instead of a call per exchange
     append = every.append
     for ex in ctx.analysis.exchanges:
         pbu, pba = ex.pbu, ex.pba
@@ -134,8 +151,9 @@ def _read_exchanges(ctx: Context) -> _Exchanges:
         known = per_layout.get(id(layout))
         if known is None:
             known = per_layout[id(layout)] = _layout_facts(layout)
-        _, first_missing, ts_at, hi_at, att_at = known
+        _, first_missing, ts_at, hi_at, att_at, hnp_at = known
         own = False
+        assigns = pba_hnp = None
         if pba is None:
             status = accepted = missing = None
         else:
@@ -150,16 +168,18 @@ def _read_exchanges(ctx: Context) -> _Exchanges:
             missing = None if status is None else first_missing
             flags = back.get("flags")
             pba_flags[id(flags)] = flags
-            seq = fields.get("seq")
-            if not (type(seq) is int and back.get("seq") == seq and type(back.get("seq")) is int) \
+            seq, back_seq = fields.get("seq"), back.get("seq")
+            if not (back_seq == seq and type(seq) is int and type(back_seq) is int) \
                     and num(pbu, "seq") != num(pba, "seq"):
                 seq_differs = True
             own = fields.get("options") is not back.get("options")  # see _echoed_whole
-        ts = handoff = assigns = None
-        if accepted and lifetime > 0:
-            assigns = _assigns(pba, hnp_verdicts)  # type: ignore[arg-type]
-        if ts_at is not None or hi_at is not None or att_at is not None:
+            if accepted:
+                pba_hnp, assigns = _assigns(pba, hnp_verdicts)
+        ts = handoff = pbu_hnp = None
+        if ts_at is not None or hi_at is not None or att_at is not None or hnp_at is not None:
             listed = fields["options"]
+            if hnp_at is not None:
+                pbu_hnp = listed[hnp_at]
             if ts_at is not None:
                 value = listed[ts_at].get("value")
                 found = value.get("value") if isinstance(value, dict) else None
@@ -174,7 +194,7 @@ def _read_exchanges(ctx: Context) -> _Exchanges:
             if att_at is not None:
                 option = listed[att_at]
                 atts[id(option)] = option
-        facts = _Facts(ex, lifetime, accepted, status, node(ex.mag), ts, missing, handoff, assigns)
+        facts = _Facts(ex, lifetime, accepted, status, node[ex.mag], ts, missing, handoff, assigns, pbu_hnp, pba_hnp)
         append(facts)
         if own:
             own_echo.append((facts, pba))  # type: ignore[arg-type]
@@ -187,30 +207,39 @@ def _read_exchanges(ctx: Context) -> _Exchanges:
                       pbu_as_pba)
 
 
-def _assigns(pba: Message, verdicts: dict[int, tuple[dict, bool]]) -> bool:
-    """:func:`_assigns_prefixes`, judged once per HNP option record when the PBA carries one (the usual
-    case; the decoder shares equal options, ~3 PBAs a record on the bench)."""
+def _assigns(pba: Message, verdicts: dict[int, tuple[dict, bool]]) -> tuple[dict | None, bool]:
+    """(the PBA's HNP option if it carries exactly one, :func:`_assigns_prefixes`); the second judged once per HNP option
+    record when the PBA carries one (the usual case; the decoder shares equal options, ~3 PBAs a record
+    on the bench)."""
     layout = pba.option_index
     at = (layout_of(pba) if layout is None else layout).get("hnp")
     if not at:
-        return False
+        return None, False
     if len(at) > 1:
-        return _assigns_prefixes(pba)
+        return None, _assigns_prefixes(pba)
     option = pba.fields["options"][at[0]]
     known = verdicts.get(id(option))
     if known is None:
         known = verdicts[id(option)] = (option, not is_all_zero_prefix(option))
-    return known[1]
+    return option, known[1]
 
 
 def _covers(ctx: Context, type_: str, side: str) -> bool:
     """Whether the exchanges' ``side`` ("pbu" or "pba") messages are every message of ``type_``.
 
     Worked out once per Context; only the answer is kept (the identities of 36k PBUs hold 2 MB).
+    The exchanges come in the order of their PBUs, the messages' order: the PBUs are usually the very
+    messages of type PBU in the same order, and the PBAs once sorted by time, which a pass in C tells
+    without a set of 36k identities.
     """
     def build(ctx: Context) -> bool:
-        held = set(map(id, filter(None, map(attrgetter(side), ctx.analysis.exchanges))))
         wanted = list(ctx.of_type(type_))
+        held_in_order = list(filter(None, map(attrgetter(side), ctx.analysis.exchanges)))
+        if len(wanted) == len(held_in_order) and (
+            all(map(is_, wanted, held_in_order)) or all(map(is_, wanted, sorted(held_in_order, key=_time)))
+        ):
+            return True
+        held = set(map(id, held_in_order))
         return len(wanted) == len(held) and held.issuperset(map(id, wanted))
     return ctx.shared(f"pmip-{side}-covers-{type_}", build)
 
@@ -496,19 +525,15 @@ def sequence_numbers(ctx: Context, rule: Rule) -> Iterator[Hit]:
                           f"sequence number {last}", (ex.pba, ex.pbu))  # type: ignore[arg-type]
 
 
-def _omitted(ctx: Context, registration: Exchange, pbu: Message) -> frozenset[Network]:
-    """The prefixes assigned in ``registration`` that ``pbu`` does not list."""
-    source = registration.pba if registration.pba is not None and registration.accepted else registration.pbu
-    if _one_hnp(source) is _one_hnp(pbu) is not None or options(pbu, "hnp") == options(source, "hnp"):  # the same HNP options (usually shared): nothing omitted
+def _omitted(ctx: Context, registration: _Facts, f: _Facts) -> frozenset[Network]:
+    """The prefixes assigned in ``registration`` that the PBU of ``f`` does not list."""
+    ex, pbu = registration.ex, f.ex.pbu
+    from_pba = ex.pba is not None and registration.accepted
+    source = ex.pba if from_pba else ex.pbu
+    held = registration.pba_hnp if from_pba else registration.pbu_hnp  # source's one HNP option
+    if held is f.pbu_hnp is not None or options(pbu, "hnp") == options(source, "hnp"):  # the same HNP options (usually shared): nothing omitted
         return frozenset()
     return _prefix_set(ctx, source) - _prefix_set(ctx, pbu)
-
-
-def _one_hnp(msg: Message) -> dict | None:
-    """The message's HNP option when it carries exactly one (two messages sharing it list the same)."""
-    layout = msg.option_index
-    at = (layout_of(msg) if layout is None else layout).get("hnp")
-    return msg.fields["options"][at[0]] if at and len(at) == 1 else None
 
 
 def _follow_registrations(ctx: Context) -> list[tuple[_Facts, _Facts]]:
@@ -540,7 +565,7 @@ def re_and_deregistration(ctx: Context, rule: Rule) -> Iterator[Hit]:
             continue
         ex = f.ex
         hi = f.handoff
-        missing = _omitted(ctx, current.ex, ex.pbu)
+        missing = _omitted(ctx, current, f)
         if hi != want_hi:
             yield Hit(f"{at(ex.pbu)} is a {kind} but carries Handoff Indicator {hi}, not {want_hi}",
                       (ex.pbu, current.ex.pbu))
