@@ -139,7 +139,7 @@ def check_files(
         with_access,
     )
 
-    catalogue = load_rules()  # parsed once: the rule files are ~35 ms of TOML
+    catalogue = load_rules()  # parsed once per run: select_rules and run_rules both read it
     select_rules(catalogue, select, ignore)  # fail on a bad --select before reading gigabytes
     if taps is None and (len(paths) > 1 or clock_offsets):
         given = resolve_files(paths, clock_offsets or {})  # a ValueError before any file is read
