@@ -9,12 +9,17 @@ warning; a Length equal to the size without the header decodes with
 
 from __future__ import annotations
 
+import struct
+from collections.abc import Callable
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from typing import Any
 
 from .. import registry
+from ..capture.model import Carried
 from ..registry import Field
-from .fields import Plan, Walk, compile_layout, remember
+from .fields import Plan, Walk, compile_layout, inline_fields, remember
+from .model import Message
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,6 +28,8 @@ class _Type:
 
     plan: Plan  # addresses of 16 octets (V clear)
     plan_v4: Plan  # addresses of 4 octets (V set)
+    body: tuple[Field, ...]  # the layout of ``plan`` (addresses of 16 octets)
+    body_v4: tuple[Field, ...]  # the layout of ``plan_v4``
     name: str
     bits: tuple[tuple[str, int], ...]  # the type's flags in octet 1
     spare: int  # octet 1 bits no flag of the type uses
@@ -42,18 +49,32 @@ def _sized(body: tuple[Field, ...], kind: str, size: int) -> tuple[Field, ...]:
     return tuple(replace(f, kind=kind, size=size) if f.kind == "addr" else f for f in body)
 
 
-_TYPES = {t: _Type(compile_layout(_sized(body, "ipv6", 16)), compile_layout(_sized(body, "ipv4", 4)),
-                   registry.TABLES["cxtp_type"][t], tuple(registry.CXTP_FLAGS[t]),
-                   _spare(tuple(registry.CXTP_FLAGS[t])), t in registry.CXTP_REQUEST_TYPES)
-          for t, body in registry.CXTP_BODIES.items()}
+def _type(code: int, body: tuple[Field, ...]) -> _Type:
+    v6, v4 = _sized(body, "ipv6", 16), _sized(body, "ipv4", 4)
+    bits = tuple(registry.CXTP_FLAGS[code])
+    return _Type(compile_layout(v6), compile_layout(v4), v6, v4, registry.TABLES["cxtp_type"][code], bits,
+                 _spare(bits), code in registry.CXTP_REQUEST_TYPES)
+
+
+_TYPES = {t: _type(t, body) for t, body in registry.CXTP_BODIES.items()}
 
 
 def decode_cxtp(data: bytes, *, length_includes_header: bool = True,
                 memo: dict[Any, Any] | None = None) -> tuple[str, dict[str, Any], Walk] | None:
     """``(record type, fields, walk)``, or None when the octets hold no CXTP message of a known type.
 
-    ``memo``: the decode stream's (see :func:`.fields.remember`); equal flag octets share one dict.
+    ``memo``: the decode stream's (see :func:`.fields.remember`); equal flag octets share one dict,
+    and the shape of a message decoded without a warning is learnt for :func:`shaped_cxtp`.
     """
+    result = _decode_cxtp(data, length_includes_header, memo)
+    if result is not None and memo is not None and not result[2].problems:
+        _learn(data, length_includes_header, result[1], memo)
+    return result
+
+
+def _decode_cxtp(data: bytes, length_includes_header: bool,
+                 memo: dict[Any, Any] | None) -> tuple[str, dict[str, Any], Walk] | None:
+    """The general path: every check, every warning."""
     if len(data) < registry.CXTP_HEADER_LEN:
         return None
     version, type_code = data[0] >> 5, data[0] & 0x1F
@@ -110,3 +131,116 @@ def decode_cxtp(data: bytes, *, length_includes_header: bool = True,
         v_says = "IPv4" if flags["V"] else "IPv6"
         walk.warn("address-size", f"message too short for its {v_says} addresses (V flag)")
     return name, fields, walk
+
+
+# --------------------------------------------------------------------------------------------
+# Shapes: one generated decoder per header and size seen before (as decode.mh's layouts)
+# --------------------------------------------------------------------------------------------
+
+#: A generated shape decoder: (carried, data, walk) -> the Message, or None when the message
+#: warns (the general path then decodes it again, with its own Walk).
+ShapeDecoder = Callable[[Carried, bytes, Walk], "Message | None"]
+
+_SHAPES = "cxtp-shapes"  # memo key of a stream's _Shapes (with the profile's Length rule)
+#: Shapes a stream keeps before it starts afresh (a capture has a handful: type, flags, size).
+SHAPE_LIMIT = 1024
+
+
+@dataclass(frozen=True, slots=True)
+class _Shapes:
+    """A stream's shape decoders by :func:`_shape_key`, and the warning-free Walks (not a request,
+    a request: a request's CDBs decode differently) that the messages they decode share."""
+
+    walks: tuple[Walk, Walk]
+    decoders: dict[int, ShapeDecoder]
+
+
+def _shape_key(data: bytes) -> int:
+    """The 4 header octets (version, type, flags, Length) and the size: with the profile, they fix
+    every header warning and where each body field sits."""
+    return int.from_bytes(data[:4], "big") << 16 | len(data)
+
+
+def _shapes(memo: dict[Any, Any], includes: bool) -> _Shapes:
+    key = (_SHAPES, includes)
+    shapes = memo.get(key)
+    if shapes is None:
+        shapes = _Shapes((Walk("cxtp", 0, False, memo), Walk("cxtp", 0, True, memo)), {})
+        remember(memo, key, shapes)
+    return shapes  # type: ignore[no-any-return]
+
+
+def shaped_cxtp(carried: Carried, data: bytes, length_includes_header: bool, memo: dict[Any, Any]) -> Message | None:
+    """The record of a CXTP message made by the generated decoder of its shape (see :func:`_make_shape`)
+    when ``memo``'s stream learnt one; None when there is none or the message warns: then
+    :func:`decode_cxtp` decodes it."""
+    shapes = memo.get((_SHAPES, length_includes_header))
+    if shapes is None or len(data) < registry.CXTP_HEADER_LEN:
+        return None
+    decode = shapes.decoders.get(_shape_key(data))
+    if decode is None:
+        return None
+    walk = shapes.walks[data[0] & 0x1F in registry.CXTP_REQUEST_TYPES]
+    message = decode(carried, data, walk)
+    if message is None:
+        walk.problems.clear()
+    return message
+
+
+def _learn(data: bytes, includes: bool, fields: dict[str, Any], memo: dict[Any, Any]) -> None:
+    """Keep a decoder for the shape of a message the general path decoded without a warning."""
+    shapes = _shapes(memo, includes)
+    key = _shape_key(data)
+    if key in shapes.decoders:
+        return
+    decode = _make_shape(data, fields)
+    if decode is not None:
+        if len(shapes.decoders) >= SHAPE_LIMIT:
+            shapes.decoders.clear()
+        shapes.decoders[key] = decode
+
+
+@lru_cache(maxsize=256)
+def _shape_code(source: str) -> Any:
+    return compile(source, "<cxtp shape>", "exec")
+
+
+def _make_shape(data: bytes, fields: dict[str, Any]) -> ShapeDecoder | None:
+    """The generated decoder for messages shaped like ``data`` (decoded warning-free into ``fields``).
+
+    Given the shape (:func:`_shape_key`), the header's values are constants and the body's
+    fixed-size fields sit at known offsets: one ``struct`` call unpacks them, the record is one
+    dict display in the general path's key order (header, then the layout's fields), and the
+    variable fields that follow (a key, the CDBs or status entries) run the plan's own steps, which
+    share equal lists through the memo as before.  Any warning sends the message to the general path.
+    """
+    kind = _TYPES[data[0] & 0x1F]
+    body, plan = (kind.body_v4, kind.plan_v4) if fields["flags"]["V"] else (kind.body, kind.plan)
+    count = len(body) - len(plan.rest) if plan.fast is not None else 0
+    size = len(data)
+    if plan.fast is None or 4 + plan.fast_size > size or (not plan.greedy and not plan.rest and 4 + plan.fast_size != size):
+        return None
+    env: dict[str, Any] = {"_flags": fields["flags"], "_Message": Message}
+    fmt, body_lines, entries = inline_fields(body[:count], env)
+    env["_unpack"] = struct.Struct("!4x" + fmt).unpack_from
+    names = "".join(f"v{i}, " for i in range(count))
+    items = [f"'version': {fields['version']}", f"'type_code': {fields['type_code']}", "'flags': _flags",
+             f"'length': {fields['length']}", *(f"{key!r}: {expr}" for cond, key, expr in entries if not cond)]
+    lines = [f"{names}= _unpack(data)" if count else "", *body_lines,
+             *(f"if {cond}: return None" for cond, _, _ in entries if cond),  # a key of its own: general path
+             *(["if walk.problems: return None"] if any("walk.warn" in line for line in body_lines) else []),
+             f"fields = {{{', '.join(items)}}}"]
+    pos = f"{4 + plan.fast_size}"
+    for i, step in enumerate(plan.rest):  # the key, then the CDBs or status entries: to the end
+        env[f"R{i}"] = step
+        lines += [f"pos = R{i}(data, {pos}, {size}, fields, walk)", "if pos < 0 or walk.problems: return None"]
+        pos = "pos"
+    if plan.rest and not plan.greedy:
+        lines.append(f"if pos != {size}: return None")  # trailing octets (the general path warns)
+    lines += ["frame, frames = carried.frame, carried.frames",  # decode._message's record, warning-free
+              "if len(frames) == 1 and frames[0] == frame: frames = ()",
+              "return _Message(carried.file, frame, carried.time_ns, carried.src, carried.dst, 'cxtp', "
+              f"{kind.name!r}, fields, carried.transport, frames, (), (), None, carried.info)"]
+    source = "def decode(carried, data, walk):\n" + "".join(f"    {line}\n" for line in lines if line)
+    exec(_shape_code(source), env)
+    return env.pop("decode")  # type: ignore[no-any-return]
