@@ -212,7 +212,8 @@ def _make_shape(data: bytes, fields: dict[str, Any]) -> ShapeDecoder | None:
     fixed-size fields sit at known offsets: one ``struct`` call unpacks them, the record is one
     dict display in the general path's key order (header, then the layout's fields), and the
     variable fields that follow (a key, the CDBs or status entries) run the plan's own steps, which
-    share equal lists through the memo as before.  Any warning sends the message to the general path.
+    share equal lists through the memo as before, unless :func:`_tail_code` knows their list.  Any
+    warning sends the message to the general path.
     """
     kind = _TYPES[data[0] & 0x1F]
     body, plan = (kind.body_v4, kind.plan_v4) if fields["flags"]["V"] else (kind.body, kind.plan)
@@ -231,9 +232,14 @@ def _make_shape(data: bytes, fields: dict[str, Any]) -> ShapeDecoder | None:
              *(["if walk.problems: return None"] if any("walk.warn" in line for line in body_lines) else []),
              f"fields = {{{', '.join(items)}}}"]
     pos = f"{4 + plan.fast_size}"
+    tail = plan.rest[-1] if plan.rest and body[-1].kind in ("cdbs", "statuses") else None
     for i, step in enumerate(plan.rest):  # the key, then the CDBs or status entries: to the end
         env[f"R{i}"] = step
-        lines += [f"pos = R{i}(data, {pos}, {size}, fields, walk)", "if pos < 0 or walk.problems: return None"]
+        call = [f"pos = R{i}(data, {pos}, {size}, fields, walk)", "if pos < 0 or walk.problems: return None"]
+        if step is tail:
+            call = [*_tail_code(data, body[-1].name, fields[body[-1].name], pos == "pos", env),
+                    *(f"    {line}" for line in call)]
+        lines += call
         pos = "pos"
     if plan.rest and not plan.greedy:
         lines.append(f"if pos != {size}: return None")  # trailing octets (the general path warns)
@@ -244,3 +250,41 @@ def _make_shape(data: bytes, fields: dict[str, Any]) -> ShapeDecoder | None:
     source = "def decode(carried, data, walk):\n" + "".join(f"    {line}\n" for line in lines if line)
     exec(_shape_code(source), env)
     return env.pop("decode")  # type: ignore[no-any-return]
+
+
+def _item_size(name: str, item: dict[str, Any]) -> int:
+    """Octets of one warning-free status entry or CDB (Length 0: a request's 4-octet CDB header)."""
+    return 4 if name == "statuses" or not item["length"] else 8 * item["length"]
+
+
+def _tail_code(data: bytes, name: str, items: list[dict[str, Any]], after_key: bool, env: dict[str, Any]) -> list[str]:
+    """Lines that set ``fields[name]``, the CDBs or status entries that end the message, without
+    the plan's step where the learnt message ``data`` (which decoded into ``items``) tells what
+    they are, then an ``else:`` whose block (the caller's) runs the step.  ``after_key``: they
+    start at ``pos``, after a key of the Length its message says.
+
+    Octets equal to the learnt message's are its very list (CT-Req's request CDBs, CTDR's status
+    entries: a few values in a whole capture).  CDBs that carry context data are instead rebuilt
+    from the learnt CDB headers (FPT, Length, P), their presence vectors and data read where the
+    headers put them: that data differs in every CTD and PCTD (6,130 distinct of 6,130 on the
+    100k bench), so the memo lookup and entry the step makes for them would share nothing.
+    """
+    at = len(data) - sum(_item_size(name, item) for item in items)
+    same = f"pos == {at} and " if after_key else ""
+    if name == "statuses" or not any(item["data"] or "presence_vector" in item for item in items):
+        env["_TAIL"], env["_TAIL_ITEMS"] = data[at:], items
+        return [f"if {same}data[{at}:] == _TAIL: fields[{name!r}] = _TAIL_ITEMS", "else:"]
+    guards, displays, here = [], [], at
+    for item in items:
+        guards.append(f"data[{here}:{here + 4}] == {data[here:here + 4]!r}")
+        values = [f"'fpt': {item['fpt']}", f"'fpt_name': {item['fpt_name']!r}", f"'length': {item['length']}",
+                  f"'p': {item['p']}"]
+        body, end = here + 4, here + _item_size(name, item)
+        if "presence_vector" in item:
+            values.append(f"'presence_vector': _from(data[{body}:{body + 4}], 'big')")
+            body += 4
+        values.append(f"'data': data[{body}:{end}].hex()" if body < end else "'data': ''")
+        displays.append("{" + ", ".join(values) + "}")
+        here = end
+    env["_from"] = int.from_bytes
+    return [f"if {same}{' and '.join(guards)}: fields['cdbs'] = [{', '.join(displays)}]", "else:"]
