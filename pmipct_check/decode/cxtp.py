@@ -139,9 +139,10 @@ def _decode_cxtp(data: bytes, length_includes_header: bool,
 
 #: A generated shape decoder: (carried, data, walk) -> the Message, or None when the message
 #: warns (the general path then decodes it again, with its own Walk).
-ShapeDecoder = Callable[[Carried, bytes, Walk], "Message | None"]
+ShapeDecoder = Callable[[Carried, bytes], "Message | None"]
 
-_SHAPES = "cxtp-shapes"  # memo key of a stream's _Shapes (with the profile's Length rule)
+#: memo keys of a stream's _Shapes, by the profile's Length rule (Length excludes, includes the header)
+_SHAPES = ("cxtp-shapes-length-excludes-header", "cxtp-shapes")
 #: Shapes a stream keeps before it starts afresh (a capture has a handful: type, flags, size).
 SHAPE_LIMIT = 1024
 
@@ -149,7 +150,8 @@ SHAPE_LIMIT = 1024
 @dataclass(frozen=True, slots=True)
 class _Shapes:
     """A stream's shape decoders by :func:`_shape_key`, and the warning-free Walks (not a request,
-    a request: a request's CDBs decode differently) that the messages they decode share."""
+    a request: a request's CDBs decode differently) that the messages they decode share (each
+    decoder has its type's as the default of its ``walk`` argument)."""
 
     walks: tuple[Walk, Walk]
     decoders: dict[int, ShapeDecoder]
@@ -162,7 +164,7 @@ def _shape_key(data: bytes) -> int:
 
 
 def _shapes(memo: dict[Any, Any], includes: bool) -> _Shapes:
-    key = (_SHAPES, includes)
+    key = _SHAPES[includes]
     shapes = memo.get(key)
     if shapes is None:
         shapes = _Shapes((Walk("cxtp", 0, False, memo), Walk("cxtp", 0, True, memo)), {})
@@ -174,16 +176,16 @@ def shaped_cxtp(carried: Carried, data: bytes, length_includes_header: bool, mem
     """The record of a CXTP message made by the generated decoder of its shape (see :func:`_make_shape`)
     when ``memo``'s stream learnt one; None when there is none or the message warns: then
     :func:`decode_cxtp` decodes it."""
-    shapes = memo.get((_SHAPES, length_includes_header))
+    shapes = memo.get(_SHAPES[length_includes_header])
     if shapes is None or len(data) < registry.CXTP_HEADER_LEN:
         return None
-    decode = shapes.decoders.get(_shape_key(data))
+    decode = shapes.decoders.get(int.from_bytes(data[:4], "big") << 16 | len(data))  # _shape_key, inline
     if decode is None:
         return None
-    walk = shapes.walks[data[0] & 0x1F in registry.CXTP_REQUEST_TYPES]
-    message = decode(carried, data, walk)
+    message = decode(carried, data)
     if message is None:
-        walk.problems.clear()
+        for walk in shapes.walks:
+            walk.problems.clear()
     return message
 
 
@@ -193,7 +195,7 @@ def _learn(data: bytes, includes: bool, fields: dict[str, Any], memo: dict[Any, 
     key = _shape_key(data)
     if key in shapes.decoders:
         return
-    decode = _make_shape(data, fields)
+    decode = _make_shape(data, fields, shapes.walks[data[0] & 0x1F in registry.CXTP_REQUEST_TYPES])
     if decode is not None:
         if len(shapes.decoders) >= SHAPE_LIMIT:
             shapes.decoders.clear()
@@ -205,7 +207,7 @@ def _shape_code(source: str) -> Any:
     return compile(source, "<cxtp shape>", "exec")
 
 
-def _make_shape(data: bytes, fields: dict[str, Any]) -> ShapeDecoder | None:
+def _make_shape(data: bytes, fields: dict[str, Any], walk: Walk) -> ShapeDecoder | None:
     """The generated decoder for messages shaped like ``data`` (decoded warning-free into ``fields``).
 
     Given the shape (:func:`_shape_key`), the header's values are constants and the body's
@@ -221,7 +223,7 @@ def _make_shape(data: bytes, fields: dict[str, Any]) -> ShapeDecoder | None:
     size = len(data)
     if plan.fast is None or 4 + plan.fast_size > size or (not plan.greedy and not plan.rest and 4 + plan.fast_size != size):
         return None
-    env: dict[str, Any] = {"_flags": fields["flags"], "_Message": Message}
+    env: dict[str, Any] = {"_flags": fields["flags"], "_Message": Message, "_walk": walk}
     fmt, body_lines, entries = inline_fields(body[:count], env)
     env["_unpack"] = struct.Struct("!4x" + fmt).unpack_from
     names = "".join(f"v{i}, " for i in range(count))
@@ -247,7 +249,7 @@ def _make_shape(data: bytes, fields: dict[str, Any]) -> ShapeDecoder | None:
               "if len(frames) == 1 and frames[0] == frame: frames = ()",
               "return _Message(carried.file, frame, carried.time_ns, carried.src, carried.dst, 'cxtp', "
               f"{kind.name!r}, fields, carried.transport, frames, (), (), None, carried.info)"]
-    source = "def decode(carried, data, walk):\n" + "".join(f"    {line}\n" for line in lines if line)
+    source = "def decode(carried, data, walk=_walk):\n" + "".join(f"    {line}\n" for line in lines if line)
     exec(_shape_code(source), env)
     return env.pop("decode")  # type: ignore[no-any-return]
 
