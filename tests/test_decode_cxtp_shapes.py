@@ -159,3 +159,14 @@ def test_capture_records_equal_the_general_paths(path: Path) -> None:
     items = [c for c in iter_carried([path], DEFAULT_PROFILE)
              if isinstance(c, Carried) and c.transport in ("sctp", "udp", "icmpv6", "icmpv4")]
     _same(items)
+
+
+def test_a_message_longer_than_its_length_field_can_say_is_no_known_shape() -> None:
+    """A PCTD with a 1-octet key (an odd Length) teaches its shape; a message 64 KiB longer whose
+    Length is one less must not be taken for it (the size is kept above the header in the key)."""
+    body = struct.pack("!I", 1) + bytes(16) + struct.pack("!HH", 1, 1) + b"\x07"
+    learnt = bytes((0x24, 0x40)) + struct.pack("!H", 4 + len(body)) + body
+    other = bytes((0x24, 0x40)) + struct.pack("!H", 3 + len(body)) + body + bytes(1 << 16)
+    streamed = _same([carried(learnt, "sctp", frame=1), carried(learnt, "sctp", frame=2),
+                      carried(other, "sctp", frame=3)])
+    assert not streamed[1].warnings and "cxtp.length" in [w.code for w in streamed[2].warnings]

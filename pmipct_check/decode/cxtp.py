@@ -159,8 +159,9 @@ class _Shapes:
 
 def _shape_key(data: bytes) -> int:
     """The 4 header octets (version, type, flags, Length) and the size: with the profile, they fix
-    every header warning and where each body field sits."""
-    return int.from_bytes(data[:4], "big") << 16 | len(data)
+    every header warning and where each body field sits.  (The size above the header: a message
+    may be longer than a 16-bit Length can say.)"""
+    return len(data) << 32 | int.from_bytes(data[:4], "big")
 
 
 def _shapes(memo: dict[Any, Any], includes: bool) -> _Shapes:
@@ -179,7 +180,7 @@ def shaped_cxtp(carried: Carried, data: bytes, length_includes_header: bool, mem
     shapes = memo.get(_SHAPES[length_includes_header])
     if shapes is None or len(data) < registry.CXTP_HEADER_LEN:
         return None
-    decode = shapes.decoders.get(int.from_bytes(data[:4], "big") << 16 | len(data))  # _shape_key, inline
+    decode = shapes.decoders.get(len(data) << 32 | int.from_bytes(data[:4], "big"))  # _shape_key, inline
     if decode is None:
         return None
     message = decode(carried, data)
