@@ -12,13 +12,12 @@ from __future__ import annotations
 import struct
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from functools import lru_cache
 from typing import Any
 
 from .. import registry
 from ..capture.model import Carried
 from ..registry import Field
-from .fields import Plan, Walk, compile_layout, inline_fields, remember
+from .fields import Plan, Walk, compile_layout, generated_code, inline_fields, remember
 from .model import Message
 
 
@@ -203,11 +202,6 @@ def _learn(data: bytes, includes: bool, fields: dict[str, Any], memo: dict[Any, 
         shapes.decoders[key] = decode
 
 
-@lru_cache(maxsize=256)
-def _shape_code(source: str) -> Any:
-    return compile(source, "<cxtp shape>", "exec")
-
-
 def _make_shape(data: bytes, fields: dict[str, Any], walk: Walk) -> ShapeDecoder | None:
     """The generated decoder for messages shaped like ``data`` (decoded warning-free into ``fields``).
 
@@ -251,7 +245,7 @@ def _make_shape(data: bytes, fields: dict[str, Any], walk: Walk) -> ShapeDecoder
               "return _Message(carried.file, frame, carried.time_ns, carried.src, carried.dst, 'cxtp', "
               f"{kind.name!r}, fields, carried.transport, frames, (), (), None, carried.info)"]
     source = "def decode(carried, data, walk=_walk):\n" + "".join(f"    {line}\n" for line in lines if line)
-    exec(_shape_code(source), env)
+    exec(generated_code(source, "<cxtp shape>"), env)
     return env.pop("decode")  # type: ignore[no-any-return]
 
 
