@@ -5,6 +5,10 @@ is one registry layout whose address fields take their size from the V flag.  Wh
 field and the octets present disagree, the message is decoded from what is present, with a
 warning; a Length equal to the size without the header decodes with
 ``cxtp.length-excludes-header`` (protocol-notes (g)), unless the profile says Length excludes it.
+
+In a decode stream, a message that decodes without a warning teaches its shape (header octets
+and size) and later messages of that shape take a decoder generated for it (:func:`shaped_cxtp`,
+as :mod:`.mh` does for Mobility Headers); anything unexpected sends them back to the general path.
 """
 
 from __future__ import annotations
