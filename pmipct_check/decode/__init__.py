@@ -45,7 +45,7 @@ from collections.abc import Iterable, Iterator
 from ..capture.model import Carried, Tunnelled
 from ..notices import Notice
 from ..profile import DEFAULT_PROFILE, Profile
-from .cxtp import decode_cxtp
+from .cxtp import decode_cxtp, shaped_cxtp
 from .fields import Walk
 from .mh import OptionTable, mh_message, option_table, shapeable, shaped_message
 from .model import Message, epoch_text
@@ -124,7 +124,12 @@ def _decode(carried: Carried, profile: Profile, table: OptionTable, memo: dict |
                            protocol, type_, fields, carried.transport, frames,  # type: ignore[arg-type]
                            _notices(walk, carried) if walk.problems else (), (), None, carried.info)
         if carried.transport in _CXTP_TRANSPORTS:
-            cx = decode_cxtp(data, length_includes_header=profile.cxtp_length_includes_header, memo=memo)
+            includes = profile.cxtp_length_includes_header
+            if memo is not None:
+                message = shaped_cxtp(carried, data, includes, memo)  # most messages: a shape seen before
+                if message is not None:
+                    return message
+            cx = decode_cxtp(data, length_includes_header=includes, memo=memo)
             if cx is None:
                 what = f"type {data[0] & 0x1F}" if data else "no octets"
                 return Notice("cxtp.unknown-type", f"not a CXTP message of a known type ({what}, {len(data)} octets)",

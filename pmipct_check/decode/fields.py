@@ -619,6 +619,13 @@ def inline_fields(layout: tuple[Field, ...], env: dict[str, Any],
         [e for c in codes for e in c.entries]
 
 
+@lru_cache(maxsize=512)
+def generated_code(source: str, filename: str) -> Any:
+    """``source`` compiled (memoised: a message shape is learnt again in every decode stream, and
+    whenever a stream's memo starts afresh; its source is the same each time)."""
+    return compile(source, filename, "exec")
+
+
 def _compile(signature: str, codes: list[_Code], guards: list[str], tail: list[str],
              env: dict[str, Any]) -> Callable[..., Any]:
     """``def generated(signature)``: unpack, ``guards``, the fields' lines, ``tail``."""

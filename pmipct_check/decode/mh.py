@@ -29,6 +29,7 @@ from .fields import (
     compile_layout,
     compile_record,
     compile_sized_record,
+    generated_code,
     inline_fields,
     ipv6_text,
     remember,
@@ -477,11 +478,6 @@ def _layout_option(table: OptionTable, data: bytes, pos: int, wire: int, length:
     return option
 
 
-@lru_cache(maxsize=256)
-def _layout_code(source: str) -> Any:
-    return compile(source, "<message layout>", "exec")
-
-
 def _option_spans(data: bytes, pos: int, end: int) -> list[tuple[int, int, int]] | None:
     """(position, wire type, Length) of each option, or None when they do not tile ``pos:end``."""
     spans = []
@@ -647,7 +643,7 @@ def _make_layout(data: bytes, table: OptionTable, mh_type: int, body: tuple[Fiel
     env["_index"] = options_layout(fields["options"])  # the shape fixes the option keys and their order
     source = ("def decode(carried, data, value, src, dst, memo, walk, hints):\n"
               + "".join(f"    {line}\n" for line in lines))
-    exec(_layout_code(source), env)
+    exec(generated_code(source, "<message layout>"), env)
     mask = sum(0xFF << 8 * (size - 1 - p) for p in positions)
     # popped: a function in its own globals is a reference cycle, left for the cyclic GC when dropped
     return _Layout(mask, int.from_bytes(data, "big") & mask, env.pop("decode"))
