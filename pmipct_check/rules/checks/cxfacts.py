@@ -14,7 +14,8 @@ from collections.abc import Hashable
 from dataclasses import dataclass, field
 
 from ... import registry
-from ...analysis.evidence import CXTP_ACCESS, CXTP_TRANSFER, transport_info
+from ...analysis.evidence import CXTP_ACCESS, CXTP_TRANSFER, NodeKeys, transport_info
+from ...capture.model import SctpInfo
 from ...decode.model import Message
 from ..context import Context
 
@@ -49,6 +50,29 @@ def _records(value: object) -> list[dict]:
     return [x for x in value if isinstance(x, dict)] if isinstance(value, list) else []
 
 
+_NONE = object()  # no unknown FPT (None is an FPT value: a record without one)
+
+
+def _unknown_fpt(cdbs: object, statuses: object, known: set[int]) -> object:
+    """The first Feature Profile Type not in ``known`` among the CDB then status records, else ``_NONE``:
+    CXTP-C15's ``items(m, "cdbs") + items(m, "statuses")`` walk, without copying the lists."""
+    for value in (cdbs, statuses):
+        if isinstance(value, list):
+            for entry in value:
+                if isinstance(entry, dict) and entry.get("fpt") not in known:
+                    return entry.get("fpt")
+    return _NONE
+
+
+def _unordered(m: Message) -> object:
+    """``transport_info(m).get("unordered")``: read off the slot when the info is the capture's
+    ``SctpInfo`` (always non-empty, ``unordered`` always set), sparing its Python ``Mapping`` calls."""
+    info = m.info
+    if type(info) is SctpInfo:
+        return info.unordered
+    return transport_info(m).get("unordered")
+
+
 def _int(value: object) -> int | None:
     """``evidence.num``'s filter: an int that is no bool, else None."""
     return value if isinstance(value, int) and not isinstance(value, bool) else None
@@ -64,7 +88,7 @@ def _read(ctx: Context) -> CxtpFacts:
     facts = CxtpFacts()
     known_fpt = {k for k in registry.TABLES["cxtp_fpt"] if k != 0}
     pairs = ctx.pair_memo()
-    node = ctx.node
+    node = NodeKeys(ctx.profile)  # ctx.node as a mapping: a lookup instead of a call, twice a message
     ctd_by_pair: dict[Hashable, list[Message]] = {}
     ctdr_by_pair: dict[Hashable, list[Message]] = {}
     ctd_by_nodes: dict[Hashable, list[Message]] = {}
@@ -73,12 +97,11 @@ def _read(ctx: Context) -> CxtpFacts:
         flags = fields.get("flags")
         if not isinstance(flags, dict):
             flags = {}
-        statuses = _records(fields.get("statuses"))
+        statuses = fields.get("statuses")
         if m.protocol == "cxtp":  # CXTP-C15 judges every CXTP message (and no other: a type name alone is not one)
-            for entry in _records(fields.get("cdbs")) + statuses:
-                if entry.get("fpt") not in known_fpt:
-                    facts.unknown_fpt.append((m, entry.get("fpt")))
-                    break
+            fpt = _unknown_fpt(fields.get("cdbs"), statuses, known_fpt)
+            if fpt is not _NONE:
+                facts.unknown_fpt.append((m, fpt))
         if type_ in CXTP_ACCESS:
             hop_limit = transport_info(m).get("hop_limit")
             if m.transport not in ("icmpv6", "icmpv4") or (isinstance(hop_limit, int) and hop_limit != 255):
@@ -88,12 +111,12 @@ def _read(ctx: Context) -> CxtpFacts:
             continue
         if m.transport != "sctp":
             facts.not_sctp.append(m)
-        elif transport_info(m).get("unordered") is False:
+        elif _unordered(m) is False:
             facts.ordered.append(m)
         key = pairs.get(id(m))
         if key is None:
             prev = fields.get("mn_prev_addr")
-            key = pairs[id(m)] = (node(m.src), node(m.dst), prev if isinstance(prev, str) else None)
+            key = pairs[id(m)] = (node[m.src], node[m.dst], prev if isinstance(prev, str) else None)
         if type_ == "CTD" or type_ == "PCTD":
             ctd_by_pair.setdefault(key, []).append(m)
             ctd_by_nodes.setdefault(key[:2], []).append(m)
@@ -102,6 +125,7 @@ def _read(ctx: Context) -> CxtpFacts:
             facts.elapsed.append((m, key, _int(fields.get("elapsed_ms"))))
         elif type_ == "CTDR":
             ctdr_by_pair.setdefault(key, []).append(m)
+            statuses = _records(statuses)
             failed = next((s for s in statuses if s.get("status")), None)
             s_flag = flags.get("S")
             if (s_flag and failed is not None) or (s_flag is False and statuses and failed is None):
