@@ -35,6 +35,8 @@ class CxtpFacts:
     ordered: list[Message] = field(default_factory=list)
     #: CXTP-C8: CTDs/PCTDs with the A flag set.
     ack_wanted: list[Message] = field(default_factory=list)
+    #: DRAFT-D12: the same CTDs/PCTDs by identity (whether a CTD wants a CTDR, without its flags record).
+    wants_ack: set[int] = field(default_factory=set)
     #: CXTP-C9: CTDRs whose S flag disagrees with their statuses: (message, the first failed status or None).
     status_mismatch: list[tuple[Message, dict | None]] = field(default_factory=list)
     #: CXTP-C11: every CTD/PCTD with its pair key and Elapsed Time field (an int, or None).
@@ -122,6 +124,7 @@ def _read(ctx: Context) -> CxtpFacts:
             ctd_by_nodes.setdefault(key[:2], []).append(m)
             if flags.get("A"):
                 facts.ack_wanted.append(m)
+                facts.wants_ack.add(id(m))
             facts.elapsed.append((m, key, _int(fields.get("elapsed_ms"))))
         elif type_ == "CTDR":
             ctdr_by_pair.setdefault(key, []).append(m)
