@@ -39,6 +39,10 @@ class CxtpFacts:
     wants_ack: set[int] = field(default_factory=set)
     #: CXTP-C9: CTDRs whose S flag disagrees with their statuses: (message, the first failed status or None).
     status_mismatch: list[tuple[Message, dict | None]] = field(default_factory=list)
+    #: CXTP-C10: CTDRs no CTD/PCTD back on their pair preceded in the walk (the rule judges these again);
+    #: (unanswered CT-Req, the CT-Req for the same MN that followed it within CT_MAX_TRANSFER_TIME).
+    unmatched_ctdr: list[Message] = field(default_factory=list)
+    second_transfer: list[tuple[Message, Message]] = field(default_factory=list)
     #: CXTP-C11: every CTD/PCTD with its pair key and Elapsed Time field (an int, or None).
     elapsed: list[tuple[Message, PairKey, int | None]] = field(default_factory=list)
     #: CXTP-C12: CT-Reqs with a zero Authorization Token.
@@ -94,6 +98,8 @@ def _read(ctx: Context) -> CxtpFacts:
     ctd_by_pair: dict[Hashable, list[Message]] = {}
     ctdr_by_pair: dict[Hashable, list[Message]] = {}
     ctd_by_nodes: dict[Hashable, list[Message]] = {}
+    limit = int(ctx.timers.ct_max_transfer_time * 1e9)
+    open_requests: dict[tuple[object, object], Message] = {}  # (requesting node, MN address) -> CT-Req
     for m in ctx.of_type(*CXTP_TYPES):
         type_, fields = m.type, m.fields
         flags = fields.get("flags")
@@ -122,19 +128,27 @@ def _read(ctx: Context) -> CxtpFacts:
         if type_ == "CTD" or type_ == "PCTD":
             ctd_by_pair.setdefault(key, []).append(m)
             ctd_by_nodes.setdefault(key[:2], []).append(m)
+            open_requests.pop((key[1], key[2]), None)
             if flags.get("A"):
                 facts.ack_wanted.append(m)
                 facts.wants_ack.add(id(m))
             facts.elapsed.append((m, key, _int(fields.get("elapsed_ms"))))
         elif type_ == "CTDR":
             ctdr_by_pair.setdefault(key, []).append(m)
+            if (key[1], key[0], key[2]) not in ctd_by_pair:
+                facts.unmatched_ctdr.append(m)
             statuses = _records(statuses)
             failed = next((s for s in statuses if s.get("status")), None)
             s_flag = flags.get("S")
             if (s_flag and failed is not None) or (s_flag is False and statuses and failed is None):
                 facts.status_mismatch.append((m, failed))
-        elif type_ == "CT-Req" and _int(fields.get("token")) == 0:
-            facts.zero_token.append(m)
+        elif type_ == "CT-Req":
+            if _int(fields.get("token")) == 0:
+                facts.zero_token.append(m)
+            before = open_requests.get((key[0], key[2]))
+            if before is not None and m.time_ns - before.time_ns < limit:
+                facts.second_transfer.append((before, m))
+            open_requests[key[0], key[2]] = m
     ctx.keep_index("ctd-by-pair", ctd_by_pair)
     ctx.keep_index("ctdr-by-pair", ctdr_by_pair)
     ctx.keep_index("ctd-by-nodes", ctd_by_nodes)

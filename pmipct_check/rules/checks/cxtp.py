@@ -107,9 +107,10 @@ def ctdr_status(ctx: Context, rule: Rule) -> Iterator[Hit]:
 
 def one_operation(ctx: Context, rule: Rule) -> Iterator[Hit]:
     """CXTP-C10: a CTDR acknowledges a CTD for the same MN; one CT operation per MN at a time."""
+    facts = cxtp_facts(ctx)  # first: its walk makes the two indexes
     by_nodes = ctx.index("ctd-by-nodes", ("CTD", "PCTD"), lambda c: (ctx.node(c.src), ctx.node(c.dst)))
     by_pair = ctx.index("ctd-by-pair", ("CTD", "PCTD"), ctx.pair_key)
-    for m in ctx.of_type("CTDR"):
+    for m in facts.unmatched_ctdr:  # the others have a CTD back on their pair before them
         src, dst, prev = ctx.pair_key(m)
         if any(c.time_ns <= m.time_ns for c in by_pair.get((dst, src, prev), ())):
             continue
@@ -120,19 +121,9 @@ def one_operation(ctx: Context, rule: Rule) -> Iterator[Hit]:
                       f"{_prev(acked[-1])}", (m, acked[-1]))
         else:
             yield Hit(f"{at(m)} acknowledges no CTD: none from {ctx.name(m.dst)} to {ctx.name(m.src)} precedes it", (m,))
-    limit = int(ctx.timers.ct_max_transfer_time * 1e9)
-    open_requests: dict[tuple[object, object], Message] = {}
-    for m in ctx.of_type("CT-Req", "CTD", "PCTD"):
-        src, dst, prev = ctx.pair_key(m)  # memoised: the CTDs' were made for by_pair above
-        key = (src if m.type == "CT-Req" else dst, prev)
-        if m.type != "CT-Req":
-            open_requests.pop(key, None)
-            continue
-        before = open_requests.get(key)
-        if before is not None and m.time_ns - before.time_ns < limit:
-            yield Hit(f"{at(m)} starts a second transfer for {_prev(m)} while {at(before)} is unanswered and "
-                      "not timed out", (before, m))
-        open_requests[key] = m
+    for before, m in facts.second_transfer:
+        yield Hit(f"{at(m)} starts a second transfer for {_prev(m)} while {at(before)} is unanswered and "
+                  "not timed out", (before, m))
 
 
 def elapsed_time(ctx: Context, rule: Rule) -> Iterator[Hit]:
