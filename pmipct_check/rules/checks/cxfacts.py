@@ -33,8 +33,9 @@ class CxtpFacts:
     access: list[tuple[Message, bool, object]] = field(default_factory=list)  # (message, over ICMP, hop limit)
     #: CXTP-C6: transfer messages on an ordered SCTP DATA chunk.
     ordered: list[Message] = field(default_factory=list)
-    #: CXTP-C8: CTDs/PCTDs with the A flag set.
-    ack_wanted: list[Message] = field(default_factory=list)
+    #: CXTP-C8: CTDs/PCTDs with the A flag set that no CTDR back on their pair followed in the walk
+    #: (the rule judges these again: ties in time).
+    unacked: list[Message] = field(default_factory=list)
     #: DRAFT-D12: the same CTDs/PCTDs by identity (whether a CTD wants a CTDR, without its flags record).
     wants_ack: set[int] = field(default_factory=set)
     #: CXTP-C9: CTDRs whose S flag disagrees with their statuses: (message, the first failed status or None).
@@ -99,6 +100,8 @@ def _read(ctx: Context) -> CxtpFacts:
     ctdr_by_pair: dict[Hashable, list[Message]] = {}
     ctd_by_nodes: dict[Hashable, list[Message]] = {}
     limit = int(ctx.timers.ct_max_transfer_time * 1e9)
+    awaiting: dict[Hashable, list[Message]] = {}  # pair key -> its CTDs with A set not yet answered
+    unacked: dict[int, Message] = {}  # the same, by identity, in time order
     open_requests: dict[tuple[object, object], Message] = {}  # (requesting node, MN address) -> CT-Req
     for m in ctx.of_type(*CXTP_TYPES):
         type_, fields = m.type, m.fields
@@ -130,13 +133,17 @@ def _read(ctx: Context) -> CxtpFacts:
             ctd_by_nodes.setdefault(key[:2], []).append(m)
             open_requests.pop((key[1], key[2]), None)
             if flags.get("A"):
-                facts.ack_wanted.append(m)
                 facts.wants_ack.add(id(m))
+                awaiting.setdefault(key, []).append(m)
+                unacked[id(m)] = m
             facts.elapsed.append((m, key, _int(fields.get("elapsed_ms"))))
         elif type_ == "CTDR":
             ctdr_by_pair.setdefault(key, []).append(m)
-            if (key[1], key[0], key[2]) not in ctd_by_pair:
+            back = (key[1], key[0], key[2])
+            if back not in ctd_by_pair:
                 facts.unmatched_ctdr.append(m)
+            for answered in awaiting.pop(back, ()):  # walked before it: no later than it
+                del unacked[id(answered)]
             statuses = _records(statuses)
             failed = next((s for s in statuses if s.get("status")), None)
             s_flag = flags.get("S")
@@ -149,6 +156,7 @@ def _read(ctx: Context) -> CxtpFacts:
             if before is not None and m.time_ns - before.time_ns < limit:
                 facts.second_transfer.append((before, m))
             open_requests[key[0], key[2]] = m
+    facts.unacked = list(unacked.values())
     ctx.keep_index("ctd-by-pair", ctd_by_pair)
     ctx.keep_index("ctdr-by-pair", ctdr_by_pair)
     ctx.keep_index("ctd-by-nodes", ctd_by_nodes)

@@ -88,7 +88,7 @@ def ack_requested(ctx: Context, rule: Rule) -> Iterator[Hit]:
     """CXTP-C8: a CTD/PCTD with A set is answered by a CTDR."""
     end = ctx.capture_end_ns()
     wait = int(float(rule.params.get("wait", 2 * ctx.timers.ct_max_transfer_time)) * 1e9)
-    for m in cxtp_facts(ctx).ack_wanted:  # the CTDs/PCTDs with A set
+    for m in cxtp_facts(ctx).unacked:  # the CTDs/PCTDs with A set and no CTDR after them in the walk
         if _acked_by(ctx, m) is not None:
             continue
         outcome = "inconclusive" if end < m.time_ns + wait else "fail"
