@@ -150,12 +150,24 @@ def _clear_hit(ctx: Context, m: Message, what: str, rule_spec: str) -> Hit:
 
 
 def answer_of(ctx: Context, req: Message, within_ns: int | None = None) -> Message | None:
-    """The CTD/PCTD that answers a CT-Req: from its receiver, back to its sender, same MN address."""
+    """The CTD/PCTD that answers a CT-Req: from its receiver, back to its sender, same MN address.
+
+    Memoised per CT-Req (by identity): CXTP-C12/C18 and DRAFT-D11/D12 ask for the same requests.
+    """
+    answers: dict[int, Message | None] = ctx.shared("cxtp-answers", lambda _: {})
+    key = id(req)
+    if key in answers:
+        found = answers[key]
+    else:
+        found = answers[key] = _first_answer(ctx, req)
+    if found is not None and within_ns is not None and found.time_ns - req.time_ns > within_ns:
+        return None
+    return found
+
+
+def _first_answer(ctx: Context, req: Message) -> Message | None:
     src, dst, prev = ctx.pair_key(req)
     for m in ctx.index("ctd-by-pair", ("CTD", "PCTD"), ctx.pair_key).get((dst, src, prev), ()):
-        if m.time_ns < req.time_ns:
-            continue
-        if within_ns is not None and m.time_ns - req.time_ns > within_ns:
-            return None
-        return m
+        if m.time_ns >= req.time_ns:
+            return m
     return None
