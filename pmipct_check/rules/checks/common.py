@@ -101,7 +101,7 @@ def handovers_in(ctx: Context, *cases: str) -> Iterator[Handover]:
 def in_clear(ctx: Context, messages: Iterable[Message], what: str, rule_spec: str) -> Iterator[Hit]:
     """One finding per node pair whose ``what`` messages are readable, i.e. not inside ESP/AH."""
     for m in clear_firsts(ctx, messages).values():
-        yield _clear_hit(ctx, m, what, rule_spec)
+        yield clear_hit(ctx, m, what, rule_spec)
 
 
 def in_clear_of_types(ctx: Context, types: tuple[str, ...], what: str, rule_spec: str) -> Iterator[Hit]:
@@ -127,7 +127,7 @@ def in_clear_of_types(ctx: Context, types: tuple[str, ...], what: str, rule_spec
         yield from in_clear(ctx, ctx.of_type(*types), what, rule_spec)
         return
     for m in ordered:
-        yield _clear_hit(ctx, m, what, rule_spec)
+        yield clear_hit(ctx, m, what, rule_spec)
 
 
 def clear_firsts(ctx: Context, messages: Iterable[Message]) -> dict[frozenset[str | None], Message]:
@@ -143,7 +143,8 @@ def clear_firsts(ctx: Context, messages: Iterable[Message]) -> dict[frozenset[st
     return found
 
 
-def _clear_hit(ctx: Context, m: Message, what: str, rule_spec: str) -> Hit:
+def clear_hit(ctx: Context, m: Message, what: str, rule_spec: str) -> Hit:
+    """:func:`in_clear`'s finding for ``m``, the first readable message between its node pair."""
     return Hit(f"{what} between {ctx.name(m.src)} and {ctx.name(m.dst)} is sent in clear, first {at(m)}: "
                f"{rule_spec} requires IPsec protection (expected in lab captures taken without ESP)", (m,),
                per_handover=False)

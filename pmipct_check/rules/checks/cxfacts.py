@@ -44,6 +44,8 @@ class CxtpFacts:
     #: (unanswered CT-Req, the CT-Req for the same MN that followed it within CT_MAX_TRANSFER_TIME).
     unmatched_ctdr: list[Message] = field(default_factory=list)
     second_transfer: list[tuple[Message, Message]] = field(default_factory=list)
+    #: CXTP-C19: node pair -> its first transfer message not inside ESP/AH (``common.clear_firsts``).
+    clear_firsts: dict[frozenset[str | None], Message] = field(default_factory=dict)
     #: CXTP-C11: every CTD/PCTD with its pair key and Elapsed Time field (an int, or None).
     elapsed: list[tuple[Message, PairKey, int | None]] = field(default_factory=list)
     #: CXTP-C12: CT-Reqs with a zero Authorization Token.
@@ -102,6 +104,7 @@ def _read(ctx: Context) -> CxtpFacts:
     limit = int(ctx.timers.ct_max_transfer_time * 1e9)
     awaiting: dict[Hashable, list[Message]] = {}  # pair key -> its CTDs with A set not yet answered
     unacked: dict[int, Message] = {}  # the same, by identity, in time order
+    clear_done: set[tuple[str, str]] = set()  # address pairs whose node pair is in facts.clear_firsts
     open_requests: dict[tuple[object, object], Message] = {}  # (requesting node, MN address) -> CT-Req
     for m in ctx.of_type(*CXTP_TYPES):
         type_, fields = m.type, m.fields
@@ -128,6 +131,10 @@ def _read(ctx: Context) -> CxtpFacts:
         if key is None:
             prev = fields.get("mn_prev_addr")
             key = pairs[id(m)] = (node[m.src], node[m.dst], prev if isinstance(prev, str) else None)
+        addresses = (m.src, m.dst)  # CXTP-C19, as common.clear_firsts
+        if addresses not in clear_done and not fields.get("esp") and not m.transport.startswith("esp"):
+            clear_done.add(addresses)
+            facts.clear_firsts.setdefault(frozenset(key[:2]), m)
         if type_ == "CTD" or type_ == "PCTD":
             ctd_by_pair.setdefault(key, []).append(m)
             ctd_by_nodes.setdefault(key[:2], []).append(m)

@@ -17,7 +17,7 @@ from ...analysis.evidence import (
 from ...decode.model import Message
 from ..context import Context, Hit
 from ..model import Rule
-from .common import answer_of, at, in_clear, ms
+from .common import answer_of, at, clear_hit, ms
 from .cxfacts import cxtp_facts
 from .notices import notice_codes
 
@@ -210,7 +210,8 @@ def transfer_time(ctx: Context, rule: Rule) -> Iterator[Hit]:
 
 def protected(ctx: Context, rule: Rule) -> Iterator[Hit]:
     """CXTP-C19: CXTP between routers is protected by IPsec."""
-    yield from in_clear(ctx, ctx.of_type(*CXTP_TRANSFER), "CXTP", "RFC 4067 section 6.2")
+    for m in cxtp_facts(ctx).clear_firsts.values():
+        yield clear_hit(ctx, m, "CXTP", "RFC 4067 section 6.2")
 
 
 CHECKS = {
