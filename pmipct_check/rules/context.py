@@ -167,6 +167,11 @@ class Context:
             self._indexes[name] = found
         return found
 
+    def keep_index(self, name: str, found: dict[Hashable, list[Message]]) -> None:
+        """Hold ``found`` as :meth:`index` ``name``: for a walk that groups messages while reading them
+        for something else (``checks.cxfacts``); it must be what :meth:`index` would build."""
+        self._indexes.setdefault(name, found)
+
     def shared(self, name: str, build: Callable[[Context], T]) -> T:
         """``build(self)``, made once per Context under ``name``: what several rules derive alike."""
         if name not in self._shared:
@@ -225,6 +230,11 @@ class Context:
         if found is None:
             found = self._pairs[id(m)] = (self.node(m.src), self.node(m.dst), prev_addr(m))
         return found
+
+    def pair_memo(self) -> dict[int, tuple[str | None, str | None, object]]:
+        """The memo :meth:`pair_key` reads (by message identity): for a walk that works out many
+        pair keys while reading the messages for something else (``checks.cxfacts``)."""
+        return self._pairs
 
     def node(self, address: str | None) -> str | None:
         """The address's node identity (``evidence.node_of``), memoised: rules ask ~8 times a message."""

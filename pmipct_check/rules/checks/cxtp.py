@@ -8,10 +8,7 @@ from collections.abc import Iterator
 
 from ... import registry
 from ...analysis.evidence import (
-    CXTP_ACCESS,
     CXTP_TRANSFER,
-    flags_of,
-    items,
     num,
     prev_addr,
     text,
@@ -20,16 +17,13 @@ from ...analysis.evidence import (
 from ...decode.model import Message
 from ..context import Context, Hit
 from ..model import Rule
-from .common import answer_of, at, in_clear, ms
+from .common import answer_of, at, clear_hit, ms
+from .cxfacts import cxtp_facts
 from .notices import notice_codes
 
 
 def _prev(m: Message) -> str | None:
     return prev_addr(m)
-
-
-def _flags(m: Message) -> dict:
-    return flags_of(m)
 
 
 def direction(ctx: Context, rule: Rule) -> Iterator[Hit]:
@@ -51,13 +45,12 @@ def direction(ctx: Context, rule: Rule) -> Iterator[Hit]:
 
 def transport(ctx: Context, rule: Rule) -> Iterator[Hit]:
     """CXTP-C5: between routers over SCTP; MN <-> router over ICMP Experimental Mobility."""
-    for m in ctx.of_type(*CXTP_TRANSFER):
-        if m.transport != "sctp":
-            yield Hit(f"{at(m)} is carried over {m.transport}, not SCTP", (m,))
-    for m in ctx.of_type(*CXTP_ACCESS):
-        if m.transport not in ("icmpv6", "icmpv4"):
+    facts = cxtp_facts(ctx)
+    for m in facts.not_sctp:
+        yield Hit(f"{at(m)} is carried over {m.transport}, not SCTP", (m,))
+    for m, over_icmp, hop_limit in facts.access:
+        if not over_icmp:
             yield Hit(f"{at(m)} is carried over {m.transport}, not ICMP Experimental Mobility", (m,))
-        hop_limit = transport_info(m).get("hop_limit")
         if isinstance(hop_limit, int) and hop_limit != 255:
             yield Hit(f"{at(m)} has IP Hop Limit {hop_limit}, not 255", (m,))
 
@@ -79,9 +72,8 @@ def sctp_identification(ctx: Context, rule: Rule) -> Iterator[Hit]:
 
 def sctp_unordered(ctx: Context, rule: Rule) -> Iterator[Hit]:
     """CXTP-C6: the SCTP DATA chunk carrying CXTP has the U bit set (when the decoder reports it)."""
-    for m in ctx.of_type(*CXTP_TRANSFER):
-        if m.transport == "sctp" and transport_info(m).get("unordered") is False:
-            yield Hit(f"{at(m)} rides an ordered SCTP DATA chunk (U bit clear)", (m,))
+    for m in cxtp_facts(ctx).ordered:
+        yield Hit(f"{at(m)} rides an ordered SCTP DATA chunk (U bit clear)", (m,))
 
 
 def _acked_by(ctx: Context, ctd: Message) -> Message | None:
@@ -96,8 +88,8 @@ def ack_requested(ctx: Context, rule: Rule) -> Iterator[Hit]:
     """CXTP-C8: a CTD/PCTD with A set is answered by a CTDR."""
     end = ctx.capture_end_ns()
     wait = int(float(rule.params.get("wait", 2 * ctx.timers.ct_max_transfer_time)) * 1e9)
-    for m in ctx.of_type("CTD", "PCTD"):
-        if not _flags(m).get("A") or _acked_by(ctx, m) is not None:
+    for m in cxtp_facts(ctx).unacked:  # the CTDs/PCTDs with A set and no CTDR after them in the walk
+        if _acked_by(ctx, m) is not None:
             continue
         outcome = "inconclusive" if end < m.time_ns + wait else "fail"
         yield Hit(f"{at(m)} asks for an acknowledgement (A flag) but no CTDR from {ctx.name(m.dst)} for "
@@ -106,20 +98,19 @@ def ack_requested(ctx: Context, rule: Rule) -> Iterator[Hit]:
 
 def ctdr_status(ctx: Context, rule: Rule) -> Iterator[Hit]:
     """CXTP-C9: S set means every status is zero; S clear means some FPT failed."""
-    for m in ctx.of_type("CTDR"):
-        statuses = items(m, "statuses")
-        failed = [s for s in statuses if s.get("status")]
-        if _flags(m).get("S") and failed:
-            yield Hit(f"{at(m)} has S set but reports status {failed[0].get('status')} for FPT {failed[0].get('fpt')}", (m,))
-        elif _flags(m).get("S") is False and statuses and not failed:
+    for m, failed in cxtp_facts(ctx).status_mismatch:
+        if failed is not None:
+            yield Hit(f"{at(m)} has S set but reports status {failed.get('status')} for FPT {failed.get('fpt')}", (m,))
+        else:
             yield Hit(f"{at(m)} has S clear but every status entry is zero (success)", (m,))
 
 
 def one_operation(ctx: Context, rule: Rule) -> Iterator[Hit]:
     """CXTP-C10: a CTDR acknowledges a CTD for the same MN; one CT operation per MN at a time."""
+    facts = cxtp_facts(ctx)  # first: its walk makes the two indexes
     by_nodes = ctx.index("ctd-by-nodes", ("CTD", "PCTD"), lambda c: (ctx.node(c.src), ctx.node(c.dst)))
     by_pair = ctx.index("ctd-by-pair", ("CTD", "PCTD"), ctx.pair_key)
-    for m in ctx.of_type("CTDR"):
+    for m in facts.unmatched_ctdr:  # the others have a CTD back on their pair before them
         src, dst, prev = ctx.pair_key(m)
         if any(c.time_ns <= m.time_ns for c in by_pair.get((dst, src, prev), ())):
             continue
@@ -130,38 +121,24 @@ def one_operation(ctx: Context, rule: Rule) -> Iterator[Hit]:
                       f"{_prev(acked[-1])}", (m, acked[-1]))
         else:
             yield Hit(f"{at(m)} acknowledges no CTD: none from {ctx.name(m.dst)} to {ctx.name(m.src)} precedes it", (m,))
-    limit = int(ctx.timers.ct_max_transfer_time * 1e9)
-    open_requests: dict[tuple[object, object], Message] = {}
-    for m in ctx.of_type("CT-Req", "CTD", "PCTD"):
-        src, dst, prev = ctx.pair_key(m)  # memoised: the CTDs' were made for by_pair above
-        key = (src if m.type == "CT-Req" else dst, prev)
-        if m.type != "CT-Req":
-            open_requests.pop(key, None)
-            continue
-        before = open_requests.get(key)
-        if before is not None and m.time_ns - before.time_ns < limit:
-            yield Hit(f"{at(m)} starts a second transfer for {_prev(m)} while {at(before)} is unanswered and "
-                      "not timed out", (before, m))
-        open_requests[key] = m
+    for before, m in facts.second_transfer:
+        yield Hit(f"{at(m)} starts a second transfer for {_prev(m)} while {at(before)} is unanswered and "
+                  "not timed out", (before, m))
 
 
 def elapsed_time(ctx: Context, rule: Rule) -> Iterator[Hit]:
     """CXTP-C11: Elapsed Time does not go backwards across retransmitted CTDs for the same MN."""
-    last: dict[tuple[object, object, object], Message] = {}
-    for m in ctx.of_type("CTD", "PCTD"):
-        key = ctx.pair_key(m)  # (sender node, receiver node, MN address), memoised by CXTP-C8/C10's indexes
+    last: dict[tuple[object, object, object], tuple[Message, int | None]] = {}
+    for m, key, now in cxtp_facts(ctx).elapsed:  # key: (sender node, receiver node, MN address)
         before = last.get(key)
-        now, then = num(m, "elapsed_ms"), num(before, "elapsed_ms") if before else None
-        if isinstance(now, int) and isinstance(then, int) and now < then:
-            yield Hit(f"{at(m)} Elapsed Time {now} ms is less than {then} ms in {at(before)}", (before, m))  # type: ignore[arg-type]
-        last[key] = m
+        if before is not None and now is not None and before[1] is not None and now < before[1]:
+            yield Hit(f"{at(m)} Elapsed Time {now} ms is less than {before[1]} ms in {at(before[0])}", (before[0], m))
+        last[key] = (m, now)
 
 
 def token_key(ctx: Context, rule: Rule) -> Iterator[Hit]:
     """CXTP-C12: after a zero-token CT-Req RFC 4067 wants key material (PCTD layout) in the answer."""
-    for m in ctx.of_type("CT-Req"):
-        if num(m, "token") != 0:
-            continue
+    for m in cxtp_facts(ctx).zero_token:
         answer = answer_of(ctx, m)
         if answer is not None and answer.type == "CTD":
             yield Hit(f"{at(m)} carries a zero Authorization Token and {at(answer)} carries no key; RFC 4067 section "
@@ -182,14 +159,8 @@ def pctd_key(ctx: Context, rule: Rule) -> Iterator[Hit]:
 
 def known_fpt(ctx: Context, rule: Rule) -> Iterator[Hit]:
     """CXTP-C15: Feature Profile Types are registered (0 is reserved)."""
-    known = {k for k in registry.TABLES["cxtp_fpt"] if k != 0}
-    for m in ctx.messages:
-        if m.protocol != "cxtp":
-            continue
-        for entry in items(m, "cdbs") + items(m, "statuses"):
-            if entry.get("fpt") not in known:
-                yield Hit(f"{at(m)} uses Feature Profile Type {entry.get('fpt')}, not in the IANA registry", (m,))
-                break
+    for m, fpt in cxtp_facts(ctx).unknown_fpt:
+        yield Hit(f"{at(m)} uses Feature Profile Type {fpt}, not in the IANA registry", (m,))
 
 
 def ctar_retransmission(ctx: Context, rule: Rule) -> Iterator[Hit]:
@@ -239,7 +210,8 @@ def transfer_time(ctx: Context, rule: Rule) -> Iterator[Hit]:
 
 def protected(ctx: Context, rule: Rule) -> Iterator[Hit]:
     """CXTP-C19: CXTP between routers is protected by IPsec."""
-    yield from in_clear(ctx, ctx.of_type(*CXTP_TRANSFER), "CXTP", "RFC 4067 section 6.2")
+    for m in cxtp_facts(ctx).clear_firsts.values():
+        yield clear_hit(ctx, m, "CXTP", "RFC 4067 section 6.2")
 
 
 CHECKS = {

@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ... import registry
-from ...analysis.evidence import flags_of, named_pmag, num
+from ...analysis.evidence import named_pmag, num
 from ...analysis.model import Handover
 from ...decode.model import Message
 from ..context import Context, Hit, Layout
 from ..model import Rule
 from .common import answer_of, at, first, handovers_in, ms, order_violations
+from .cxfacts import cxtp_facts
 from .pmip import deregistration_exchanges
 
 
@@ -173,13 +174,14 @@ def _transfers(ctx: Context, h: Handover, requests: list[Message]) -> Iterator[t
     ``requests``: ``h``'s CT-Reqs to the pMAG, each a start; without any, the pMAG's first CTD/PCTD is.
     """
     limit = int(ctx.timers.ct_max_transfer_time * 1e9)
+    wants_ack = cxtp_facts(ctx).wants_ack
     starts = requests or [m for m in h.cxtp if m.type in ("CTD", "PCTD") and ctx.same(m.src, h.pmag)][:1]
     for start in starts:
         ctd = start if start.type != "CT-Req" else answer_of(ctx, start, limit)
         if ctd is None:
             yield start, start.time_ns + limit
             continue
-        if not flags_of(ctd).get("A"):
+        if id(ctd) not in wants_ack:  # flags_of(ctd).get("A"), read by the CXTP facts walk
             yield start, ctd.time_ns
             continue
         ctdr = first((m for m in h.cxtp if m.type == "CTDR" and ctx.same(m.src, ctd.dst)), ("CTDR",), ctd.time_ns)

@@ -28,7 +28,7 @@ from ...analysis.model import Exchange
 from ...decode.model import Message
 from ..context import Context, Hit, Layout, layout_of
 from ..model import Rule
-from .common import at, in_clear
+from .common import at, in_clear_of_types
 
 _time = attrgetter("time_ns")
 MANDATORY = (("mn_id", 160), ("hnp", 158), ("handoff", 161), ("att", 162))  # RFC 5213 section 5.3.1 order
@@ -670,7 +670,7 @@ def known_status(ctx: Context, rule: Rule) -> Iterator[Hit]:
 
 def protected(ctx: Context, rule: Rule) -> Iterator[Hit]:
     """PMIP-P23: PBU/PBA are protected by IPsec."""
-    yield from in_clear(ctx, ctx.of_type("PBU", "PBA"), "PBU/PBA", "RFC 5213 section 4")
+    yield from in_clear_of_types(ctx, ("PBU", "PBA"), "PBU/PBA", "RFC 5213 section 4")
 
 
 CHECKS = {
