@@ -299,11 +299,10 @@ def correlate(messages: list[Message], profile: Profile, types: list[str] | None
     pending = _pair_pbas(list(compress(messages, is_pmip)), list(compress(positions, is_pmip)), ids, mns_at)
     exchanges = []
     drafts: list[Draft] = []
-    deregs: list[tuple[Exchange, list[int]]] = []  # with where its PBU and PBA are
+    deregs: list[tuple[Exchange, int, int | None]] = []  # with where its PBU and PBA are
     mns = ids.mns
     for pbu, mn, pba, lifetime, status, _, t, pbu_at, pba_at, src, dst in pending:
         ex = Exchange(pbu, pba, mn, src, dst)
-        ex_at = [pbu_at] if pba is None else [pbu_at, pba_at]
         exchanges.append(ex)
         state = mns[mn]
         mag = node[src]
@@ -319,15 +318,17 @@ def correlate(messages: list[Message], profile: Profile, types: list[str] | None
                 state.ended_ns is None or t - state.ended_ns <= window_ns
             ):
                 previous = state.last
+            # where the draft's messages are: listed only for the exchanges that make one
             if previous is not None and node[previous.mag] != mag:
-                drafts.append(Draft(mn, src, previous.mag, ex, previous, t, at=ex_at))
-            elif state.current is None:
-                drafts.append(Draft(mn, src, None, ex, None, t, at=ex_at))  # an attachment, for now
+                drafts.append(Draft(mn, src, previous.mag, ex, previous, t,
+                                    at=[pbu_at] if pba is None else [pbu_at, pba_at]))
+            elif state.current is None:  # an attachment, for now
+                drafts.append(Draft(mn, src, None, ex, None, t, at=[pbu_at] if pba is None else [pbu_at, pba_at]))
             state.current = state.last = ex
             state.ended_ns = None
             state.registrations.append(pbu)
         else:
-            deregs.append((ex, ex_at))
+            deregs.append((ex, pbu_at, pba_at))
             if state.current is not None and node[state.current.mag] == mag and accepted is not False:
                 state.current, state.ended_ns = None, t
 
@@ -336,7 +337,7 @@ def correlate(messages: list[Message], profile: Profile, types: list[str] | None
         by_mn_drafts.setdefault(d.mn, []).append(d)
 
     # The pMAG's de-registrations: to the nearest handover away from that MAG.
-    for ex, ex_at in deregs:
+    for ex, pbu_at, pba_at in deregs:
         mag = node[ex.mag]
         mine = by_mn_drafts.get(ex.mn, ())
         near = [d for d in mine if d.pmag is not None and node[d.pmag] == mag]
@@ -348,7 +349,9 @@ def correlate(messages: list[Message], profile: Profile, types: list[str] | None
             best = near[0] if len(near) == 1 else min(near, key=lambda d: abs(t - d.anchor_ns))
             best.pmag = best.pmag or ex.mag
             best.deregs.append(ex)
-            best.at += ex_at
+            best.at.append(pbu_at)
+            if pba_at is not None:
+                best.at.append(pba_at)
 
     orphans: list[tuple[int, Message]] = []
     by_address = ids.by_address
