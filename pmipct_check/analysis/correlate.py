@@ -10,7 +10,7 @@ the binding's prefixes (or the profile's ``[mns]`` table), HI/HAck by the MN Ide
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import compress
 from operator import attrgetter, itemgetter, not_
@@ -203,9 +203,11 @@ def _nothing(found: object) -> tuple[()]:
 
 
 def _pair_pbas(pmip: list[Message], at: list[int], ids: _Identities, mns_at: list[str | None]) -> list[list[Any]]:
-    """PBUs in order, each as ``[pbu, mn, pba, lifetime, status, options, time_ns, pbu_at, pba_at, src, dst]``
-    with the PBA that answers it (None if none does): swapped addresses, same sequence number, same
-    MN; ``*_at`` are the two messages' positions in the capture.
+    """PBUs in order, each as ``[pbu, mn, pba, lifetime, status, options, time_ns, pbu_at, pba_at, src, dst,
+    older]`` with the PBA that answers it (None if none does): swapped addresses, same sequence number,
+    same MN; ``*_at`` are the two messages' positions in the capture; ``older`` the PBU before it with
+    the same addresses and sequence number (None: none), so that ``by_seq`` holds one item per key
+    rather than a list (nearly every key has one PBU).
 
     ``at``: each message's position in the capture, where its MN goes in ``mns_at``.
 
@@ -217,7 +219,7 @@ def _pair_pbas(pmip: list[Message], at: list[int], ids: _Identities, mns_at: lis
     (one whose sequence number no open PBU has): on most captures never.
     """
     pending: list[list[Any]] = []
-    by_seq: defaultdict[tuple[str, str, object], list[list[Any]]] = defaultdict(list)
+    by_seq: dict[tuple[str, str, object], list[Any]] = {}  # the latest PBU per (src, dst, seq); older: item[11]
     by_mn: defaultdict[tuple[str, str, str], list[list[Any]]] = defaultdict(list)
     by_mn_upto = 0  # pending[:by_mn_upto] are in by_mn
     identify, mns, memo, learn, picks = ids.identify, ids.mns, ids.memo, ids.learn, ids.picks
@@ -242,17 +244,17 @@ def _pair_pbas(pmip: list[Message], at: list[int], ids: _Identities, mns_at: lis
                 mns[mn] = _MN(mn, "none")
             mns_at[pos] = mn
             src, dst = msg.src, msg.dst
-            item = [msg, mn, None, fields.get("lifetime"), None, options, msg.time_ns, pos, None, src, dst]
+            key = (src, dst, seq)
+            item = [msg, mn, None, fields.get("lifetime"), None, options, msg.time_ns, pos, None, src, dst,
+                    by_seq.get(key)]
             pending.append(item)
-            by_seq[src, dst, seq].append(item)
+            by_seq[key] = item
             continue
-        same_seq = by_seq.get((msg.dst, msg.src, seq), ())
+        same_seq = by_seq.get((msg.dst, msg.src, seq))
         t = msg.time_ns
-        latest = None
-        for p in reversed(same_seq):
-            if p[2] is None and p[6] <= t:
-                latest = p
-                break
+        latest = same_seq  # the latest open PBU with this sequence number
+        while latest is not None and (latest[2] is not None or latest[6] > t):
+            latest = latest[11]
         if latest is not None and options is not None and latest[5] is options:
             # An echo: the decoder hands a PBA that repeats its PBU's options that PBU's very
             # list, so it names the same MN and answers the latest open PBU; no identity to read.
@@ -265,7 +267,7 @@ def _pair_pbas(pmip: list[Message], at: list[int], ids: _Identities, mns_at: lis
         # The latest open PBU with this sequence number, of this MN if there is one.
         chosen = latest
         if own is not None and latest is not None and latest[1] != own:
-            chosen = next((p for p in reversed(same_seq) if p[2] is None and p[6] <= t and p[1] == own), latest)
+            chosen = next((p for p in _older(same_seq) if p[2] is None and p[6] <= t and p[1] == own), latest)
         if chosen is None and own is not None:
             # No PBU with this sequence number: the PBA still answers the MN's pending PBU from
             # that MAG (PMIP-P7 reports the sequence number it failed to echo).
@@ -280,6 +282,13 @@ def _pair_pbas(pmip: list[Message], at: list[int], ids: _Identities, mns_at: lis
         elif own is not None:
             mns_at[pos] = own
     return pending
+
+
+def _older(item: list[Any] | None) -> Iterator[list[Any]]:
+    """A pending PBU and those before it with the same addresses and sequence number, latest first."""
+    while item is not None:
+        yield item
+        item = item[11]
 
 
 def correlate(messages: list[Message], profile: Profile, types: list[str] | None = None) -> Correlation:
@@ -301,7 +310,7 @@ def correlate(messages: list[Message], profile: Profile, types: list[str] | None
     drafts: list[Draft] = []
     deregs: list[tuple[Exchange, int, int | None]] = []  # with where its PBU and PBA are
     mns = ids.mns
-    for pbu, mn, pba, lifetime, status, _, t, pbu_at, pba_at, src, dst in pending:
+    for pbu, mn, pba, lifetime, status, _, t, pbu_at, pba_at, src, dst, _ in pending:
         ex = Exchange(pbu, pba, mn, src, dst)
         exchanges.append(ex)
         state = mns[mn]
