@@ -51,6 +51,32 @@ def _first(messages: Sequence[Message], types: tuple[str, ...], after: int | Non
     return None
 
 
+def _firsts(messages: Sequence[Message]) -> tuple[Message | None, ...]:
+    """The first CT-Req, CTD/PCTD, CTDR, HI and HAck of ``messages``, in one walk.
+
+    The "first X after Y" of :func:`timings` is the first X itself when that is no earlier than Y
+    (nearly always): only otherwise does it walk again.
+    """
+    req = ctd = ctdr = hi = hack = None
+    for m in messages:
+        kind = m.type
+        if kind == "CT-Req":
+            if req is None:
+                req = m
+        elif kind == "CTD" or kind == "PCTD":
+            if ctd is None:
+                ctd = m
+        elif kind == "CTDR":
+            if ctdr is None:
+                ctdr = m
+        elif kind == "HI":
+            if hi is None:
+                hi = m
+        elif kind == "HAck" and hack is None:
+            hack = m
+    return req, ctd, ctdr, hi, hack
+
+
 def _span(a: Message | None, b: Message | None) -> float | None:
     if a is None or b is None:
         return None
@@ -72,21 +98,19 @@ def timings(*, pbu: Message | None, pba: Message | None, deregs: tuple[Message, 
         ns = pba.time_ns - pbu.time_ns
         out["pbu_pba"] = ns / 1e9 if -exact < ns < exact else seconds(ns)
     if transfer:  # else no transfer timing has its messages
-        req = _first(transfer, ("CT-Req",))
-        if req is not None:
-            end = _first(transfer, ("CTD", "PCTD"), req.time_ns)
+        req, ctd, ctdr, hi, hack = _firsts(transfer)
+        if req is not None and ctd is not None:
+            end = ctd if ctd.time_ns >= req.time_ns else _first(transfer, ("CTD", "PCTD"), req.time_ns)
             if end is not None:
                 ns = end.time_ns - req.time_ns
                 out["ctreq_ctd"] = ns / 1e9 if -exact < ns < exact else seconds(ns)
-        ctd = _first(transfer, ("CTD", "PCTD"))
-        if ctd is not None:
-            end = _first(transfer, ("CTDR",), ctd.time_ns)
+        if ctd is not None and ctdr is not None:
+            end = ctdr if ctdr.time_ns >= ctd.time_ns else _first(transfer, ("CTDR",), ctd.time_ns)
             if end is not None:
                 ns = end.time_ns - ctd.time_ns
                 out["ctd_ctdr"] = ns / 1e9 if -exact < ns < exact else seconds(ns)
-        hi = _first(transfer, ("HI",))
-        if hi is not None:
-            end = _first(transfer, ("HAck",), hi.time_ns)
+        if hi is not None and hack is not None:
+            end = hack if hack.time_ns >= hi.time_ns else _first(transfer, ("HAck",), hi.time_ns)
             if end is not None:
                 ns = end.time_ns - hi.time_ns
                 out["hi_hack"] = ns / 1e9 if -exact < ns < exact else seconds(ns)
