@@ -12,7 +12,7 @@ from ..decode.model import Message
 from ..notices import Notice
 from ..profile import DEFAULT_PROFILE, Profile
 from .cases import Case, load_cases
-from .classify import Classifier, facts, transfer_messages
+from .classify import Classifier, fact_values, transfer_messages
 from .correlate import Draft, correlate
 from .evidence import CXTP_ACCESS, CXTP_TRANSFER, FHO, NodeKeys
 from .model import Analysis, Exchange, Handover
@@ -120,15 +120,15 @@ def _handover(hid: str, d: Draft, run: _Run, mn_key: str) -> Handover:
     cxtp = tuple(d.cxtp)
     fho = tuple(sorted(d.fho, key=_time)) if len(d.fho) > 1 else tuple(d.fho)
     # correlate joins only transfer messages into d.cxtp, in time order: with no HI/HAck to merge
-    # they are transfer_messages(cxtp, fho) already
+    # they are transfer_messages(cxtp, fho) already.  The facts as values, not a Facts record: the
+    # classifier decides each distinct set once
     moves = transfer_messages(cxtp, fho) if fho else list(cxtp)
-    f = facts(pmag=d.pmag, nmag=d.nmag, pbu=pbu, pba=pba, deregs=deregs, cxtp=cxtp, fho=fho, profile=run.profile,
-              moves=moves, node=node)
+    seen = fact_values(d.pmag, d.nmag, pbu, pba, deregs, moves, run.profile, node)
     nmag_node = node[d.nmag]
     pmag_seen, nmag_seen = node[d.pmag] in run.observed, nmag_node in run.observed
     pair_visible = nmag_seen or pmag_seen
-    case, reason = run.classify(f, inter_mag_visible=run.inter_visible and pair_visible)
-    if f.transfer == "none" and run.inter_visible and not pair_visible and case == "none":
+    case, reason = run.classify.judge(seen, run.inter_visible and pair_visible)
+    if seen[0] == "none" and run.inter_visible and not pair_visible and case == "none":
         reason += "; the capture shows no traffic of this pMAG or nMAG with other MAGs"
     if pbu is not None and pba is not None:
         own = [pba, pbu] if pba.time_ns < pbu.time_ns else [pbu, pba]

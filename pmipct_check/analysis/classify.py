@@ -51,6 +51,18 @@ def facts(*, pmag: str | None, nmag: str, pbu: Message | None, pba: Message | No
         moves = transfer_messages(cxtp, fho)
     if node is None:
         node = NodeKeys(profile)
+    return Facts(*fact_values(pmag, nmag, pbu, pba, deregs, moves, profile, node))
+
+
+#: Facts' values in field order, as :func:`fact_values` gives them.
+FactValues = tuple[str, Message | None, str | None, str | None, str | None, bool | None]
+
+
+def fact_values(pmag: str | None, nmag: str, pbu: Message | None, pba: Message | None,
+                deregs: tuple[Message, ...], moves: list[Message], profile: Profile,
+                node: Mapping[object, str | None]) -> FactValues:
+    """:func:`facts` as a plain tuple, for :meth:`Classifier.judge`: the analysis judges thousands
+    of handovers on a handful of distinct facts, so a record per handover is mostly thrown away."""
     first = moves[0] if moves else None
     transfer = "none" if first is None else ("cxtp" if first.protocol == "cxtp" else "fmip")
     pmag_node = node[pmag] if pmag is not None else None
@@ -71,7 +83,7 @@ def facts(*, pmag: str | None, nmag: str, pbu: Message | None, pba: Message | No
                     vs_dereg = "after"
                     break
     names = None if pba is None else _names_pmag(pba, profile)
-    return Facts(transfer, first, first_from, vs_pbu, vs_dereg, names)
+    return transfer, first, first_from, vs_pbu, vs_dereg, names
 
 
 def _names_pmag(pba: Message, profile: Profile) -> bool:
@@ -124,12 +136,18 @@ class Classifier:
         self._verdicts: dict[tuple[Any, ...], tuple[str, str, str | None]] = {}
 
     def __call__(self, f: Facts, *, inter_mag_visible: bool) -> tuple[str, str]:
-        first = f.first
-        key = (f.transfer, first.type if first is not None else None, f.first_from, f.first_vs_pbu,
-               f.first_vs_dereg, f.pba_names_pmag, inter_mag_visible)
+        return self.judge((f.transfer, f.first, f.first_from, f.first_vs_pbu, f.first_vs_dereg, f.pba_names_pmag),
+                          inter_mag_visible)
+
+    def judge(self, values: FactValues, inter_mag_visible: bool) -> tuple[str, str]:
+        """:meth:`__call__` for the facts' values (:func:`fact_values`): a Facts record is made
+        only for a set of values not decided yet."""
+        transfer, first, first_from, vs_pbu, vs_dereg, names = values
+        key = (transfer, first.type if first is not None else None, first_from, vs_pbu, vs_dereg, names,
+               inter_mag_visible)
         verdict = self._verdicts.get(key)
         if verdict is None:
-            verdict = self._verdicts[key] = _decided(f, self.cases, inter_mag_visible)
+            verdict = self._verdicts[key] = _decided(Facts(*values), self.cases, inter_mag_visible)
         name, head, tail = verdict
         return (name, head) if tail is None else (name, f"{head}{first.frame}{tail}")  # type: ignore[union-attr]
 
