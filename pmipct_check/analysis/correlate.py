@@ -327,12 +327,11 @@ def correlate(messages: list[Message], profile: Profile, types: list[str] | None
                 state.ended_ns is None or t - state.ended_ns <= window_ns
             ):
                 previous = state.last
-            # where the draft's messages are: listed only for the exchanges that make one
-            if previous is not None and node[previous.mag] != mag:
-                drafts.append(Draft(mn, src, previous.mag, ex, previous, t,
+            moved_from = previous if previous is not None and node[previous.mag] != mag else None
+            if moved_from is not None or state.current is None:  # a handover, or an attachment for now
+                # where the draft's messages are: listed only for the exchanges that make one
+                drafts.append(Draft(mn, src, None if moved_from is None else moved_from.mag, ex, moved_from, t,
                                     at=[pbu_at] if pba is None else [pbu_at, pba_at]))
-            elif state.current is None:  # an attachment, for now
-                drafts.append(Draft(mn, src, None, ex, None, t, at=[pbu_at] if pba is None else [pbu_at, pba_at]))
             state.current = state.last = ex
             state.ended_ns = None
             state.registrations.append(pbu)
