@@ -21,7 +21,7 @@ from typing import Any
 from .. import registry
 from ..capture.model import Carried
 from ..registry import Field
-from .fields import Plan, Walk, compile_layout, generated_code, inline_fields, remember
+from .fields import Plan, Walk, compile_layout, generated_code, inline_fields, message_lines, remember
 from .model import Message
 
 
@@ -140,8 +140,8 @@ def _decode_cxtp(data: bytes, length_includes_header: bool,
 # Shapes: one generated decoder per header and size seen before (as decode.mh's layouts)
 # --------------------------------------------------------------------------------------------
 
-#: A generated shape decoder: (carried, data, walk) -> the Message, or None when the message
-#: warns (the general path then decodes it again, with its own Walk).
+#: A generated shape decoder: (carried, data) -> the Message, or None when the message warns
+#: (the general path then decodes it again, with its own Walk).
 ShapeDecoder = Callable[[Carried, bytes], "Message | None"]
 
 #: memo keys of a stream's _Shapes, by the profile's Length rule (Length excludes, includes the header)
@@ -244,10 +244,7 @@ def _make_shape(data: bytes, fields: dict[str, Any], walk: Walk) -> ShapeDecoder
         pos = "pos"
     if plan.rest and not plan.greedy:
         lines.append(f"if pos != {size}: return None")  # trailing octets (the general path warns)
-    lines += ["frame, frames = carried.frame, carried.frames",  # decode._message's record, warning-free
-              "if len(frames) == 1 and frames[0] == frame: frames = ()",
-              "return _Message(carried.file, frame, carried.time_ns, carried.src, carried.dst, 'cxtp', "
-              f"{kind.name!r}, fields, carried.transport, frames, (), (), None, carried.info)"]
+    lines += message_lines("'cxtp'", repr(kind.name), "carried.transport", "None")
     source = "def decode(carried, data, walk=_walk):\n" + "".join(f"    {line}\n" for line in lines if line)
     exec(generated_code(source, "<cxtp shape>"), env)
     return env.pop("decode")  # type: ignore[no-any-return]

@@ -619,6 +619,17 @@ def inline_fields(layout: tuple[Field, ...], env: dict[str, Any],
         [e for c in codes for e in c.entries]
 
 
+def message_lines(protocol: str, type_: str, transport: str, index: str) -> list[str]:
+    """Generated lines that return ``decode._message``'s record of a warning-free message (source
+    expressions for its protocol, type, transport and option index; ``carried`` and ``fields`` in
+    scope, ``_Message`` in the globals): the layout and shape decoders build it themselves.  A
+    message on its own frame alone keeps no frames tuple."""
+    return ["frame, frames = carried.frame, carried.frames",
+            "if len(frames) == 1 and frames[0] == frame: frames = ()",
+            f"return _Message(carried.file, frame, carried.time_ns, carried.src, carried.dst, {protocol}, {type_}, "
+            f"fields, {transport}, frames, (), (), {index}, carried.info)"]
+
+
 @lru_cache(maxsize=512)
 def generated_code(source: str, filename: str) -> Any:
     """``source`` compiled (memoised: a message shape is learnt again in every decode stream, and

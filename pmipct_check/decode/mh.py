@@ -32,6 +32,7 @@ from .fields import (
     generated_code,
     inline_fields,
     ipv6_text,
+    message_lines,
     remember,
 )
 from .model import Message, options_layout
@@ -635,11 +636,7 @@ def _make_layout(data: bytes, table: OptionTable, mh_type: int, body: tuple[Fiel
                   f"else: type_, protocol = {without_p!r}, 'mipv6'"]
     else:
         lines.append(f"type_, protocol = {record_type[0]!r}, {record_type[1]!r}")
-    # decode._message's record, warning-free: its own frame alone is no tuple kept
-    lines += ["frame, frames = carried.frame, carried.frames",
-              "if len(frames) == 1 and frames[0] == frame: frames = ()",
-              "return _Message(carried.file, frame, carried.time_ns, carried.src, carried.dst, protocol, type_, "
-              "fields, 'mh', frames, (), (), _index, carried.info)"]
+    lines += message_lines("protocol", "type_", "'mh'", "_index")
     env["_index"] = options_layout(fields["options"])  # the shape fixes the option keys and their order
     source = ("def decode(carried, data, value, src, dst, memo, walk, hints):\n"
               + "".join(f"    {line}\n" for line in lines))
