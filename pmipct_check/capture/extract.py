@@ -152,11 +152,9 @@ class Extractor:
                     messages, notices = self._sctp.packet(file, frame, (src_raw, dst_raw), segment)
                     if not messages:
                         return notices
-                    info = self._plain_v6.get(hop)
-                    if info is None:
-                        info = self._plain_v6[hop] = self._shared_info({"ip_version": 6, "hop_limit": hop})
                     out: list[Item] = list(notices)
-                    self._sctp_messages(file, frame, time_ns, src_raw, dst_raw, segment, info, messages, out)
+                    self._sctp_messages(file, frame, time_ns, src_raw, dst_raw, segment, self._plain_v6_info(hop),
+                                        messages, out)
                     return out
             off = ETHERNET_HEADER_LEN
         elif linktype == LINKTYPE_ETHERNET and data[12:14] == b"\x08\x00":
@@ -467,18 +465,22 @@ class Extractor:
                                SctpInfo(info, m.sport, m.dport, m.vtag, m.ppi, m.stream, m.ssn, m.tsn,
                                         m.unordered, m.chunk_flags, crc_ok, m.retransmission)))
 
+    def _plain_v6_info(self, hop: int) -> dict[str, object]:
+        """The shared carrier info of an IPv6 packet with no extension header and this hop limit."""
+        info = self._plain_v6.get(hop)
+        if info is None:
+            info = self._plain_v6[hop] = self._shared_info({"ip_version": 6, "hop_limit": hop})
+        return info
+
     def _whole_sctp(self, file: str, frame: int, time_ns: int, src_raw: bytes, dst_raw: bytes, hop: int,
                     segment: bytes, whole: WholeMessage) -> Carried:
         """:meth:`_sctp_messages` for the one message of a one-chunk packet right after a plain IPv6
         header (whole in the capture: its checksum can be checked)."""
-        info = self._plain_v6.get(hop)
-        if info is None:
-            info = self._plain_v6[hop] = self._shared_info({"ip_version": 6, "hop_limit": hop})
         payload, sport, dport, vtag, ppi, stream, ssn, tsn, unordered, flags, retrans = whole
         names = self._names
         return Carried(file, frame, time_ns, names.get(src_raw) or self._name(src_raw),
                        names.get(dst_raw) or self._name(dst_raw), "sctp", payload, (frame,),
-                       SctpInfo(info, sport, dport, vtag, ppi, stream, ssn, tsn, unordered, flags,
+                       SctpInfo(self._plain_v6_info(hop), sport, dport, vtag, ppi, stream, ssn, tsn, unordered, flags,
                                 checksum_ok(segment) if self.verify_sctp_checksum else None, retrans))
 
     def _checksum_addresses(self, data: bytes, off: int, mh: int, info: dict[str, object]) -> None:
